@@ -1,0 +1,99 @@
+"""Typed ML/render/voice configuration, read once from GENERATION_* variables.
+
+Every integration is switched by one setting and fails fast with a clear message when
+it is on but misconfigured (see ``GenerationSettings.validate``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config.env import ImproperlyConfiguredEnv, env_bool, env_float, env_int, env_str
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    shots_backend: str = "procedural"  # procedural | dit
+    dit_family: str = "flux2-klein"
+    dit_weights_dir: str = ""
+    dit_device: str = "auto"  # auto | cpu | cuda
+    dit_dtype: str = "bfloat16"
+    dit_compile: bool = False
+    dit_steps: int = 4
+    dit_guidance: float = 1.0
+    lora_cache_size: int = 8
+    best_of_n: int = 1
+    script_backend: str = "offline"  # offline | llm
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = ""
+    llm_timeout_s: float = 60.0
+    tts_backend: str = "auto"  # auto | piper | espeak | openai
+    piper_voice: str = ""  # path to a .onnx voice; empty = the bundled English voice
+    tts_base_url: str = ""
+    tts_api_key: str = ""
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+    render_scale: float = 1.0  # < 1 renders smaller previews (tests use 0.25)
+    render_preset: str = "veryfast"
+    stage_deadline_s: int = 900
+    stage_max_attempts: int = 3
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "GenerationSettings":
+        return cls(
+            shots_backend=env_str("GENERATION_SHOTS_BACKEND", "procedural"),
+            dit_family=env_str("GENERATION_DIT_FAMILY", "flux2-klein"),
+            dit_weights_dir=env_str("GENERATION_DIT_WEIGHTS_DIR", ""),
+            dit_device=env_str("GENERATION_DIT_DEVICE", "auto"),
+            dit_dtype=env_str("GENERATION_DIT_DTYPE", "bfloat16"),
+            dit_compile=env_bool("GENERATION_DIT_COMPILE", False),
+            dit_steps=env_int("GENERATION_DIT_STEPS", 4),
+            dit_guidance=env_float("GENERATION_DIT_GUIDANCE", 1.0),
+            lora_cache_size=env_int("GENERATION_LORA_CACHE_SIZE", 8),
+            best_of_n=env_int("GENERATION_BEST_OF_N", 1),
+            script_backend=env_str("GENERATION_SCRIPT_BACKEND", "offline"),
+            llm_base_url=env_str("GENERATION_LLM_BASE_URL", ""),
+            llm_api_key=env_str("GENERATION_LLM_API_KEY", ""),
+            llm_model=env_str("GENERATION_LLM_MODEL", ""),
+            llm_timeout_s=env_float("GENERATION_LLM_TIMEOUT_S", 60.0),
+            tts_backend=env_str("GENERATION_TTS_BACKEND", "auto"),
+            piper_voice=env_str("GENERATION_PIPER_VOICE", ""),
+            tts_base_url=env_str("GENERATION_TTS_BASE_URL", ""),
+            tts_api_key=env_str("GENERATION_TTS_API_KEY", ""),
+            tts_model=env_str("GENERATION_TTS_MODEL", "tts-1"),
+            tts_voice=env_str("GENERATION_TTS_VOICE", "alloy"),
+            render_scale=env_float("GENERATION_RENDER_SCALE", 1.0),
+            render_preset=env_str("GENERATION_RENDER_PRESET", "veryfast"),
+            stage_deadline_s=env_int("GENERATION_STAGE_DEADLINE_S", 900),
+            stage_max_attempts=env_int("GENERATION_STAGE_MAX_ATTEMPTS", 3),
+        ).validate()
+
+    def validate(self) -> "GenerationSettings":
+        if self.shots_backend not in {"procedural", "dit"}:
+            raise ImproperlyConfiguredEnv(
+                f"GENERATION_SHOTS_BACKEND={self.shots_backend!r}: use 'procedural' or 'dit'")
+        if self.shots_backend == "dit" and not self.dit_weights_dir:
+            raise ImproperlyConfiguredEnv(
+                "GENERATION_SHOTS_BACKEND=dit needs GENERATION_DIT_WEIGHTS_DIR "
+                "(a local diffusers directory; see docs/models.md)")
+        if self.dit_weights_dir and not Path(self.dit_weights_dir).is_dir():
+            raise ImproperlyConfiguredEnv(
+                f"GENERATION_DIT_WEIGHTS_DIR={self.dit_weights_dir!r} is not a directory")
+        if self.script_backend not in {"offline", "llm"}:
+            raise ImproperlyConfiguredEnv(
+                f"GENERATION_SCRIPT_BACKEND={self.script_backend!r}: use 'offline' or 'llm'")
+        if self.script_backend == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ImproperlyConfiguredEnv(
+                "GENERATION_SCRIPT_BACKEND=llm needs GENERATION_LLM_BASE_URL and GENERATION_LLM_MODEL")
+        if self.tts_backend not in {"auto", "piper", "espeak", "openai"}:
+            raise ImproperlyConfiguredEnv(
+                f"GENERATION_TTS_BACKEND={self.tts_backend!r}: use auto, piper, espeak or openai")
+        if self.tts_backend == "openai" and not self.tts_base_url:
+            raise ImproperlyConfiguredEnv("GENERATION_TTS_BACKEND=openai needs GENERATION_TTS_BASE_URL")
+        if not 0.05 <= self.render_scale <= 1.0:
+            raise ImproperlyConfiguredEnv("GENERATION_RENDER_SCALE must be within 0.05..1.0")
+        if self.best_of_n < 1:
+            raise ImproperlyConfiguredEnv("GENERATION_BEST_OF_N must be >= 1")
+        return self

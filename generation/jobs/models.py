@@ -1,0 +1,58 @@
+"""VideoJob: one product link -> one rendered ad, run stage by stage by Celery workers."""
+from __future__ import annotations
+
+from django.db import models
+
+from tenancy.managers import TenantModel
+
+STAGES = ("ingest", "script", "voice", "shots", "render")
+STAGE_QUEUES = {"ingest": "default", "script": "default", "voice": "default", "shots": "gpu", "render": "render"}
+# Rough share of the whole job's wall time, for the progress bar.
+STAGE_WEIGHTS = {"ingest": 10, "script": 5, "voice": 20, "shots": 20, "render": 45}
+
+
+class VideoJob(TenantModel):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    brand = models.ForeignKey("tenancy.Brand", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product_url = models.URLField(max_length=2000)
+    template = models.CharField(max_length=60)
+    aspect = models.CharField(max_length=5, default="9:16")
+    language = models.CharField(max_length=10, default="en")
+    duration_s = models.PositiveSmallIntegerField(default=15)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    stage = models.CharField(max_length=10, default="ingest")
+    progress = models.PositiveSmallIntegerField(default=0)
+    failure_reason = models.TextField(blank=True)
+    attempts = models.JSONField(default=dict, blank=True, help_text="stage -> number of starts")
+    timings = models.JSONField(default=dict, blank=True, help_text="stage -> seconds")
+    outputs = models.JSONField(default=dict, blank=True, help_text="name -> media-relative path")
+    worker = models.CharField(max_length=120, blank=True, help_text="host:pid running the current stage")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"VideoJob {self.pk} ({self.status}/{self.stage})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELED}
+
+    def media_dir(self) -> str:
+        """Deterministic, media-relative output folder: a retried stage overwrites its files."""
+        return f"workspaces/{self.workspace_id}/jobs/{self.pk}"

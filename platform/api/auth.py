@@ -1,0 +1,39 @@
+"""API-key authentication: `Authorization: Bearer adf_xxxx.yyyy`."""
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from tenancy.models import ApiKey
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if len(parts) != 2 or parts[0] != self.keyword:
+            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api key>'.")
+        key = ApiKey.objects.select_related("workspace", "created_by").filter(
+            key_hash=ApiKey.hash_key(parts[1])).first()
+        if key is None or not key.is_active:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        return (key.created_by or _ApiKeyUser(key), key)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class _ApiKeyUser:
+    """Stands for a key whose creator was deleted: authenticated, no Django user row."""
+
+    is_authenticated = True
+    is_active = True
+    pk = None
+
+    def __init__(self, key: ApiKey):
+        self.key = key

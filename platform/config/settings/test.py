@@ -1,0 +1,20 @@
+"""pytest settings: PostgreSQL + Redis when DATABASE_URL/REDIS_URL are set (make test sets
+them), otherwise SQLite and no broker. Small renders, fast hashing."""
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from .base import *  # noqa: F401,F403
+from .base import GENERATION
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="adfactory-media-"))
+GENERATION = replace(GENERATION, render_scale=float(os.environ.get("GENERATION_RENDER_SCALE", "0.25")))
+CATALOG_SSRF_ALLOWED_HOSTS: list[str] = []  # tests allow their own loopback servers explicitly
+CELERY_TASK_ALWAYS_EAGER = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}

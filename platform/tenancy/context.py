@@ -1,0 +1,72 @@
+"""The current tenant: a context variable for the ORM's scoped querysets, mirrored into the
+PostgreSQL session setting ``app.tenant_id`` that the row-level-security policies read.
+
+``tenant_context`` is re-entrant and restores the previous tenant on exit, so a request, a
+Celery task or a management command can nest it safely.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+from django.db import connections
+
+_current_workspace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "current_workspace_id", default=None
+)
+
+
+class NoTenantContext(LookupError):
+    """A tenant-owned table was queried outside any workspace context (fail closed)."""
+
+
+def current_workspace_id() -> int | None:
+    return _current_workspace_id.get()
+
+
+def require_workspace_id() -> int:
+    workspace_id = _current_workspace_id.get()
+    if workspace_id is None:
+        raise NoTenantContext("no workspace in context: wrap the work in tenant_context(workspace)")
+    return workspace_id
+
+
+def _set_db_tenant(workspace_id: int | None, using: str = "default") -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Session-level (is_local=false) so it also holds in autocommit mode; always restored
+        # by tenant_context's finally, so a pooled connection never keeps a stale tenant.
+        cursor.execute("SELECT set_config('app.tenant_id', %s, false)",
+                       ["" if workspace_id is None else str(workspace_id)])
+
+
+@contextlib.contextmanager
+def tenant_context(workspace, using: str = "default") -> Iterator[None]:
+    """Run the block as ``workspace`` (a Workspace or its id) for the ORM and for RLS."""
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    if workspace_id is None:
+        raise ValueError("tenant_context needs a saved workspace")
+    previous = _current_workspace_id.get()
+    token = _current_workspace_id.set(workspace_id)
+    try:
+        _set_db_tenant(workspace_id, using)
+        yield
+    finally:
+        _current_workspace_id.reset(token)
+        _set_db_tenant(previous, using)
+
+
+@contextlib.contextmanager
+def no_tenant(using: str = "default") -> Iterator[None]:
+    """Run the block with no tenant: tenant-owned tables are invisible (system work)."""
+    previous = _current_workspace_id.get()
+    token = _current_workspace_id.set(None)
+    try:
+        _set_db_tenant(None, using)
+        yield
+    finally:
+        _current_workspace_id.reset(token)
+        _set_db_tenant(previous, using)

@@ -1,0 +1,35 @@
+"""Runs each signed-in dashboard request inside its workspace's tenant context.
+
+The API authenticates inside DRF (after middleware), so API views enter the context
+themselves (api.views.TenantAPIView)."""
+from __future__ import annotations
+
+from .context import no_tenant, tenant_context
+from .models import Membership
+
+SESSION_KEY = "workspace_id"
+
+
+def membership_for(request) -> Membership | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=user).select_related("workspace")
+    wanted = request.session.get(SESSION_KEY)
+    chosen = next((m for m in memberships if m.workspace_id == wanted), None)
+    return chosen or memberships.order_by("created_at").first()
+
+
+class TenantMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = membership_for(request)
+        request.membership = membership
+        request.workspace = membership.workspace if membership else None
+        if membership is None:
+            with no_tenant():
+                return self.get_response(request)
+        with tenant_context(membership.workspace):
+            return self.get_response(request)
