@@ -1,0 +1,20 @@
+"""Shared fixtures. torch runs single-threaded in tests: on 2 shared cores two threads made
+identical runs 10-40x slower."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "product_pages"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared product-page corpus (../shared); tests using it skip cleanly when absent."""
+    if not (SHARED_CORPUS / "manifest.json").exists():
+        pytest.skip("shared corpus not present (../shared/corpus/product_pages)")
+    return SHARED_CORPUS
