@@ -36,6 +36,7 @@ class VideoJob(TenantModel):
     timings = models.JSONField(default=dict, blank=True, help_text="stage -> seconds")
     outputs = models.JSONField(default=dict, blank=True, help_text="name -> media-relative path")
     worker = models.CharField(max_length=120, blank=True, help_text="host:pid running the current stage")
+    stage_task_id = models.CharField(max_length=64, blank=True, help_text="Celery id of the current stage's message")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 ('timings', models.JSONField(blank=True, default=dict, help_text='stage -> seconds')),
                 ('outputs', models.JSONField(blank=True, default=dict, help_text='name -> media-relative path')),
                 ('worker', models.CharField(blank=True, help_text='host:pid running the current stage', max_length=120)),
+                ('stage_task_id', models.CharField(blank=True, help_text="Celery id of the current stage's message", max_length=64)),
                 ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),
