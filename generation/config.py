@@ -37,7 +37,7 @@ class GenerationSettings:
     render_scale: float = 1.0  # < 1 renders smaller previews (tests use 0.25)
     render_preset: str = "veryfast"
     stage_deadline_s: int = 900
-    stage_max_attempts: int = 3
+    stage_max_attempts: int = 4
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -67,7 +67,7 @@ class GenerationSettings:
             render_scale=env_float("GENERATION_RENDER_SCALE", 1.0),
             render_preset=env_str("GENERATION_RENDER_PRESET", "veryfast"),
             stage_deadline_s=env_int("GENERATION_STAGE_DEADLINE_S", 900),
-            stage_max_attempts=env_int("GENERATION_STAGE_MAX_ATTEMPTS", 3),
+            stage_max_attempts=env_int("GENERATION_STAGE_MAX_ATTEMPTS", 4),
         ).validate()
 
     def validate(self) -> "GenerationSettings":

@@ -1,0 +1,109 @@
+"""Writes for video jobs: create (reserving a credit), cancel, and stage bookkeeping."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tenancy.context import tenant_context
+from tenancy.models import Brand, Workspace
+from tenancy.services import audit_log_write, credit_commit, credit_refund, credit_reserve
+
+from .models import STAGE_QUEUES, STAGES, STAGE_WEIGHTS, VideoJob
+from .signals import job_finished, stage_finished
+
+logger = logging.getLogger(__name__)
+ASPECTS = ("9:16", "1:1", "16:9")
+
+
+def _credit_ref(job: VideoJob) -> str:
+    return f"video_job:{job.pk}"
+
+
+def video_job_enqueue_stage(*, job: VideoJob, stage: str) -> None:
+    """Queue ``stage`` after the current transaction commits (never before the row exists)."""
+    from .tasks import video_job_stage_task
+
+    queue = STAGE_QUEUES[stage]
+    transaction.on_commit(
+        lambda: video_job_stage_task.apply_async(args=(job.workspace_id, job.pk, stage), queue=queue))
+
+
+def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, template: str | None = None,
+                     aspect: str = "9:16", language: str | None = None, duration_s: int = 15,
+                     created_by=None, api_key=None) -> VideoJob:
+    """Create a job, hold its credit and queue the first stage after commit."""
+    with tenant_context(workspace), transaction.atomic():
+        job = VideoJob.objects.create(
+            workspace=workspace, brand=brand, product_url=product_url,
+            template=template or brand.default_template, aspect=aspect,
+            language=language or brand.language, duration_s=duration_s,
+            created_by=created_by if getattr(created_by, "pk", None) else None,
+            stage=STAGES[0], heartbeat_at=timezone.now())
+        credit_reserve(workspace=workspace, amount=settings.CREDITS_PER_VIDEO, reference=_credit_ref(job))
+        audit_log_write(workspace=workspace, action="video_job.created", actor=created_by, api_key=api_key,
+                        target=str(job.pk), data={"url": product_url, "template": job.template, "aspect": aspect})
+        video_job_enqueue_stage(job=job, stage=STAGES[0])
+    logger.info("video_job.created job=%s workspace=%s", job.pk, workspace.pk)
+    return job
+
+
+def video_job_cancel(*, job: VideoJob, actor=None) -> VideoJob:
+    with tenant_context(job.workspace_id), transaction.atomic():
+        job = VideoJob.objects.select_for_update().get(pk=job.pk)
+        if job.is_finished:
+            return job
+        job.status = VideoJob.Status.CANCELED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        credit_refund(workspace=job.workspace, reference=_credit_ref(job))
+        audit_log_write(workspace=job.workspace, action="video_job.canceled", actor=actor, target=str(job.pk))
+    return job
+
+
+def video_job_fail(*, job: VideoJob, reason: str) -> None:
+    """Mark failed with a readable reason and give the credit back (once)."""
+    with transaction.atomic():
+        job = VideoJob.objects.select_for_update().get(pk=job.pk)
+        if job.is_finished:
+            return
+        job.status = VideoJob.Status.FAILED
+        job.failure_reason = reason[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "failure_reason", "finished_at"])
+        credit_refund(workspace=job.workspace, reference=_credit_ref(job))
+        transaction.on_commit(lambda: job_finished.send(sender=VideoJob, job=job))
+    logger.warning("video_job.failed job=%s stage=%s reason=%s", job.pk, job.stage, reason)
+
+
+def video_job_stage_done(*, job_id: int, stage: str, seconds: float, outputs: dict) -> VideoJob:
+    """Record a finished stage and queue the next one, or finish the job and keep its credit."""
+    with transaction.atomic():
+        job = VideoJob.objects.select_for_update().get(pk=job_id)
+        job.timings = {**job.timings, stage: round(seconds, 3)}
+        job.outputs = {**job.outputs, **outputs}
+        done = STAGES[: STAGES.index(stage) + 1]
+        job.progress = round(100 * sum(STAGE_WEIGHTS[s] for s in done) / sum(STAGE_WEIGHTS.values()))
+        finished = stage == STAGES[-1]
+        if finished:
+            job.status = VideoJob.Status.SUCCEEDED
+            job.finished_at = timezone.now()
+            credit_commit(workspace=job.workspace, reference=_credit_ref(job))
+        else:
+            job.stage = STAGES[STAGES.index(stage) + 1]
+            job.status = VideoJob.Status.QUEUED
+            job.heartbeat_at = timezone.now()
+        job.worker = ""
+        job.stage_task_id = ""
+        job.save()
+        # Signal before queueing the next stage: with an in-process (eager) worker the next
+        # stage runs inside its on_commit callback, and progress must print in order.
+        transaction.on_commit(lambda: stage_finished.send(sender=VideoJob, job=job, stage=stage, seconds=seconds))
+        if finished:
+            transaction.on_commit(lambda: job_finished.send(sender=VideoJob, job=job))
+        else:
+            video_job_enqueue_stage(job=job, stage=job.stage)
+    logger.info("video_job.stage_done job=%s stage=%s seconds=%.2f", job_id, stage, seconds)
+    return job

@@ -1,0 +1,133 @@
+"""Writes for workspaces, members, brands, API keys, credits and the audit log.
+
+Services take the workspace first, keyword-only, and run atomically. Credit operations lock
+the workspace row so two concurrent reservations cannot overdraw the balance."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .context import tenant_context
+from .models import ApiKey, AuditLog, Brand, CreditLedger, Membership, Workspace
+
+logger = logging.getLogger(__name__)
+
+
+class InsufficientCredits(Exception):
+    """The workspace balance cannot cover a reservation."""
+
+
+def audit_log_write(*, workspace: Workspace, action: str, target: str = "", actor=None,
+                    api_key: ApiKey | None = None, data: dict | None = None) -> AuditLog:
+    with tenant_context(workspace):
+        entry = AuditLog.objects.create(
+            workspace=workspace, action=action, target=target, data=data or {},
+            actor=actor if getattr(actor, "pk", None) else None, api_key=api_key)
+    logger.info("audit action=%s workspace=%s target=%s", action, workspace.pk, target)
+    return entry
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner, credits: int | None = None) -> Workspace:
+    """Create a workspace with its owner membership, a default brand and starting credits."""
+    base = slugify(name)[:50] or "workspace"
+    slug, n = base, 1
+    while Workspace.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    workspace = Workspace.objects.create(name=name, slug=slug)
+    Membership.objects.create(workspace=workspace, user=owner, role=Membership.Role.OWNER)
+    with tenant_context(workspace):
+        Brand.objects.create(workspace=workspace, name=name)
+        grant = settings.CREDITS_NEW_WORKSPACE if credits is None else credits
+        if grant:
+            credit_grant(workspace=workspace, amount=grant, note="welcome credits")
+    audit_log_write(workspace=workspace, action="workspace.created", actor=owner, target=slug)
+    return workspace
+
+
+@transaction.atomic
+def membership_add(*, workspace: Workspace, user, role: str, actor=None) -> Membership:
+    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+    audit_log_write(workspace=workspace, action="membership.set", actor=actor,
+                    target=user.get_username(), data={"role": role})
+    return membership
+
+
+@transaction.atomic
+def api_key_create(*, workspace: Workspace, name: str, scopes: list[str] | None = None,
+                   created_by=None) -> tuple[ApiKey, str]:
+    """Create a key; the raw key is returned once and never stored (only its hash)."""
+    raw, prefix, key_hash = ApiKey.generate()
+    scopes = scopes if scopes is not None else [s.value for s in ApiKey.Scope]
+    unknown = set(scopes) - {s.value for s in ApiKey.Scope}
+    if unknown:
+        raise ValueError(f"unknown API key scopes: {sorted(unknown)}")
+    key = ApiKey.objects.create(workspace=workspace, name=name, prefix=prefix, key_hash=key_hash,
+                                scopes=scopes, created_by=created_by)
+    audit_log_write(workspace=workspace, action="api_key.created", actor=created_by, target=prefix)
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, workspace: Workspace, prefix: str, actor=None) -> ApiKey:
+    key = ApiKey.objects.get(workspace=workspace, prefix=prefix)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_log_write(workspace=workspace, action="api_key.revoked", actor=actor, target=prefix)
+    return key
+
+
+def credit_balance(*, workspace: Workspace) -> int:
+    with tenant_context(workspace):
+        return CreditLedger.objects.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def credit_grant(*, workspace: Workspace, amount: int, note: str = "") -> CreditLedger:
+    if amount <= 0:
+        raise ValueError("a grant must be positive")
+    with tenant_context(workspace):
+        return CreditLedger.objects.create(workspace=workspace, kind=CreditLedger.Kind.GRANT,
+                                           amount=amount, note=note)
+
+
+@transaction.atomic
+def credit_reserve(*, workspace: Workspace, amount: int, reference: str) -> CreditLedger:
+    """Hold ``amount`` credits for ``reference``; idempotent per reference."""
+    Workspace.objects.select_for_update().get(pk=workspace.pk)  # serialise per workspace
+    with tenant_context(workspace):
+        existing = CreditLedger.objects.filter(kind=CreditLedger.Kind.RESERVE, reference=reference).first()
+        if existing:
+            return existing
+        if credit_balance(workspace=workspace) < amount:
+            raise InsufficientCredits(f"not enough credits: {amount} needed")
+        return CreditLedger.objects.create(workspace=workspace, kind=CreditLedger.Kind.RESERVE,
+                                           state=CreditLedger.State.HELD, amount=-amount, reference=reference)
+
+
+@transaction.atomic
+def credit_commit(*, workspace: Workspace, reference: str) -> None:
+    """Keep a held reservation (the work was delivered). No-op unless it is still held."""
+    with tenant_context(workspace):
+        CreditLedger.objects.filter(kind=CreditLedger.Kind.RESERVE, reference=reference,
+                                    state=CreditLedger.State.HELD).update(state=CreditLedger.State.COMMITTED)
+
+
+@transaction.atomic
+def credit_refund(*, workspace: Workspace, reference: str) -> None:
+    """Give a held reservation back exactly once (failed or canceled work)."""
+    with tenant_context(workspace):
+        held = (CreditLedger.objects.select_for_update()
+                .filter(kind=CreditLedger.Kind.RESERVE, reference=reference, state=CreditLedger.State.HELD).first())
+        if held is None:
+            return
+        held.state = CreditLedger.State.REFUNDED
+        held.save(update_fields=["state"])
+        CreditLedger.objects.create(workspace=workspace, kind=CreditLedger.Kind.REFUND,
+                                    amount=-held.amount, reference=reference)
