@@ -1,0 +1,192 @@
+"""``make_shots``: one finished, scored shot per script shot request.
+
+For every request: cut the product out of its photo, render ``n`` candidate scenes (the
+procedural studio or the DiT), composite the real product pixels back with shadow, reflection
+and harmonised surroundings, score each candidate (fidelity, contrast, artefacts) and keep
+the best (best-of-N gate). The kept image and a JSON generation config (everything needed to
+reproduce it, plus all candidates' scores) are written at deterministic paths, so a retried
+stage overwrites. Pure core: files in, files out, no database, no network.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from . import composite, fidelity
+from .cutout import Cutout, ProductImageError, cut_out
+from .procedural import KINDS, layout_for, studio_background
+
+DEFAULT_SIZE = (1080, 1920)
+BACKENDS = ("procedural", "dit")
+MIN_FIDELITY = 0.99
+
+
+@dataclass
+class ShotResult:
+    path: Path
+    config_path: Path
+    fidelity: float | None
+    scores: dict
+    kind: str
+    segment: int
+    candidates: list[dict] = field(default_factory=list)
+
+    @property
+    def scene(self) -> int:  # docs/architecture.md calls the segment "scene"
+        return self.segment
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.update(path=str(self.path), config_path=str(self.config_path))
+        return data
+
+
+@dataclass
+class Candidate:
+    image: np.ndarray  # HxWx3 uint8
+    placed: composite.Placed | None
+    meta: dict
+
+
+def _validate_requests(requests: list[dict]) -> None:
+    for i, req in enumerate(requests):
+        if not isinstance(req, dict) or req.get("kind") not in KINDS:
+            raise ValueError(f"shot request {i}: kind must be one of {KINDS}, got {req!r}")
+        if not isinstance(req.get("prompt", ""), str):
+            raise ValueError(f"shot request {i}: prompt must be a string")
+
+
+def _pick_image(cutouts: list[Cutout], index: int, kind: str) -> Cutout:
+    """Main image for product/model shots; detail and lifestyle shots rotate through the
+    other photos so a video does not show the same angle five times."""
+    if kind in {"product", "model"} or len(cutouts) == 1:
+        return cutouts[0] if kind == "product" else cutouts[index % len(cutouts)]
+    return cutouts[1 + index % (len(cutouts) - 1)]
+
+
+def compose(cutout: Cutout, scene: np.ndarray, *, layout, floor_y: float,
+            reflect: bool) -> Candidate:
+    """Place the product into ``scene`` (float32 HxWx3) per ``layout``; returns the frame."""
+    h, w = scene.shape[:2]
+    placement = composite.fit(cutout, box_w=int(layout.box_w * w), box_h=int(layout.box_h * h),
+                              center_x=int(layout.center_x * w), base_y=int(floor_y * h))
+    placed = composite.resize_cutout(cutout, placement)
+    composite.harmonise_surroundings(scene, placed)
+    composite.contact_shadow(scene, placed)
+    if reflect:
+        composite.reflection(scene, placed)
+    composite.paste_product(scene, placed)
+    image = np.clip(np.rint(scene), 0, 255).astype(np.uint8)
+    return Candidate(image=image, placed=placed, meta={"placement": asdict(placement)})
+
+
+def render_procedural(cutout: Cutout, request: dict, brand: dict, size: tuple[int, int],
+                      seed: int) -> Candidate:
+    rng = np.random.default_rng(seed)
+    layout = layout_for(request["kind"], rng)
+    scene, geometry = studio_background(size, brand, request["kind"], seed, layout)
+    candidate = compose(cutout, scene, layout=layout, floor_y=geometry["floor_y"],
+                        reflect=layout.reflection)
+    candidate.meta.update(family="procedural", steps=0, guidance=0.0,
+                          layout={k: v for k, v in asdict(layout).items()})
+    if request["kind"] == "model":
+        candidate.meta["note"] = "procedural backend draws no person; configure the dit backend"
+    return candidate
+
+
+def score(candidate: Candidate) -> dict:
+    """Quality-gate scores; ``total`` ranks candidates (fidelity dominates)."""
+    scores = {"artefacts": round(fidelity.artefact_score(candidate.image), 4)}
+    fid = None
+    if candidate.placed is not None:
+        crop, (sy, sx) = composite.crop_placed(candidate.image, candidate.placed.placement)
+        ref = candidate.placed.rgb[sy, sx]
+        mask = candidate.placed.mask[sy, sx]
+        inside = mask.sum() / max(1, candidate.placed.mask.sum())
+        fid = fidelity.product_ssim(crop, ref, mask) * float(inside >= 0.98) if mask.any() else 0.0
+        scores["contrast"] = round(fidelity.contrast_score(candidate.image, _full_mask(candidate)), 4)
+        scores["fidelity"] = round(fid, 5)
+    total = scores["artefacts"] * 0.3 + scores.get("contrast", 0.5) * 0.3 + (fid if fid is not None else 0.9) * 0.4
+    if fid is not None and fid < MIN_FIDELITY:
+        total -= 1.0  # a shot that alters the product never wins while another keeps it true
+    scores["total"] = round(total, 5)
+    return scores
+
+
+def _full_mask(candidate: Candidate) -> np.ndarray:
+    """The product's hard mask in frame coordinates."""
+    h, w = candidate.image.shape[:2]
+    full = np.zeros((h, w), bool)
+    p = candidate.placed.placement
+    crop, (sy, sx) = composite.crop_placed(full, p)
+    crop[:] = candidate.placed.mask[sy, sx]
+    return full
+
+
+def make_shots(*, product_images: list[Path], requests: list[dict], brand: dict, out_dir: Path,
+               backend: str = "procedural", n: int = 1, seed: int = 0, lora: str | None = None,
+               size: tuple[int, int] = DEFAULT_SIZE, runtime=None) -> list[ShotResult]:
+    """Render, score and save one shot per request (best of ``n`` candidates each).
+
+    Raises ``ProductImageError`` (clear message) when no product image can be used, and
+    ``ValueError`` for malformed requests. Output: ``out_dir/shot_<i>.png`` + ``.json``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown shots backend {backend!r}; use one of {BACKENDS}")
+    if not product_images:
+        raise ProductImageError("no product image given")
+    _validate_requests(requests)
+    n = max(1, int(n))
+    cutouts = [cut_out(p) for p in product_images]  # every image must decode: fail loudly
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if backend == "dit" and runtime is None:
+        from .runtime import get_runtime  # lazy: torch/diffusers only for the dit backend
+
+        runtime = get_runtime()
+    results = []
+    for index, request in enumerate(requests):
+        cutout = _pick_image(cutouts, index, request["kind"])
+        candidates = []
+        for k in range(n):
+            cand_seed = seed * 1000 + index * 17 + k
+            if backend == "dit":
+                from .dit_shots import render_dit
+
+                cand = render_dit(runtime, cutout, request, brand, size, cand_seed, lora=lora)
+            else:
+                cand = render_procedural(cutout, request, brand, size, cand_seed)
+            cand.meta["seed"] = cand_seed
+            candidates.append((score(cand), cand))
+        best_scores, best = max(candidates, key=lambda sc: sc[0]["total"])
+        results.append(_save(best, best_scores, candidates, index, request, brand, out_dir,
+                             backend=backend, lora=lora, size=size, cutout=cutout))
+    return results
+
+
+def _save(best: Candidate, best_scores: dict, candidates: list, index: int, request: dict,
+          brand: dict, out_dir: Path, *, backend: str, lora: str | None, size, cutout) -> ShotResult:
+    path = out_dir / f"shot_{index:02d}.png"
+    config_path = out_dir / f"shot_{index:02d}.json"
+    Image.fromarray(best.image).save(path, optimize=False, compress_level=3)
+    meta = dict(best.meta)
+    config = {
+        "backend": backend, "family": meta.pop("family", backend),
+        "weights_hash": meta.pop("weights_hash", None), "lora": lora,
+        "lora_version": meta.pop("lora_version", lora), "prompt": meta.pop("prompt", request.get("prompt", "")),
+        "kind": request["kind"], "segment": int(request.get("segment", index)),
+        "seed": meta.pop("seed"), "steps": meta.pop("steps", 0), "guidance": meta.pop("guidance", 0.0),
+        "size": list(size), "brand": {k: brand.get(k) for k in ("id", "name", "primary_color",
+                                                                 "secondary_color", "accent_color")},
+        "source_image": cutout.source, "cutout_method": cutout.method,
+        "scores": best_scores, "candidates": [{"seed": c.meta["seed"], **s} for s, c in candidates],
+        "details": meta,
+    }
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
+    return ShotResult(path=path, config_path=config_path, fidelity=best_scores.get("fidelity"),
+                      scores=best_scores, kind=request["kind"], segment=config["segment"],
+                      candidates=config["candidates"])
