@@ -101,22 +101,21 @@ STORAGES = {
 # Celery: Redis in tests and production; with no REDIS_URL the embedded default uses
 # kombu's filesystem broker (a `make worker` process) or runs tasks in-process (demo).
 REDIS_URL = env_str("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        # Above the longest task (LoRA training), so a slow task is never redelivered
-        # while it still runs; a dead worker's message comes back via the sweeper sooner.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL or "filesystem://"
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Above the longest task (LoRA training), so a slow task is never redelivered while
+        # it still runs; messages of a dead worker are restored promptly, and the job
+        # sweeper re-queues anything stuck past its deadline.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 4 * 3600),
         "unacked_restore_interval": 5,
     }
-    if REDIS_URL
-    else {
+elif CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
-        "processed_folder": str(VAR_DIR / "broker-processed"),
         "store_processed": False,
     }
-)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
