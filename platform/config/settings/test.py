@@ -12,7 +12,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="adfactory-static-"))
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="adfactory-media-"))
 GENERATION = replace(GENERATION, render_scale=float(os.environ.get("GENERATION_RENDER_SCALE", "0.25")))
-CATALOG_SSRF_ALLOWED_HOSTS: list[str] = []  # tests allow their own loopback servers explicitly
 CELERY_TASK_ALWAYS_EAGER = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

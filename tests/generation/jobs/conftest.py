@@ -1,0 +1,67 @@
+"""Real-worker fixtures: Redis broker + PostgreSQL, the sample shop on loopback."""
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+from catalog.sample_shop import sample_shop_serve
+from tenancy.context import tenant_context
+from tests.factories import BrandFactory, MembershipFactory
+
+
+def _require(condition: bool, why: str):
+    if not condition:
+        if os.environ.get("REQUIRE_SERVICES"):
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+@pytest.fixture
+def broker_required():
+    _require(settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
+    from django.db import connection
+
+    _require(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")
+
+
+@pytest.fixture
+def sample_shop(settings):
+    with sample_shop_serve() as url:
+        settings.CATALOG_SSRF_ALLOWED_HOSTS = [urlsplit(url).netloc]
+        yield url
+
+
+@pytest.fixture
+def tenant(transactional_db):
+    """A workspace with a brand, and a second workspace that must never see its jobs."""
+    from tenancy.services import credit_grant
+
+    a = MembershipFactory()
+    b = MembershipFactory()
+    brand = BrandFactory(workspace=a.workspace, name="Northwind", primary_color="#0F3D3E")
+    BrandFactory(workspace=b.workspace)
+    credit_grant(workspace=a.workspace, amount=5)
+    return {"workspace": a.workspace, "brand": brand, "other": b.workspace}
+
+
+def wait_for_job(job, *, timeout: float = 240, until=None):
+    """Poll the job row (committed data) until it finishes or ``until(job)`` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with tenant_context(job.workspace_id):
+            job.refresh_from_db()
+        if (until and until(job)) or (until is None and job.is_finished):
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job.pk} still {job.status}/{job.stage} after {timeout}s: {job.failure_reason}")
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
