@@ -1,0 +1,111 @@
+"""Product extraction from one HTML page: ``extract_product(html, url=...) -> facts dict``.
+
+The chain, highest priority first: platform adapters detected from markup (offline part only),
+schema.org JSON-LD, microdata, RDFa, OpenGraph/product meta, then DOM heuristics. Every field
+carries provenance (which extractor, what confidence). Pure: no network, no database.
+"""
+from __future__ import annotations
+
+import re
+
+import lxml.html
+
+from catalog.ingest.charset import decode_html
+from catalog.ingest.extract.heuristics import _words, heuristic_candidates
+from catalog.ingest.extract.merge import Merger
+from catalog.ingest.extract.structured import (
+    opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
+)
+from catalog.ingest.normalise import absolute_url, clean_text, country_hints
+
+EXTRACTOR_VERSION = "1.0"
+FACT_KEYS = ("title", "brand", "price", "currency", "original_price", "availability", "images",
+             "description", "features", "specs", "rating", "review_count", "sku", "gtin", "mpn",
+             "variants", "canonical_url")
+
+
+def parse_document(html: bytes | str, *, headers: dict | None = None):
+    """(lxml document, text) from bytes (charset resolved) or str."""
+    if isinstance(html, bytes):
+        content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
+        html, _ = decode_html(html, content_type=content_type)
+    # lxml refuses str input that carries an XML encoding declaration; feed UTF-8 bytes.
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    doc = lxml.html.document_fromstring(html.encode("utf-8", "replace") or b"<html></html>", parser=parser)
+    return doc, html
+
+
+def _pick_node(nodes: list[dict], reference: set[str]) -> list[dict]:
+    """The main product node first: best name overlap with the page title, offers preferred."""
+    def score(node):
+        cand = product_candidates(node)
+        words = _words(cand.get("title") or "")
+        overlap = len(words & reference) / max(len(words), 1)
+        return overlap + (0.3 if cand.get("price") else 0)
+    return sorted(nodes, key=score, reverse=True)
+
+
+def _same_name_variants(nodes: list[dict], main: dict) -> list[dict] | None:
+    """Several Product nodes with the main one's name (one per size): treat them as variants."""
+    name = main.get("name")
+    same = [n for n in nodes if n.get("name") == name]
+    if len(same) < 2:
+        return None
+    return [{"name": product_candidates(n).get("title"), "sku": product_candidates(n).get("sku"),
+             "price": product_candidates(n).get("price"), "currency": product_candidates(n).get("currency"),
+             "availability": product_candidates(n).get("availability"), "attributes": {}} for n in same]
+
+
+def extract_product(html: bytes | str, *, url: str | None = None, headers: dict | None = None,
+                    baseline: bool = False) -> dict:
+    """Facts (docs/architecture.md keys) + ``provenance``; fields absent from the page are None.
+
+    ``baseline=True`` uses extruct's structured data only (no heuristics, no cross-checks):
+    the benchmark's reference point.
+    """
+    doc, text = parse_document(html, headers=headers)
+    canonical = next(iter(doc.xpath("//link[@rel='canonical']/@href")), None)
+    data = run_extruct(doc, text, base_url=url or absolute_url(canonical, None))
+    og = opengraph_candidates(data.get("opengraph") or [])
+    base_url = url or absolute_url(canonical, None) or absolute_url(og.get("canonical_url"), None)
+    lang = (doc.get("lang") or doc.get("xml:lang") or og.get("locale") or "")
+    hints = country_hints(url=url or base_url, lang=lang)
+    if og.get("locale"):
+        hints += country_hints(url=None, lang=og["locale"])
+    head_title = clean_text(" ".join(doc.xpath("(//title)[1]//text()"))) or ""
+    merger = Merger(base_url=base_url, hints=hints)
+
+    structured = []
+    for syntax, items in (("json-ld", data.get("json-ld")), ("microdata", data.get("microdata")),
+                          ("rdfa", rdfa_nodes(data.get("rdfa") or []))):
+        nodes = product_nodes(items or []) if syntax != "rdfa" else items
+        if nodes:
+            structured.append((syntax, nodes))
+    names = [clean_text(n.get("name")) for _, nodes in structured for n in nodes[:3]]
+    references = [n for n in names + [og.get("title"), head_title] if n]
+    heur = {} if baseline else heuristic_candidates(doc, references=references)
+    if heur.pop("title_confident", False):
+        merger.add("heuristics", {"title": heur["title"]})  # the visible product name leads
+    reference = _words(f"{heur.get('title', '')} {og.get('title', '')} {head_title}")
+    for syntax, nodes in structured:
+        ordered = _pick_node(nodes, reference) if len(nodes) > 1 else nodes
+        cand = product_candidates(ordered[0])
+        if "variants" not in cand and (variants := _same_name_variants(nodes, ordered[0])):
+            cand["variants"] = variants
+        merger.add(syntax, cand)
+    merger.add("opengraph", og)
+    merger.add("heuristics", heur)
+    facts = merger.facts()
+    return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
+
+
+def has_product(facts: dict) -> bool:
+    """Enough to call it a product page: a title plus a price, an image or structured data."""
+    prov = facts.get("provenance") or {}
+    structured = any(p.get("source") in ("json-ld", "microdata", "rdfa", "platform") for p in prov.values())
+    return bool(facts.get("title")) and bool(facts.get("price") or structured or (
+        facts.get("images") and prov.get("title", {}).get("source") != "heuristics"))
+
+
+__all__ = ["extract_product", "has_product", "EXTRACTOR_VERSION", "FACT_KEYS", "parse_document"]
+_ = re
