@@ -1,0 +1,96 @@
+"""ffmpeg / ffprobe plumbing: the encoder command (H.264 High yuv420p, BT.709 TV range, AAC
+48 kHz, +faststart, platform bitrate caps), probing and EBU R128 measurement."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+# Bitrate caps per platform (upload limits are generous; caps keep files small and uploads
+# fast). CRF decides quality; maxrate/bufsize only bound the peaks.
+PLATFORM_PRESETS: dict[str, dict] = {
+    "generic": {"maxrate": "12M", "bufsize": "24M"},
+    "tiktok": {"maxrate": "8M", "bufsize": "16M"},
+    "reels": {"maxrate": "8M", "bufsize": "16M"},
+    "shorts": {"maxrate": "12M", "bufsize": "24M"},
+    "youtube": {"maxrate": "16M", "bufsize": "32M"},
+}
+
+
+class FFmpegError(RuntimeError):
+    pass
+
+
+def ffmpeg_bin() -> str:
+    path = shutil.which("ffmpeg")
+    if path:
+        return path
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # pragma: no cover - depends on the box
+        raise FFmpegError("ffmpeg not found: apt-get install ffmpeg") from exc
+
+
+def video_encode_args(*, preset: str, crf: int, platform: str, threads: int = 0) -> list[str]:
+    """Codec flags shared by the renderer and the bench's encode floor (same settings)."""
+    caps = PLATFORM_PRESETS.get(platform, PLATFORM_PRESETS["generic"])
+    return ["-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,format=yuv420p",
+            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
+            "-pix_fmt", "yuv420p", "-maxrate", caps["maxrate"], "-bufsize", caps["bufsize"],
+            "-threads", str(threads), "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-colorspace", "bt709", "-color_range", "tv"]
+
+
+def raw_input_args(width: int, height: int, fps: int, source: str = "-") -> list[str]:
+    # -framerate must precede the input or ffmpeg assumes 25 fps and drops/duplicates frames.
+    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", source]
+
+
+def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out: Path, preset: str,
+                   crf: int, platform: str, audio_bitrate: str = "192k", source: str = "-") -> list[str]:
+    cmd = [ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error", *raw_input_args(width, height, fps, source)]
+    if audio:
+        cmd += ["-i", str(audio)]
+    cmd += video_encode_args(preset=preset, crf=crf, platform=platform)
+    if audio:
+        cmd += ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2", "-shortest"]
+    return cmd + ["-movflags", "+faststart", str(out)]
+
+
+def run(cmd: list[str], *, input: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    try:
+        proc = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise FFmpegError(f"ffmpeg timed out after {timeout:.0f} s") from exc
+    if proc.returncode != 0:
+        raise FFmpegError(f"ffmpeg failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-800:]}")
+    return proc
+
+
+def probe(path: Path) -> dict:
+    """ffprobe's JSON for streams and format (ffprobe comes with Debian's ffmpeg)."""
+    exe = shutil.which("ffprobe")
+    if not exe:
+        raise FFmpegError("ffprobe not found: apt-get install ffmpeg")
+    proc = run([exe, "-v", "error", "-print_format", "json", "-show_streams", "-show_format", str(path)], timeout=60)
+    return json.loads(proc.stdout)
+
+
+def loudness(path: Path | None = None, *, pcm: bytes | None = None, sample_rate: int = 48000,
+             channels: int = 2) -> dict:
+    """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's ebur128 filter, of a file
+    or of raw float32 PCM."""
+    src = ["-i", str(path)] if path else ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "-"]
+    proc = run([ffmpeg_bin(), "-hide_banner", "-nostats", *src, "-map", "0:a:0",
+                "-af", "ebur128=peak=true", "-f", "null", "-"], input=pcm, timeout=300)
+    err = proc.stderr.decode(errors="replace")
+    summary = err[err.rfind("Summary:"):]
+    i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    tp = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if not i:
+        raise FFmpegError("ebur128 printed no summary")
+    to_f = lambda s: float("-inf") if s == "-inf" else float(s)  # noqa: E731
+    return {"lufs": to_f(i.group(1)), "true_peak": to_f(tp.group(1)) if tp else None}

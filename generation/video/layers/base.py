@@ -1,0 +1,206 @@
+"""Compositing primitives shared by the layer renderers: easing, animation state, RGBA plates.
+
+A ``Plate`` is an RGBA image pre-multiplied once (when the layer is prepared), so blending it
+per frame is two saturating uint8 operations on its own rectangle — static layers cost almost
+nothing per frame, which is what keeps the renderer near the encoder's floor.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..schema import Anim, BrandKit
+
+
+def ease(kind: str, p: float) -> float:
+    p = min(1.0, max(0.0, p))
+    if kind == "ease_in_out":
+        return 0.5 - 0.5 * math.cos(math.pi * p)
+    if kind == "ease_out":
+        return 1 - (1 - p) ** 3
+    if kind == "ease_in":
+        return p ** 3
+    return p
+
+
+def back_out(p: float) -> float:
+    """Overshooting ease for 'pop' entrances (a price tag that lands with a bounce)."""
+    p = min(1.0, max(0.0, p))
+    c = 1.70158
+    return 1 + (c + 1) * (p - 1) ** 3 + c * (p - 1) ** 2
+
+
+@dataclass(frozen=True)
+class AnimState:
+    opacity: float = 1.0
+    dx: float = 0.0  # fractions of the plate size
+    dy: float = 0.0
+    scale: float = 1.0
+    wipe: float = 1.0  # visible fraction of the width (left to right)
+
+    @property
+    def identity(self) -> bool:
+        return self == AnimState()
+
+
+def anim_state(anim: Anim, t: float, start: float, end: float) -> AnimState:
+    """Where an overlay is in its entrance / hold / exit at time t (seconds, absolute)."""
+    d = max(anim.duration, 1e-6)
+    t_in = t - start - anim.delay
+    if t_in < 0:
+        return AnimState(opacity=0.0)
+    opacity, dx, dy, scale, wipe = 1.0, 0.0, 0.0, 1.0, 1.0
+    if anim.enter != "none" and t_in < d:
+        p = t_in / d
+        e = ease("ease_out", p)
+        if anim.enter == "fade":
+            opacity = e
+        elif anim.enter == "slide_up":
+            opacity, dy = e, 0.35 * (1 - e)
+        elif anim.enter == "slide_left":
+            opacity, dx = e, 0.25 * (1 - e)
+        elif anim.enter == "pop":
+            opacity, scale = min(1.0, 2 * p), 0.6 + 0.4 * back_out(p)
+        elif anim.enter == "wipe":
+            wipe = e
+    t_out = end - t
+    if anim.exit != "none" and t_out < d:
+        e = ease("ease_in", 1 - t_out / d)
+        if anim.exit == "fade":
+            opacity *= 1 - e
+        elif anim.exit == "slide_down":
+            opacity, dy = opacity * (1 - e), dy + 0.25 * e
+        elif anim.exit == "pop":
+            opacity, scale = opacity * (1 - e), scale * (1 - 0.3 * e)
+    if anim.pulse and t_in >= d:
+        scale *= 1 + 0.035 * math.sin(2 * math.pi * (t_in - d) / 1.2)
+    return AnimState(max(0.0, min(1.0, opacity)), dx, dy, scale, wipe)
+
+
+class Plate:
+    """A pre-multiplied RGBA image ready to blend: ``premult`` RGB uint8 and alpha (3 channels)."""
+
+    def __init__(self, rgba: np.ndarray):
+        rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+        self.rgba = rgba
+        a = rgba[:, :, 3:4].astype(np.uint16)
+        self.premult = ((rgba[:, :, :3].astype(np.uint16) * a + 127) // 255).astype(np.uint8)
+        self.alpha3 = np.ascontiguousarray(np.repeat(rgba[:, :, 3:4], 3, axis=2))
+        self.inv3 = cv2.bitwise_not(self.alpha3)
+
+    @classmethod
+    def from_pil(cls, img: Image.Image) -> "Plate":
+        return cls(np.asarray(img.convert("RGBA")))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgba.shape[1], self.rgba.shape[0]
+
+
+def blend(frame: np.ndarray, plate: Plate, x: int, y: int, opacity: float = 1.0) -> None:
+    """Alpha-blend a plate onto the frame buffer at (x, y), clipped to the frame.
+
+    The frame is the renderer's scratch buffer for one output frame, so it is written in
+    place; plates are never modified."""
+    if opacity <= 0.003:
+        return
+    fh, fw = frame.shape[:2]
+    ph, pw = plate.rgba.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + pw), min(fh, y + ph)
+    if x0 >= x1 or y0 >= y1:
+        return
+    sl = (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
+    region = frame[y0:y1, x0:x1]
+    premult, inv3 = plate.premult[sl], plate.inv3[sl]
+    if opacity < 0.997:
+        premult = cv2.convertScaleAbs(premult, alpha=opacity)
+        inv3 = cv2.bitwise_not(cv2.convertScaleAbs(plate.alpha3[sl], alpha=opacity))
+    cv2.add(cv2.multiply(region, inv3, scale=1 / 255.0), premult, dst=region)
+
+
+def blend_animated(frame: np.ndarray, plate: Plate, x: int, y: int, state: AnimState,
+                   scaled_cache: dict | None = None) -> None:
+    """Blend with an entrance/exit state: offset, scale about the centre, wipe, opacity."""
+    if state.opacity <= 0.003:
+        return
+    pw, ph = plate.size
+    if state.scale != 1.0 or state.wipe < 1.0:
+        nw, nh = max(1, round(pw * state.scale)), max(1, round(ph * state.scale))
+        rgba = cv2.resize(plate.rgba, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nw, nh) != (pw, ph) else plate.rgba
+        if state.wipe < 1.0:
+            rgba = rgba.copy()
+            rgba[:, max(0, round(nw * state.wipe)):, 3] = 0
+        x, y = x + (pw - nw) // 2, y + (ph - nh) // 2
+        plate = Plate(rgba)
+    blend(frame, plate, x + round(state.dx * pw), y + round(state.dy * ph), state.opacity)
+
+
+def place(plate_size: tuple[int, int], rect: tuple[int, int, int, int], align: str = "center",
+          valign: str = "center") -> tuple[int, int]:
+    """Top-left corner that puts a plate inside a rect by alignment."""
+    pw, ph = plate_size
+    x, y, w, h = rect
+    px = x if align == "left" else x + w - pw if align == "right" else x + (w - pw) // 2
+    py = y if valign == "top" else y + h - ph if valign == "bottom" else y + (h - ph) // 2
+    return px, py
+
+
+class RenderContext:
+    """What every layer renderer may read: frame geometry, brand, and a decoded-image cache
+    (each asset decoded once per render, however many layers use it)."""
+
+    def __init__(self, *, width: int, height: int, fps: int, brand: BrandKit, assets_dir: Path,
+                 safe_rect: tuple[int, int, int, int], duration: float):
+        self.width, self.height, self.fps, self.brand = width, height, fps, brand
+        self.assets_dir, self.safe_rect, self.duration = Path(assets_dir), safe_rect, duration
+        self.ref = min(width, height)  # font sizes are fractions of the short side
+        self._images: dict[str, np.ndarray] = {}
+
+    def color(self, value: str | None) -> str | None:
+        if value and value.startswith("brand."):
+            return getattr(self.brand, value.split(".", 1)[1])
+        return value
+
+    def path(self, asset: str) -> Path:
+        p = Path(asset)
+        return p if p.is_absolute() else self.assets_dir / p
+
+    def image(self, asset: str) -> np.ndarray:
+        """Decoded RGBA uint8 image (cached)."""
+        if asset not in self._images:
+            p = self.path(asset)
+            if not p.is_file():
+                raise FileNotFoundError(f"timeline asset not found: {p}")
+            with Image.open(p) as im:
+                self._images[asset] = np.asarray(im.convert("RGBA")).copy()
+        return self._images[asset]
+
+
+RENDERERS: dict[str, type] = {}
+
+
+def register(*types: str):
+    """Register a renderer class for layer ``type`` names (editly-style sources)."""
+    def deco(cls):
+        for t in types:
+            RENDERERS[t] = cls
+        return cls
+    return deco
+
+
+class LayerRenderer:
+    """Prepare once (decode, draw static plates) in ``__init__``; ``draw(frame, t)`` per frame."""
+
+    def __init__(self, layer, ctx: RenderContext):
+        self.layer, self.ctx = layer, ctx
+
+    def active(self, t: float) -> bool:
+        return self.layer.start <= t < self.layer.end
+
+    def draw(self, frame: np.ndarray, t: float) -> None:  # pragma: no cover - interface
+        raise NotImplementedError

@@ -1,0 +1,165 @@
+"""``render(timeline, assets_dir, out_dir) -> RenderResult``: a pure function of its inputs.
+
+A numpy/OpenCV compositor draws each frame (static plates pre-rendered once, only moving
+layers recomputed) and streams raw RGB to one ffmpeg process, which converts to BT.709 TV
+range, encodes H.264 and muxes the normalised AAC mix. A writer thread keeps ffmpeg fed
+while the next frame is composed, so both cores stay busy. No database, no network;
+the same timeline and assets give the same frames.
+"""
+from __future__ import annotations
+
+import queue
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from . import audio as audio_mix
+from . import ffmpeg as ff
+from .layers import RENDERERS, RenderContext
+from .schema import AUDIO_TYPES, Timeline
+
+
+@dataclass
+class RenderResult:
+    video: Path
+    thumbnail: Path
+    captions: Path
+    timeline_json: Path
+    duration: float
+    loudness: dict = field(default_factory=dict)
+    frames: int = 0
+    render_s: float = 0.0
+
+
+class Compositor:
+    """Prepared renderers for one timeline; ``frame(t)`` returns the RGB frame at time t."""
+
+    def __init__(self, timeline: Timeline, assets_dir: Path):
+        self.tl = timeline
+        self.ctx = RenderContext(width=timeline.width, height=timeline.height, fps=timeline.fps,
+                                 brand=timeline.brand, assets_dir=Path(assets_dir),
+                                 safe_rect=timeline.safe_rect, duration=timeline.duration)
+        self.renderers = []
+        for layer in timeline.layers:
+            if layer.type in AUDIO_TYPES:
+                continue
+            if layer.type not in RENDERERS:
+                raise ValueError(f"no renderer registered for layer type {layer.type!r}")
+            self.renderers.append(RENDERERS[layer.type](layer, self.ctx))
+        r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
+        self.fill = (r, g, b)
+
+    def draw(self, t: float, frame: np.ndarray) -> np.ndarray:
+        active = [r for r in self.renderers if r.active(t)]
+        first = active[0] if active else None
+        covered = (first is not None and first.layer.type in ("shot", "image") and getattr(first, "full", False))
+        if not covered:
+            frame[:] = self.fill
+        for r in active:
+            r.draw(frame, t)
+        return frame
+
+    def frame(self, t: float) -> np.ndarray:
+        return self.draw(t, np.empty((self.tl.height, self.tl.width, 3), np.uint8))
+
+
+def write_srt(timeline: Timeline, path: Path) -> Path:
+    def ts(s: float) -> str:
+        ms = int(round(s * 1000))
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+    lines, k = [], 0
+    for layer in timeline.layers:
+        if layer.type == "captions":
+            for chunk in layer.chunks:
+                k += 1
+                sep = "" if all(ord(c) > 0x2E80 for w in chunk.words for c in w.word[:1]) else " "
+                lines += [str(k), f"{ts(chunk.start)} --> {ts(chunk.end)}", sep.join(w.word for w in chunk.words), ""]
+            break
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) -> int:
+    """Compose every frame and feed ffmpeg through a small queue (a writer thread overlaps
+    pipe writes with composition; buffers are recycled, never shared while queued)."""
+    tl = comp.tl
+    q: queue.Queue = queue.Queue(maxsize=3)
+    pool = [np.empty((tl.height, tl.width, 3), np.uint8) for _ in range(5)]
+    failure: list[BaseException] = []
+
+    def writer():
+        try:
+            while (buf := q.get()) is not None:
+                proc.stdin.write(memoryview(buf))
+        except BaseException as exc:  # noqa: BLE001 - reported on the main thread
+            failure.append(exc)
+            while q.get() is not None:
+                pass
+
+    th = threading.Thread(target=writer, daemon=True)
+    th.start()
+    n = tl.n_frames
+    try:
+        for k in range(n):
+            buf = comp.draw(k / tl.fps, pool[k % len(pool)])
+            if on_frame:
+                on_frame(k, buf)
+            q.put(buf)
+            if failure:
+                break
+    finally:
+        q.put(None)
+        th.join()
+        proc.stdin.close()
+    if failure:
+        raise ff.FFmpegError(f"ffmpeg stopped reading frames: {failure[0]}")
+    return n
+
+
+def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None) -> RenderResult:
+    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir."""
+    t0 = time.perf_counter()
+    tl = timeline if isinstance(timeline, Timeline) else Timeline.model_validate(timeline)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timeline_json = out_dir / "timeline.json"
+    timeline_json.write_text(tl.model_dump_json(indent=1))
+    comp = Compositor(tl, assets_dir)
+    wav = out_dir / "mix.wav"
+    loud = audio_mix.mix(tl, assets_dir, wav)
+    video = out_dir / "video.mp4"
+    cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=wav, out=video,
+                            preset=preset or tl.encode.preset, crf=tl.encode.crf, platform=tl.encode.platform,
+                            audio_bitrate=tl.encode.audio_bitrate)
+    thumb_k = min(tl.n_frames - 1, round(tl.thumbnail_time * tl.fps))
+    thumb: list[np.ndarray] = []
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        frames = stream_frames(comp, proc, on_frame=lambda k, buf: thumb.append(buf.copy()) if k == thumb_k else None)
+        err = proc.stderr.read().decode(errors="replace")
+        if proc.wait(timeout=600) != 0:
+            raise ff.FFmpegError(f"ffmpeg encode failed: {err[-800:]}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    wav.unlink(missing_ok=True)
+    thumbnail = out_dir / "thumbnail.jpg"
+    Image.fromarray(thumb[0]).save(thumbnail, quality=90)
+    captions = write_srt(tl, out_dir / "captions.srt")
+    return RenderResult(video=video, thumbnail=thumbnail, captions=captions, timeline_json=timeline_json,
+                        duration=frames / tl.fps, loudness=loud, frames=frames,
+                        render_s=round(time.perf_counter() - t0, 3))
+
+
+def as_videoclip(timeline: Timeline, assets_dir: Path):
+    """The same compositor as a moviepy ``VideoClip`` (for composing with other moviepy clips);
+    moviepy is imported only here."""
+    from moviepy import VideoClip
+    comp = Compositor(timeline, assets_dir)
+    return VideoClip(frame_function=comp.frame, duration=timeline.n_frames / timeline.fps).with_fps(timeline.fps)

@@ -1,0 +1,299 @@
+"""``timeline_build``: template + script + measured voice + shots + facts + brand → Timeline.
+
+Scene timing comes from the data (the voice's measured sentence/word times, like Remotion's
+``calculateMetadata``), never from the template. Layers whose facts are missing are dropped
+(``requires`` or an empty placeholder), so a price-drop ad without an original price shows
+the price alone and a social-proof ad without a rating shows no stars.
+"""
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .layout import box_rect, canvas_size, safe_rect
+from .schema import (AudioSpec, BrandKit, CaptionChunk, CaptionWord, Scene, Template, Timeline)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩",
+            "CAD": "CA$", "AUD": "A$", "BRL": "R$", "CHF": "CHF ", "MXN": "MX$"}
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class TemplateError(ValueError):
+    """A template document failed validation; the message names the offending field."""
+
+
+def list_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.json"))
+
+
+def load_template(template: str | Path | dict) -> Template:
+    """A built-in name, a JSON path, or a dict → validated Template (TemplateError names the field)."""
+    if isinstance(template, dict):
+        data, label = template, template.get("name", "<dict>")
+    else:
+        path = Path(template)
+        if not path.suffix:
+            path = TEMPLATES_DIR / f"{template}.json"
+            if not path.exists():
+                raise TemplateError(f"unknown template {template!r}: built-ins are {', '.join(list_templates())}")
+        data, label = json.loads(path.read_text()), str(template)
+    try:
+        return Template.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        raise TemplateError(f"template {label} is invalid: {problems}") from exc
+
+
+def format_money(amount, currency: str | None) -> str | None:
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    cur = (currency or "USD").upper()
+    digits = 0 if cur in ("JPY", "KRW") else 2
+    text = f"{value:,.{digits}f}"
+    return f"{_SYMBOLS[cur]}{text}" if cur in _SYMBOLS else f"{text} {cur}"
+
+
+def product_values(product: dict) -> dict:
+    """Display strings for template placeholders; a key is absent when the fact is missing."""
+    v: dict = {}
+    for key in ("title", "brand"):
+        if product.get(key):
+            v[key] = str(product[key])
+    price, orig = product.get("price"), product.get("original_price")
+    if price is not None and format_money(price, product.get("currency")):
+        v["price"] = format_money(price, product.get("currency"))
+        try:
+            p, o = Decimal(str(price)), Decimal(str(orig)) if orig is not None else None
+        except InvalidOperation:
+            o = None
+        if o is not None and o > p > 0:
+            v["original_price"] = format_money(o, product.get("currency"))
+            v["discount"] = f"-{round((1 - p / o) * 100)}%"
+    if product.get("rating") is not None:
+        v["rating"] = f"{float(product['rating']):.1f}"
+        v["rating_value"] = float(product["rating"])
+    if product.get("review_count"):
+        v["review_count"] = f"{int(product['review_count']):,}"
+    for i, feat in enumerate((product.get("features") or [])[:3], start=1):
+        v[f"feature{i}"] = str(feat)
+    return v
+
+
+def brand_kit(brand: dict | None) -> BrandKit:
+    b = brand or {}
+    colors = {k: b.get(f"{k}_color") for k in ("primary", "secondary", "accent")}
+    return BrandKit(name=b.get("name") or "", font_family=b.get("font_family") or "Inter",
+                    language=b.get("language") or "en",
+                    **{k: c for k, c in colors.items() if isinstance(c, str) and _HEX.match(c)})
+
+
+def _seg(item: dict) -> int | None:
+    s = item.get("segment", item.get("scene"))
+    return int(s) if s is not None else None
+
+
+def scene_bounds(segments: list[dict], voice: dict, tail: float) -> list[tuple[float, float]]:
+    """[start, end) per segment from measured speech; segments the voice lacks share time
+    in proportion to their spoken length."""
+    n = len(segments)
+    starts: list[float | None] = [None] * n
+    for item in list(voice.get("sentences") or []) + list(voice.get("words") or []):
+        i = _seg(item)
+        if i is not None and 0 <= i < n:
+            starts[i] = item["start"] if starts[i] is None else min(starts[i], item["start"])
+    total = float(voice["duration"])
+    if any(s is None for s in starts):
+        weights = [max(1, len(s.get("voice_line") or "")) for s in segments]
+        acc, share = 0.0, []
+        for w in weights:
+            share.append(acc / sum(weights) * total)
+            acc += w
+        starts = [s if s is not None else share[i] for i, s in enumerate(starts)]
+    starts[0] = 0.0
+    bounds = []
+    end_all = total + tail
+    for i in range(n):
+        # Cut slightly before the next line is spoken, never shorter than half a second.
+        nxt = max(starts[i] + 0.5, starts[i + 1] - 0.08) if i + 1 < n else end_all
+        bounds.append((starts[i] if i == 0 else bounds[-1][1], min(max(nxt, (bounds[-1][1] if bounds else 0) + 0.5), end_all)))
+    return bounds
+
+
+def caption_chunks(voice: dict, max_words: int, duration: float) -> list[CaptionChunk]:
+    words = [w for w in (voice.get("words") or []) if str(w.get("word", "")).strip()]
+    if not words:  # sentence timings only: spread each sentence's words evenly
+        for s in voice.get("sentences") or []:
+            toks = s["text"].split()
+            step = (s["end"] - s["start"]) / max(1, len(toks))
+            words += [{"word": t, "start": s["start"] + k * step, "end": s["start"] + (k + 1) * step,
+                       "segment": _seg(s)} for k, t in enumerate(toks)]
+    chunks: list[list[dict]] = []
+    for w in words:
+        last = chunks[-1] if chunks else None
+        if (last is None or len(last) >= max_words or _seg(w) != _seg(last[-1])
+                or re.search(r"[.!?。！？]$", last[-1]["word"]) or w["start"] - last[-1]["end"] > 0.6):
+            chunks.append([w])
+        else:
+            last.append(w)
+    out = []
+    for k, ch in enumerate(chunks):
+        end = ch[-1]["end"] + 0.25
+        if k + 1 < len(chunks):
+            end = min(max(end, chunks[k + 1][0]["start"]) if chunks[k + 1][0]["start"] - ch[-1]["end"] < 0.6 else end,
+                      chunks[k + 1][0]["start"])
+        out.append(CaptionChunk(start=ch[0]["start"], end=min(max(end, ch[0]["start"] + 0.1), duration),
+                                words=[CaptionWord(word=str(w["word"]).strip(), start=w["start"], end=w["end"]) for w in ch]))
+    return [c for c in out if c.end > c.start]
+
+
+class _Facts(dict):
+    def __missing__(self, key):
+        raise KeyError(key)
+
+
+def _fill(text: str, values: dict) -> str | None:
+    try:
+        return text.format_map(_Facts(values)).strip() or None
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+
+def _segments(script: dict) -> tuple[list[dict], list[str]]:
+    scenes = list(script.get("scenes") or [])
+    segs = [script.get("hook"), *scenes, script.get("cta")]
+    if any(not isinstance(s, dict) for s in segs):
+        raise ValueError("script needs a hook, a list of scenes and a cta (segments as dicts)")
+    return segs, ["hook"] + ["body"] * len(scenes) + ["cta"]
+
+
+def _shot_for(i: int, shots: list[dict]) -> dict:
+    same = [s for s in shots if s.get("segment", s.get("scene")) == i]
+    return same[0] if same else shots[i % len(shots)]
+
+
+def _product_asset(product: dict, shots: list[dict]) -> str:
+    for p in list(product.get("image_paths") or []) + list(product.get("images") or []):
+        if isinstance(p, (str, Path)) and not str(p).startswith(("http:", "https:")) and Path(p).is_file():
+            return str(p)
+    kind = [s for s in shots if s.get("kind") == "product"]
+    return str((kind or shots)[0]["path"])
+
+
+def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, voice: dict, voice_dir: Path,
+                   shots: list[dict], product: dict, brand: dict, music: Path | None = None,
+                   scale: float = 1.0, platform: str = "generic", preset: str = "veryfast") -> Timeline:
+    """Resolve a template against one ad's data. Pure: reads no files but the template."""
+    tpl = load_template(template)
+    if not shots:
+        raise ValueError("timeline_build needs at least one shot")
+    if not voice or not voice.get("duration"):
+        raise ValueError("voice must carry a measured 'duration'")
+    width, height = canvas_size(aspect, scale)
+    segs, roles = _segments(script)
+    bounds = scene_bounds(segs, voice, tpl.tail)
+    duration = round(bounds[-1][1], 3)
+    facts = product_values(product or {})
+    kit = brand_kit(brand)
+    base = {**facts, "brand": facts.get("brand") or kit.name, "cta": (segs[-1].get("on_screen_text") or "").strip()}
+    layers, n_body = [], len(segs) - 2
+
+    def add(spec, start: float, end: float, values: dict, seg: dict | None):
+        if spec.aspects and aspect not in spec.aspects:
+            return
+        if any(req not in values for req in spec.requires):
+            return
+        upd = {"start": round(start, 3), "end": round(end, 3)}
+        if spec.type not in ("voiceover", "music"):
+            upd["rect"] = box_rect(spec.layout.get(aspect, spec.box), aspect=aspect, width=width, height=height)
+        if spec.type == "text":
+            text = _fill(spec.text, values)
+            if text is None:
+                return
+            upd["text"] = text
+            upd["values"] = {k: values.get(k) for k in ("price", "original_price", "discount", "rating_value")
+                             if values.get(k) is not None}
+            if "rating_value" in upd["values"]:
+                upd["values"]["rating"] = upd["values"].pop("rating_value")
+        elif spec.type in ("shot", "image"):
+            if spec.type == "image" and spec.source not in ("segment", "product") and not spec.source.startswith("shot:"):
+                upd["asset"] = spec.source
+            elif spec.source == "product":
+                upd["asset"] = _product_asset(product or {}, shots)
+            elif spec.source.startswith("shot:"):
+                upd["asset"] = str(shots[int(spec.source[5:]) % len(shots)]["path"])
+            else:
+                upd["asset"] = str(_shot_for(seg["_index"], shots)["path"])
+        elif spec.type == "product":
+            upd["asset"] = _product_asset(product or {}, shots)
+        elif spec.type == "logo":
+            logo = (brand or {}).get("logo_path")
+            upd["asset"] = str(logo) if logo and Path(logo).is_file() else None
+            upd["label"] = spec.label or kit.name or facts.get("brand")
+            if not upd["asset"] and not upd["label"]:
+                return
+        elif spec.type == "captions":
+            upd["chunks"] = caption_chunks(voice, spec.max_words, duration)
+        elif spec.type == "voiceover":
+            upd["asset"] = str(Path(voice_dir) / voice.get("wav", "voice.wav"))
+        elif spec.type == "music":
+            upd["asset"] = str(music) if music else spec.asset
+        layers.append(spec.model_copy(deep=True, update=upd))
+
+    scenes = []
+    for i, (seg, role, (start, end)) in enumerate(zip(segs, roles, bounds)):
+        scenes.append(Scene(role=role, index=i, start=round(start, 3), end=round(end, 3)))
+        values = {**base, "on_screen_text": (seg.get("on_screen_text") or seg.get("voice_line") or "").strip(),
+                  "n": str(i), "total": str(n_body)}
+        for spec in getattr(tpl.scenes, role):
+            is_shot = spec.type in ("shot", "image")
+            # The incoming shot's transition is drawn over the outgoing one, which stays on.
+            tail = bounds[i + 1][1] - bounds[i + 1][0] if i + 1 < len(bounds) else 0.0
+            extend = min(_next_transition(tpl, roles, i + 1), tail) if is_shot and i + 1 < len(segs) else 0.0
+            add(spec if i or not is_shot else spec.model_copy(update={"transition": spec.transition.model_copy(update={"type": "cut"})}),
+                start, end + extend, values, {**seg, "_index": i})
+    for spec in tpl.overlay:
+        add(spec, 0.0, duration, base, None)
+    order = {"shot": 0, "image": 0}
+    layers.sort(key=lambda ly: (ly.z, order.get(ly.type, 1), ly.start))
+    return Timeline(template=tpl.name, framework=tpl.framework, aspect=aspect, width=width, height=height,
+                    fps=tpl.fps, duration=duration, scale=scale, safe_rect=safe_rect(aspect, width, height),
+                    brand=kit, scenes=scenes, layers=layers,
+                    audio=AudioSpec(speech=_speech(voice)),
+                    encode={"platform": platform, "preset": preset},
+                    thumbnail_time=_thumbnail_time(layers, scenes, duration))
+
+
+def _next_transition(tpl: Template, roles: list[str], i: int) -> float:
+    for spec in getattr(tpl.scenes, roles[i]):
+        if spec.type in ("shot", "image") and spec.transition.type != "cut":
+            return spec.transition.duration
+    return 0.0
+
+
+def _speech(voice: dict) -> list[tuple[float, float]]:
+    items = voice.get("words") or voice.get("sentences") or []
+    spans: list[list[float]] = []
+    for it in sorted(items, key=lambda x: x["start"]):
+        if spans and it["start"] - spans[-1][1] < 0.35:
+            spans[-1][1] = max(spans[-1][1], it["end"])
+        else:
+            spans.append([it["start"], it["end"]])
+    return [(round(a, 3), round(b, 3)) for a, b in spans]
+
+
+def _thumbnail_time(layers, scenes, duration: float) -> float:
+    """A moment with the product on screen, after its entrance animation."""
+    prods = [ly for ly in layers if ly.type == "product"]
+    if prods:
+        p = max(prods, key=lambda ly: ly.rect[2] * ly.rect[3])
+        return round(min(p.end - 0.05, p.start + max(0.6, (p.end - p.start) * 0.5)), 3)
+    body = [s for s in scenes if s.role == "body"] or scenes
+    return round(min(duration - 0.05, (body[0].start + body[0].end) / 2), 3)
