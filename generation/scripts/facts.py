@@ -1,0 +1,126 @@
+"""Product facts -> the values a writer may use, each tied to the fact key it comes from.
+
+Fact keys: ``title, brand, price, original_price, rating, review_count, availability,
+description, features[i], specs.<name>``. A writer only fills placeholders from here, so every
+number it prints has a source (the claim checker verifies that independently).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def to_decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+@dataclass
+class ProductFacts:
+    """Normalised view of a product facts dict (sparse products give empty lists / None)."""
+    name: str
+    brand: str | None
+    price: Decimal | None
+    original_price: Decimal | None
+    currency: str | None
+    rating: Decimal | None
+    review_count: int | None
+    availability: str | None
+    features: list[tuple[str, str]] = field(default_factory=list)  # (fact key, text)
+    description: str | None = None
+
+    @property
+    def discount_percent(self) -> int | None:
+        """Whole percent saved, rounded down so the claim never overstates the saving."""
+        if self.price is None or not self.original_price or self.original_price <= self.price:
+            return None
+        return int((self.original_price - self.price) * 100 / self.original_price)
+
+    @property
+    def saving(self) -> Decimal | None:
+        if self.discount_percent is None:
+            return None
+        return self.original_price - self.price
+
+
+def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: int = 14) -> str:
+    """A speakable product name: the title up to its first comma/dash/bracket, capped."""
+    title = re.sub(r"[【\[].*?[】\]]", " ", title or "").strip() or (brand or "this product")
+    head = re.split(r"\s[-–|]\s|[,(（|]|\s(?:with|for|featuring|w/)\s", title, flags=re.I)[0].strip() or title
+    if has_cjk(head):
+        return head[:max_cjk]
+    return _trim_dangling(head.split()[:max_words])
+
+
+_DANGLING = {"with", "and", "for", "of", "the", "a", "an", "to", "at", "in", "on", "x", "&", "-", "–", "by", "or"}
+
+
+def _trim_dangling(words: list[str]) -> str:
+    while len(words) > 1 and words[-1].lower().strip(",;:") in _DANGLING:
+        words = words[:-1]
+    return " ".join(words).rstrip(",;:-–")
+
+
+def feature_parts(text: str) -> tuple[str, str]:
+    """Split "LARGE CAPACITY: Measuring at 36 x 17 inches" into (header, body)."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    header, sep, body = text.partition(":")
+    if sep and 0 < len(header.split()) <= 6 and body.strip():
+        return header.strip().capitalize() if header.isupper() else header.strip(), body.strip()
+    return "", text
+
+
+def clip_words(text: str, max_words: int) -> str:
+    """First clause of ``text`` with at most ``max_words`` words (CJK: 2 chars ~ 1 word)."""
+    clause = re.split(r"(?<=[.;!?])\s+|(?<=[。；！？])|,\s+(?=[a-z])", text)[0].strip(" .;。；")
+    if has_cjk(clause):
+        return clause[: max_words * 2]
+    words = clause.split()
+    cut = min(max_words, len(words))
+    while cut < len(words) and cut < max_words + 6 and _NUMBER_GROUP.match(words[cut].strip(",;")) \
+            and (_NUMBER_GROUP.match(words[cut - 1].strip(",;")) or words[cut].lower() in ("x", "×")):
+        cut += 1  # never cut "36 x 17 x 15 inches" in the middle of its numbers
+    return _trim_dangling(words[:cut])
+
+
+_NUMBER_GROUP = re.compile(r"^(?:x|×|\d[\d.,/\"″-]*\w{0,4}|inch(?:es)?|cm|mm|m|kg|g|lbs?|oz|ml|l|ft|yd|"
+                           r"hours?|mah|w|v|gb|tb|mb|feet|meters?|pounds?|ounces?)$", re.I)
+
+
+def product_facts(product: dict) -> ProductFacts:
+    features: list[tuple[str, str]] = []
+    for i, text in enumerate(product.get("features") or []):
+        if isinstance(text, str) and text.strip():
+            features.append((f"features[{i}]", text.strip()))
+    for key, value in (product.get("specs") or {}).items():
+        if isinstance(value, str) and value.strip() and len(features) < 12:
+            features.append((f"specs.{key}", f"{key} {value.strip()}"))
+    review_count = product.get("review_count")
+    try:
+        review_count = int(str(review_count).replace(",", "")) if review_count not in (None, "") else None
+    except ValueError:
+        review_count = None
+    return ProductFacts(
+        name=short_name(product.get("title") or "", product.get("brand")),
+        brand=(product.get("brand") or None),
+        price=to_decimal(product.get("price")),
+        original_price=to_decimal(product.get("original_price")),
+        currency=(product.get("currency") or None),
+        rating=to_decimal(product.get("rating")),
+        review_count=review_count,
+        availability=product.get("availability"),
+        features=features,
+        description=(product.get("description") or None),
+    )

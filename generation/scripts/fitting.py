@@ -1,0 +1,66 @@
+"""Duration model: how long a voice takes to say a line, per language and voice engine.
+
+Rates were measured on this project's engines (docs/scripts-and-voice.md): English in
+syllables per second, Chinese in characters per second (Latin words inside Chinese count
+their syllables). ``PAUSE_S`` is the silence the voice stage inserts between sentences and
+segments, so the estimate and the rendered track agree.
+"""
+from __future__ import annotations
+
+import re
+
+# (language, engine) -> units per second; "*" is the default for the language.
+RATES = {
+    ("en", "piper"): 4.6, ("en", "espeak"): 4.4, ("en", "openai"): 4.2, ("en", "*"): 4.5,
+    ("zh", "espeak"): 4.3, ("zh", "openai"): 4.5, ("zh", "*"): 4.3,
+}
+SENTENCE_PAUSE_S = 0.20   # between sentences of one segment
+SEGMENT_PAUSE_S = 0.35    # between segments
+TOLERANCE = 0.10          # a script "fits" within +-10% of its target
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+
+
+def syllables(word: str) -> int:
+    """Vowel-group syllable count, good to about +-15% on English; digits count per digit."""
+    if word.isdigit():
+        return 2 * len(word)
+    w = word.lower()
+    groups = re.findall(r"[aeiouy]+", w)
+    n = len(groups)
+    if w.endswith("e") and not w.endswith(("le", "ee")) and n > 1:
+        n -= 1
+    return max(1, n)
+
+
+def speech_units(text: str, language: str) -> float:
+    units = float(len(_CJK.findall(text))) if language.startswith("zh") else 0.0
+    units += sum(syllables(w) for w in _WORD.findall(text))
+    return units
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a voice line (., !, ? in Latin text; 。！？ in CJK text)."""
+    return [s.strip() for s in _SENTENCE_END.split(text or "") if s.strip()]
+
+
+def rate_for(language: str, engine: str | None = None) -> float:
+    lang = "zh" if language.startswith("zh") else "en" if language.startswith("en") else language
+    return RATES.get((lang, engine or "*")) or RATES.get((lang, "*")) or RATES[("en", "*")]
+
+
+def estimate_line(text: str, language: str, engine: str | None = None) -> float:
+    sentences = split_sentences(text)
+    speech = speech_units(text, language) / rate_for(language, engine)
+    return speech + SENTENCE_PAUSE_S * max(0, len(sentences) - 1)
+
+
+def estimate_lines(lines: list[str], language: str, engine: str | None = None) -> float:
+    """Seconds for a whole script's voice lines, with the pauses the voice stage inserts."""
+    return sum(estimate_line(t, language, engine) for t in lines) + SEGMENT_PAUSE_S * max(0, len(lines) - 1)
+
+
+def fits(estimate: float, target: float, tolerance: float = TOLERANCE) -> bool:
+    return abs(estimate - target) <= tolerance * target

@@ -1,0 +1,224 @@
+"""Deterministic offline writer: phrase banks (phrasebanks/<lang>.json) + framework beats.
+
+Same (product, framework, language, duration, seed) -> same script. Every placeholder is
+filled from ``ProductFacts`` and the facts used are recorded per segment; the banks hold no
+numbers or superlatives of their own (a test enforces that), so offline scripts are grounded
+by construction. Length is fitted by choosing how many optional beats to say and how many
+words of each feature to read (``_fit``).
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+from . import spoken
+from .facts import ProductFacts, clip_words, feature_parts, has_cjk, product_facts, short_name
+from .fitting import estimate_lines, fits
+from .frameworks import FRAMEWORKS, Framework, reason_sources, resolve_framework
+from .models import AdScript, ScriptError, Segment, Shot
+
+BANK_DIR = Path(__file__).with_name("phrasebanks")
+_ZH_ORDINALS = ["首先", "其次", "再者", "另外", "还有"]
+BEAT_SHOTS = {"intro": "product", "solution": "lifestyle", "feature": "detail", "reason": "detail",
+              "ugc_feature": "model", "rating": "lifestyle", "reviews": "lifestyle", "price": "product",
+              "drop": "product", "discount": "product", "brand": "product", "in_stock": "product",
+              "filler": "lifestyle", "cta": "product"}
+SHOT_PROMPTS = {
+    "product": "studio product shot of {name}, clean background, soft light",
+    "detail": "close-up detail shot of {name}, showing {detail}",
+    "lifestyle": "lifestyle photo of {name} in use, natural light",
+    "model": "person holding {name}, authentic smartphone-style photo",
+}
+_FACT_OF_FIELD = {"name": "title", "brand": "brand", "by_brand": "brand", "brand_prefix": "brand",
+                  "price": "price", "original_price": "original_price", "saving": "original_price",
+                  "discount": "original_price", "rating": "rating", "reviews": "review_count"}
+
+
+@lru_cache(maxsize=None)
+def load_bank(language: str) -> dict:
+    """The phrase bank for ``language`` ("zh-Hans"/"zh-CN" use "zh")."""
+    code = language.split("-")[0].lower()
+    path = BANK_DIR / f"{code}.json"
+    if not path.exists():
+        raise ScriptError(f"no phrase bank for language {language!r} "
+                          f"(have: {', '.join(sorted(p.stem for p in BANK_DIR.glob('*.json')))})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def available_languages() -> list[str]:
+    return sorted(p.stem for p in BANK_DIR.glob("*.json"))
+
+
+def _rating_text(facts: ProductFacts) -> str:
+    text = format(facts.rating.normalize(), "f") if facts.rating is not None else ""
+    return text
+
+
+class _Renderer:
+    """Renders beats for one (product, language, seed); feature text clipped to ``max_words``."""
+
+    def __init__(self, facts: ProductFacts, language: str, seed: int, framework: str, brand: dict | None):
+        self.facts, self.language, self.seed, self.framework = facts, language, seed, framework
+        self.zh = language.startswith("zh")
+        self.bank = load_bank(language)
+        self.brand_name = (brand or {}).get("name") or facts.brand
+        self.name_words = 6
+
+    def _pick(self, key: str, variants: list[dict], index: int) -> dict:
+        rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))
+        return rng.choice(variants)
+
+    def _values(self, feature: str | None, max_words: int, n: int) -> tuple[dict, dict]:
+        f, lang, cur = self.facts, self.language, self.facts.currency
+        brand = f.brand or ""
+        in_name = bool(brand) and brand.lower() in f.name.lower()
+        name = " ".join(f.name.split()[: self.name_words]) if not has_cjk(f.name) else f.name
+        if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
+            name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
+            in_name = True
+        voice = {"name": spoken.speak_text(name, lang, currency=cur), "brand": brand,
+                 "by_brand": "" if in_name or not brand else f" by {brand}",
+                 "brand_prefix": "" if in_name or not brand else brand,
+                 "n": str(n), "n_word": spoken.en_int(n), "ordinal_en": spoken.en_ordinal(n).capitalize(), "ordinal": _ZH_ORDINALS[(n - 1) % 5]}
+        screen = dict(voice, name=name)
+        for key in ("price", "original_price", "saving"):
+            value = getattr(f, key)
+            if value is not None:
+                voice[key] = spoken.speak_price(str(value), cur, lang)
+                screen[key] = spoken.format_price(str(value), cur, lang)
+        if f.discount_percent is not None:
+            voice["discount"] = spoken.number_words(str(f.discount_percent), lang)
+            screen["discount"] = str(f.discount_percent)
+        if f.rating is not None:
+            voice["rating"] = spoken.number_words(_rating_text(f), lang)
+            screen["rating"] = _rating_text(f)
+        if f.review_count is not None:
+            voice["reviews"] = spoken.number_words(str(f.review_count), lang)
+            screen["reviews"] = f"{f.review_count:,}"
+        if feature is not None:
+            header, body = feature_parts(feature)
+            clipped = clip_words(body, max_words)
+            voice["feature"] = spoken.speak_text(clipped, lang, currency=cur)
+            screen["feature_title"] = header or clip_words(body, 5 if not has_cjk(body) else 4)
+        return voice, screen
+
+    def render(self, beat: str, index: int, feature: tuple[str, str] | None, max_words: int,
+               n: int = 1, role: str = "scene") -> Segment | None:
+        """One segment for ``beat``, or None when the product lacks the beat's fact."""
+        key, text = feature if feature else (None, None)
+        voice_vals, screen_vals = self._values(text, max_words, n)
+        bank_key = beat
+        if self.zh and text is not None and not has_cjk(text) and f"{beat}_generic" in self.bank["beats"]:
+            bank_key = f"{beat}_generic"  # no offline translation: say a generic line, show the fact
+        variants = (self.bank["hooks"][self.framework] if role == "hook" else
+                    self.bank["ctas"] if role == "cta" else self.bank["beats"].get(bank_key))
+        if not variants:
+            return None
+        choice = self._pick(bank_key, variants, index)
+        fields = set(re.findall(r"{(\w+)}", choice["voice"] + choice["screen"]))
+        if any(field not in voice_vals and field not in screen_vals for field in fields):
+            return None
+        fill = {k: voice_vals.get(k, screen_vals.get(k, "")) for k in fields}
+        if fill.get("feature") and not choice["voice"].startswith("{feature}"):
+            word = fill["feature"].split(" ")[0]
+            if word[:1].isupper() and word[1:].islower():  # "You get measuring at", not "You get Measuring"
+                fill["feature"] = fill["feature"][0].lower() + fill["feature"][1:]
+        elif fill.get("feature"):
+            fill["feature"] = fill["feature"][0].upper() + fill["feature"][1:]
+        voice_line = choice["voice"].format(**fill)
+        screen = choice["screen"].format(**{k: screen_vals.get(k, fill[k]) for k in fields})
+        facts_used = sorted({_FACT_OF_FIELD[f] for f in fields if f in _FACT_OF_FIELD} | ({key} if key else set()))
+        kind = BEAT_SHOTS.get("cta" if role == "cta" else beat, "product")
+        detail = screen_vals.get("feature_title") or "its details"
+        prompt = SHOT_PROMPTS[kind].format(name=self.facts.name, detail=detail)
+        return Segment(role=role, voice_line=re.sub(r"\s{2,}", " ", voice_line).strip(),
+                       on_screen_text=screen.strip(), shot=Shot(kind=kind, prompt=prompt), facts=facts_used)
+
+
+def _plan(framework: Framework, facts: ProductFacts, n_extra: int, drop: int) -> list[str]:
+    core = list(framework.core)
+    if framework.name == "three_reasons":
+        core = ["reason"] * min(3, len(reason_sources(facts)))
+    if drop and framework.name != "three_reasons":  # "three reasons" must say three
+        core = core[: max(1, len(core) - drop)]
+    return core + list(framework.extra[:n_extra])
+
+
+def _assemble(r: _Renderer, framework: Framework, plan: list[str], max_words: int) -> list[Segment]:
+    facts = r.facts
+    features = list(facts.features)
+    reasons = reason_sources(facts)
+    hook_beat = "hook"
+    segments = [r.render(hook_beat, 0, None, max_words, role="hook")]
+    if segments[0] is None:  # hook needs a fact the product lacks: open on the product instead
+        segments = [r.render("intro", 0, None, max_words, role="scene").model_copy(update={"role": "hook"})]
+    segments[0].shot.kind = framework.hook_shot if segments[0].shot.kind != "detail" else "detail"
+    n_reason = 0
+    for i, beat in enumerate(plan, start=1):
+        feature = None
+        if beat == "reason":
+            n_reason += 1
+            source = reasons[n_reason - 1] if n_reason <= len(reasons) else None
+            if source in ("price", "rating", "brand"):
+                beat = f"reason_{source}"
+            elif source is not None:
+                feature = next(((k, t) for k, t in facts.features if k == source), None)
+                features = [f for f in features if f[0] != source]
+        elif beat in ("feature", "ugc_feature"):
+            if not features:
+                continue
+            feature = features.pop(0)
+        if beat == "in_stock" and facts.availability != "InStock":
+            continue
+        if beat == "brand" and not facts.brand:
+            continue
+        segment = r.render(beat, i, feature, max_words, n=n_reason or 1)
+        if segment is not None:
+            segments.append(segment)
+    segments.append(r.render("cta", len(plan) + 1, None, max_words, role="cta"))
+    return segments
+
+
+def _fit(r: _Renderer, framework: Framework, duration: float, engine: str | None) -> tuple[list[Segment], float]:
+    """Pick beats and feature length whose estimated speech is nearest the target duration."""
+    best, best_err, best_est = None, None, 0.0
+    combos = [(n, w) for n in (6, 3) for w in (14, 10, 7, 4)]
+    for drop in range(0, len(framework.core)):
+        for n_extra in range(0, len(framework.extra) + 1):
+            for name_words, max_words in combos:
+                r.name_words = name_words
+                segments = _assemble(r, framework, _plan(framework, r.facts, n_extra, drop), max_words)
+                est = estimate_lines([s.voice_line for s in segments], r.language, engine)
+                err = abs(est - duration) + 0.001 * (drop * 10 + n_extra)  # prefer fuller, steadier plans
+                if best_err is None or err < best_err:
+                    best, best_err, best_est, best_names = segments, err, est, name_words
+        if best_err is not None and fits(best_est, duration):
+            break  # dropping core beats is only for targets too short for the full framework
+    r.name_words = best_names
+    return best, best_est
+
+
+def write_offline(product: dict, *, framework: str, language: str, duration: float, seed: int = 0,
+                  brand: dict | None = None, engine: str | None = None) -> AdScript:
+    """Write a script from phrase banks; falls back to a framework the product's facts fit."""
+    if framework not in FRAMEWORKS:
+        raise ScriptError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
+    if not duration or duration <= 0:
+        raise ScriptError("duration must be a positive number of seconds")
+    facts = product_facts(product)
+    chosen, notes = resolve_framework(framework, facts)
+    renderer = _Renderer(facts, language, seed, chosen.name, brand)
+    segments, estimate = _fit(renderer, chosen, float(duration), engine)
+    if not fits(estimate, duration):
+        notes.append(f"estimated {estimate:.1f}s is outside +-10% of {duration:g}s "
+                     "(not enough product facts for this length)" if estimate < duration else
+                     f"estimated {estimate:.1f}s exceeds {duration:g}s even at minimum length")
+    script = AdScript(language=language, framework=chosen.name, target_duration=float(duration),
+                      hook=segments[0], scenes=segments[1:-1], cta=segments[-1], seed=seed,
+                      backend="offline", estimated_duration=round(estimate, 2), notes=notes,
+                      requested_framework=framework if chosen.name != framework else None)
+    return script.with_segments(script.segments())
