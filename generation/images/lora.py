@@ -116,3 +116,18 @@ class AdapterCache:
             self.loads += 1
         self.pipe.set_adapters([HOTSWAP_SLOT], [1.0])
         self.active = ref.name
+
+
+def adapter_ref_from_path(path: str | Path) -> AdapterRef:
+    """An AdapterRef for an adapter file; ``.../brand12/v3/adapter.safetensors`` is named
+    ``brand12_v3`` (so the runtime cache shares it with the database's name)."""
+    import hashlib
+    import re
+
+    path = Path(str(path).removeprefix("file://"))
+    if not path.is_file():
+        raise FileNotFoundError(f"LoRA adapter not found: {path}")
+    brand, version = path.parent.parent.name, path.parent.name
+    if re.fullmatch(r"brand\d+", brand) and re.fullmatch(r"v\d+", version):
+        return AdapterRef(name=f"{brand}_{version}", path=str(path))
+    return AdapterRef(name="a" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12], path=str(path))

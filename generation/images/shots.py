@@ -148,6 +148,11 @@ def make_shots(*, product_images: list[Path], requests: list[dict], brand: dict,
         from .runtime import get_runtime  # lazy: torch/diffusers only for the dit backend
 
         runtime = get_runtime()
+    adapter = None
+    if backend == "dit" and lora:
+        from .lora import adapter_ref_from_path
+
+        adapter = adapter_ref_from_path(lora)
     results = []
     for index, request in enumerate(requests):
         cutout = _pick_image(cutouts, index, request["kind"])
@@ -157,7 +162,7 @@ def make_shots(*, product_images: list[Path], requests: list[dict], brand: dict,
             if backend == "dit":
                 from .dit_shots import render_dit
 
-                cand = render_dit(runtime, cutout, request, brand, size, cand_seed, lora=lora)
+                cand = render_dit(runtime, cutout, request, brand, size, cand_seed, lora=adapter)
             else:
                 cand = render_procedural(cutout, request, brand, size, cand_seed)
             cand.meta["seed"] = cand_seed
