@@ -66,7 +66,7 @@ def music_bed(duration: float, *, sr: int = SR, seed: int = 0, mood: str = "upbe
         for b in range(4):
             note(t0 + b * beat, beat, _hz(chord[0] - 12), 0.11, 0.25, harmonics=(1, 2))  # bass
             kick_t = t0 + b * beat
-            if b % 2 == 0:
+            if b % 2 == 0 and int(kick_t * sr) < n:
                 a = int(kick_t * sr)
                 tt = t_all[: int(0.18 * sr)]
                 kick = 0.35 * np.sin(2 * np.pi * (50 + 90 * np.exp(-tt * 30)) * tt) * np.exp(-tt * 18)

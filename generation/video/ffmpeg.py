@@ -39,6 +39,9 @@ def video_encode_args(*, preset: str, crf: int, platform: str, threads: int = 0)
     caps = PLATFORM_PRESETS.get(platform, PLATFORM_PRESETS["generic"])
     return ["-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,format=yuv420p",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
+            # ultrafast/superfast turn CABAC and 8x8 transforms off, which silently
+            # downgrades the stream to Constrained Baseline; keep High whatever the preset.
+            "-x264-params", "cabac=1:8x8dct=1",
             "-pix_fmt", "yuv420p", "-maxrate", caps["maxrate"], "-bufsize", caps["bufsize"],
             "-threads", str(threads), "-color_primaries", "bt709", "-color_trc", "bt709",
             "-colorspace", "bt709", "-color_range", "tv"]

@@ -1,0 +1,163 @@
+"""`manage.py bench render [--template NAME] [--preset P] [--no-naive]`: a 15 s 1080×1920 30 fps ad.
+
+Measured in one run on the same 450 frames: ``render_s`` (the real ``render``: prepare,
+audio mix, compose, encode, thumbnail), ``encode_floor_s`` (ffmpeg alone encoding the
+identical frames fed raw from a pre-rendered dump, same command and codec settings),
+``naive_moviepy_s`` (the same timeline composed the idiomatic moviepy way:
+CompositeVideoClip of ImageClips resized per frame + TextClips + write_videofile).
+
+BENCH INPUTS ARE SYNTHETIC: a drawn product packshot, procedural studio shots and an
+espeak-ng voice whose word timings are estimated (demo.espeak_voice) — nothing downloaded.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from . import demo, ffmpeg as ff
+from .previews import demo_inputs
+from .render import Compositor, render
+from .timeline import load_template, timeline_build
+
+SECONDS, FPS = 15.0, 30
+BENCH_SCRIPT = {
+    "language": "en", "framework": "price_drop", "target_duration": 15,
+    "hook": {"role": "hook", "voice_line": "Your water deserves better than a leaky bottle.",
+             "on_screen_text": "Tired of leaky bottles?", "shot": {"kind": "product", "prompt": ""}, "facts": []},
+    "scenes": [
+        {"role": "reason", "voice_line": "The AeroBrew keeps drinks cold for twenty four hours.",
+         "on_screen_text": "Cold for 24 hours", "shot": {"kind": "detail", "prompt": ""}, "facts": []},
+        {"role": "reason", "voice_line": "The one hand lid never leaks in your bag.",
+         "on_screen_text": "Leak-proof one-hand lid", "shot": {"kind": "lifestyle", "prompt": ""}, "facts": []},
+        {"role": "reason", "voice_line": "And it goes straight in the dishwasher.",
+         "on_screen_text": "Dishwasher safe", "shot": {"kind": "detail", "prompt": ""}, "facts": []},
+    ],
+    "cta": {"role": "cta", "voice_line": "Now twenty nine percent off. Tap to shop.", "on_screen_text": "Shop now",
+            "shot": {"kind": "product", "prompt": ""}, "facts": []},
+}
+
+
+def _timeline(work: Path, template: str, preset: str):
+    inputs = demo_inputs(work)
+    voice = demo.espeak_voice(BENCH_SCRIPT, work / "bench_voice")
+    if voice["duration"] > SECONDS - 0.3:
+        raise RuntimeError(f"bench voice is {voice['duration']} s; shorten BENCH_SCRIPT")
+    tpl = load_template(template).model_dump()
+    tpl["tail"] = round(SECONDS - voice["duration"], 3)  # exactly 450 frames
+    inputs.update(script=BENCH_SCRIPT, voice=voice, voice_dir=work / "bench_voice")
+    return timeline_build(template=tpl, aspect="9:16", preset=preset, **inputs)
+
+
+def encode_floor(tl, work: Path, audio: Path, preset: str) -> float:
+    """Dump the identical final frames raw, then time ffmpeg encoding them alone."""
+    dump = work / "frames.rgb"
+    comp = Compositor(tl, work)
+    with open(dump, "wb") as fh:
+        for k in range(tl.n_frames):
+            fh.write(comp.frame(k / tl.fps).tobytes())
+    cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=audio, out=work / "floor.mp4",
+                            preset=preset, crf=tl.encode.crf, platform=tl.encode.platform, source=str(dump))
+    subprocess.run(["cat", str(dump)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
+    t0 = time.perf_counter()
+    ff.run(cmd)
+    elapsed = time.perf_counter() - t0
+    dump.unlink()
+    return elapsed
+
+
+def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
+    """The same timeline the idiomatic moviepy way (per-frame resize, TextClip, write_videofile)."""
+    import numpy as np
+    from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, TextClip, vfx
+    from .layers import RENDERERS
+    from .render import Compositor
+    from .text import _inter_file
+    comp = Compositor(tl, work)  # reuse the Pillow-drawn plates for non-text overlays
+    font = _inter_file("extrabold")
+    clips = []
+    for r in comp.renderers:
+        ly = r.layer
+        dur = ly.end - ly.start
+        x, y, w, h = ly.rect
+        if ly.type in ("shot", "image"):
+            z0, z1 = ly.motion.zoom
+            img = ImageClip(str(comp.ctx.path(ly.asset)), duration=dur)
+            base = max(w / img.w, h / img.h)
+            clip = img.resized(lambda t, d=dur, a=z0, b=z1, s=base: s * (a + (b - a) * t / d)).with_position("center")
+            if ly.transition.type != "cut":
+                clip = clip.with_effects([vfx.CrossFadeIn(ly.transition.duration)])
+        elif ly.type == "text" and ly.variant == "plain":
+            clip = TextClip(font=font, text=ly.text, font_size=round(ly.style.size * comp.ctx.ref * 0.8),
+                            color=comp.ctx.color(ly.style.color), bg_color=comp.ctx.color(ly.style.background)[:7]
+                            if ly.style.background else None, method="caption", size=(w, None), duration=dur,
+                            text_align="center").with_position((x, y))
+            clip = clip.with_effects([vfx.CrossFadeIn(0.3), vfx.CrossFadeOut(0.3)])
+        elif ly.type == "captions":
+            for chunk in ly.chunks:
+                for j, word in enumerate(chunk.words):
+                    end = chunk.words[j + 1].start if j + 1 < len(chunk.words) else chunk.end
+                    if end <= word.start:
+                        continue
+                    txt = " ".join(wd.word for wd in chunk.words)
+                    clips.append(TextClip(font=font, text=txt, font_size=round(ly.style.size * comp.ctx.ref * 0.8),
+                                          color="white", stroke_color="black", stroke_width=4, method="caption",
+                                          size=(w, None), duration=end - word.start, text_align="center")
+                                 .with_start(word.start).with_position((x, y + h // 2)))
+            continue
+        elif hasattr(r, "plate"):
+            clip = ImageClip(r.plate.rgba, duration=dur).with_position(getattr(r, "pos", (x, y)))
+            clip = clip.with_effects([vfx.CrossFadeIn(0.3)])
+        else:  # progress bar: a per-frame function clip
+            clip = ImageClip(np.zeros((h, w, 3), np.uint8) + 255, duration=dur).with_position((x, y))
+        clips.append(clip.with_start(ly.start))
+    video = CompositeVideoClip(clips, size=(tl.width, tl.height)).with_duration(tl.duration)
+    video = video.with_audio(AudioFileClip(str(audio)))
+    t0 = time.perf_counter()
+    video.write_videofile(str(work / "naive.mp4"), fps=tl.fps, codec="libx264", preset=preset, audio_codec="aac",
+                          ffmpeg_params=["-crf", str(tl.encode.crf), "-profile:v", "high", "-pix_fmt", "yuv420p"],
+                          logger=None)
+    return time.perf_counter() - t0
+
+
+def run(args: list[str], out) -> dict:
+    p = argparse.ArgumentParser(prog="bench render")
+    p.add_argument("--template", default="price_drop")
+    p.add_argument("--preset", default="veryfast")
+    p.add_argument("--no-naive", action="store_true", help="skip the (slow, ~2 min) moviepy baseline")
+    p.add_argument("--keep", help="copy the rendered outputs to this folder")
+    opts = p.parse_args(args)
+    work = Path(tempfile.mkdtemp(prefix="bench_render_"))
+    try:
+        tl = _timeline(work, opts.template, opts.preset)
+        res = render(tl, work, work / "out")
+        out.write(f"render: {res.render_s:.2f} s for {res.frames} frames ({tl.width}x{tl.height}@{tl.fps})\n")
+        mix = work / "bench_mix.wav"
+        from . import audio as audio_mix
+        audio_mix.mix(tl, work, mix)
+        floor = encode_floor(tl, work, mix, opts.preset)
+        out.write(f"encode floor: {floor:.2f} s\n")
+        naive = None if opts.no_naive else naive_moviepy(tl, work, mix, opts.preset)
+        if naive:
+            out.write(f"naive moviepy: {naive:.2f} s\n")
+        if opts.keep:
+            shutil.copytree(work / "out", opts.keep, dirs_exist_ok=True)
+        probe = ff.probe(res.video)
+        return {
+            "bench": "render", "template": opts.template, "preset": opts.preset, "width": tl.width,
+            "height": tl.height, "fps": tl.fps, "frames": res.frames, "duration_s": res.duration,
+            "render_s": round(res.render_s, 2), "encode_floor_s": round(floor, 2),
+            "ratio_to_floor": round(res.render_s / floor, 2),
+            "naive_moviepy_s": round(naive, 2) if naive else None,
+            "speedup_vs_naive": round(naive / res.render_s, 1) if naive else None,
+            "realtime_factor": round(res.duration / res.render_s, 2),
+            "lufs": res.loudness.get("lufs"), "true_peak_db": res.loudness.get("true_peak"),
+            "profile": probe["streams"][0].get("profile"), "cpus": os.cpu_count(),
+            "inputs": "synthetic: procedural packshot/shots, espeak-ng voice, estimated word timings",
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
