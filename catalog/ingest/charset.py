@@ -63,6 +63,22 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+# Encodings the web actually uses: among equally plausible guesses (mac_cyrillic vs cp1251
+# differ in a handful of letters) the one web pages use wins.
+_WEB_COMMON = ("cp1252", "cp1251", "cp1250", "gb18030", "gbk", "big5", "cp932", "shift_jis", "euc_jp",
+               "cp949", "euc_kr", "koi8_r", "cp1253", "cp1254", "cp1255", "cp1256", "cp874", "latin_1",
+               "iso8859_2", "iso8859_15")
+
+
+def _detect(data: bytes):
+    matches = list(from_bytes(data))
+    if not matches:
+        return None
+    best = matches[0]
+    close = [m for m in matches if m.chaos <= best.chaos + 0.01]
+    return next((m for m in close if m.encoding in _WEB_COMMON), best)
+
+
 def decode_html(data: bytes, *, content_type: str | None = None) -> tuple[str, str]:
     """Return ``(text, encoding_used)``; never raises (last resort: UTF-8 with replacement)."""
     for bom, encoding in _BOMS:
@@ -79,7 +95,7 @@ def decode_html(data: bytes, *, content_type: str | None = None) -> tuple[str, s
                 return text, encoding
     if data.isascii():
         return data.decode("ascii"), "ascii"
-    best = from_bytes(data[:200_000]).best()
+    best = _detect(data[:200_000])
     if best is not None and best.encoding:
         encoding = normalise_label(best.encoding) or best.encoding
         return data.decode(encoding, "replace"), encoding

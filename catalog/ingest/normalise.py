@@ -159,10 +159,10 @@ def parse_decimal(value, *, currency: str | None = None) -> Decimal | None:
 
 
 def price_text(amount: Decimal | None) -> str | None:
-    """Canonical decimal string: '87.11', '450', '49.10' (two places kept when present)."""
+    """Canonical decimal string: '87.11', '49.10', and whole amounts without decimals ('450')."""
     if amount is None:
         return None
-    if amount == amount.to_integral_value() and amount.as_tuple().exponent >= 0:
+    if amount == amount.to_integral_value():
         return str(int(amount))
     return str(amount.quantize(Decimal("0.01")))
 

@@ -103,8 +103,7 @@ def has_product(facts: dict) -> bool:
     """Enough to call it a product page: a title plus a price, an image or structured data."""
     prov = facts.get("provenance") or {}
     structured = any(p.get("source") in ("json-ld", "microdata", "rdfa", "platform") for p in prov.values())
-    return bool(facts.get("title")) and bool(facts.get("price") or structured or (
-        facts.get("images") and prov.get("title", {}).get("source") != "heuristics"))
+    return bool(facts.get("title")) and bool(facts.get("price") or structured or facts.get("images"))
 
 
 __all__ = ["extract_product", "has_product", "EXTRACTOR_VERSION", "FACT_KEYS", "parse_document"]

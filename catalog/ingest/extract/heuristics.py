@@ -38,7 +38,7 @@ _SKU_LABELS = re.compile(r"^(sku|item\s*(#|no\.?|number)|art(ikel)?\.?\s*-?nr\.?
                          r"product code|item model number|артикул|型号|品番)\s*:?$", re.I)
 _GTIN_LABELS = re.compile(r"^(ean|gtin|upc|isbn(-1[03])?|ean/upc|barcode)\s*:?$", re.I)
 _RATING = re.compile(r"(\d(?:[.,]\d)?)\s*(?:out of|von|sur|su|de|из|/)\s*5", re.I)
-_REVIEWS = re.compile(r"(\d[\d.,\s]{0,8})\s*(?:customer\s+)?(ratings?|reviews?|bewertungen|"
+_REVIEWS = re.compile(r"(\d{1,3}(?:[,.\u202f\u00a0]\d{3})+|\d+)\s*(?:customer\s+)?(ratings?|reviews?|bewertungen|"
                       r"sternebewertungen|évaluations|avis|valutazioni|recensioni|reseñas|"
                       r"valoraciones|avaliações|отзыв\w*|件のレビュー|评价|리뷰)", re.I)
 _BAD_IMG = re.compile(r"logo|icon|sprite|pixel|blank|spacer|transparent|placeholder|loading|"

@@ -1,0 +1,133 @@
+"""product_ingest end to end against a local shop: product, variants, verified and
+de-duplicated images, snapshots kept across re-ingests, two workspaces isolated."""
+import io
+import json
+
+import pytest
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from catalog.ingest.errors import IngestError
+from catalog.models import Product, ProductSnapshot
+from catalog.services import product_ingest, product_ingest_bulk
+from tenancy.context import tenant_context
+from tenancy.models import Workspace
+from tests.catalog.conftest import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def product_page(price="59.00") -> str:
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Canvas Tote", "sku": "CT-1",
+            "brand": "Sailcloth", "image": ["/img/main.png", "/img/copy.png", "/img/resized.png", "/img/icon.png",
+                                            "/img/bomb.png", "/img/broken.png", "/img/second.png"],
+            "offers": [{"@type": "Offer", "name": "Blue", "sku": "CT-1-B", "price": price, "priceCurrency": "USD",
+                        "availability": "https://schema.org/InStock"},
+                       {"@type": "Offer", "name": "Red", "sku": "CT-1-R", "price": price, "priceCurrency": "USD",
+                        "availability": "https://schema.org/OutOfStock"}]}
+    return (f'<html><head><title>Canvas Tote</title><script type="application/ld+json">{json.dumps(data)}'
+            f'</script></head><body><h1>Canvas Tote</h1></body></html>')
+
+
+def bomb_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")  # 48 Mpx in a few KB
+    return out.getvalue()
+
+
+@pytest.fixture
+def stocked_shop(shop):
+    main = png_bytes()
+    resized = io.BytesIO()
+    Image.open(io.BytesIO(main)).resize((640, 480)).save(resized, "PNG")
+    images = {"main": main, "copy": main, "resized": resized.getvalue(), "icon": png_bytes(size=(32, 32)),
+              "bomb": bomb_png(), "broken": b"\x89PNG\r\n\x1a\nnot really", "second": png_bytes((20, 90, 200), pattern=1)}
+    for name, data in images.items():
+        shop.routes[f"/img/{name}.png"] = (200, {"Content-Type": "image/png"}, data)
+    shop.html("/tote", product_page())
+    return shop
+
+
+def test_ingest_creates_product_images_variants_snapshot(stocked_shop, settings):
+    settings.CATALOG_BROWSER_ENABLED = False
+    ws = Workspace.objects.create(name="A", slug="a")
+    url = f"{stocked_shop.origin}/tote"
+    with tenant_context(ws):
+        product = product_ingest(workspace=ws, url=url)
+        facts = product.as_facts()
+        assert (facts["title"], facts["brand"], facts["price"], facts["currency"]) == ("Canvas Tote", "Sailcloth", "59.00", "USD")
+        assert [v["sku"] for v in facts["variants"]] == ["CT-1-B", "CT-1-R"]
+        images = list(product.images.order_by("position"))
+        # copy (same bytes) and resized (same picture) de-duplicated; icon, bomb, broken refused
+        assert [i.source_url.rsplit("/", 1)[1] for i in images] == ["main.png", "second.png"]
+        assert images[0].width == 320 and len(images[0].sha256) == 64 and len(images[0].phash) == 16
+        assert images[0].file.name.startswith(f"workspaces/{ws.pk}/products/{product.pk}/images/")
+        assert default_storage.exists(images[0].file.name)
+        snap = ProductSnapshot.objects.get(product=product)
+        assert snap.extraction["title"] == "Canvas Tote" and snap.fetched_with == "http"
+        assert b"Canvas Tote" in default_storage.open(snap.html.name).read()
+
+
+def test_reingest_updates_and_keeps_history_and_workspaces_are_isolated(stocked_shop, settings):
+    settings.CATALOG_BROWSER_ENABLED = False
+    ws_a = Workspace.objects.create(name="A", slug="a")
+    ws_b = Workspace.objects.create(name="B", slug="b")
+    url = f"{stocked_shop.origin}/tote"
+    with tenant_context(ws_a):
+        first = product_ingest(workspace=ws_a, url=url)
+    stocked_shop.html("/tote", product_page(price="49.00"))
+    from catalog.ingest.fetch import clear_cache
+    clear_cache()
+    with tenant_context(ws_a):
+        again = product_ingest(workspace=ws_a, url=url)
+        assert again.pk == first.pk and str(again.price) == "49.00"
+        assert ProductSnapshot.objects.filter(product=again).count() == 2
+    with tenant_context(ws_b):
+        assert not Product.objects.exists()
+        other = product_ingest(workspace=ws_b, url=url)
+        assert other.pk != first.pk and Product.objects.count() == 1
+    with tenant_context(ws_a):
+        assert list(Product.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_ingest_errors_are_readable(shop, settings):
+    settings.CATALOG_BROWSER_ENABLED = False
+    ws = Workspace.objects.create(name="A", slug="a")
+    shop.html("/captcha", "<html><head><title>Robot Check</title></head><body>Type the characters</body></html>")
+    shop.html("/empty", "<html><head><title>Hi</title></head><body><p>nothing here</p></body></html>")
+    shop.routes["/pdf"] = (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4")
+    with tenant_context(ws):
+        for path, words in (("/captcha", "robot check"), ("/empty", "no product"), ("/pdf", "not a web page"),
+                            ("/missing", "does not exist")):
+            with pytest.raises(IngestError) as info:
+                product_ingest(workspace=ws, url=f"{shop.origin}{path}")
+            assert words in info.value.message.lower() and not info.value.transient
+        with pytest.raises(IngestError, match="cannot be imported"):
+            product_ingest(workspace=ws, url="http://169.254.169.254/latest/")
+        assert not Product.objects.exists()
+
+
+def test_bulk_reports_progress_and_failures(stocked_shop, settings):
+    settings.CATALOG_BROWSER_ENABLED = False
+    ws = Workspace.objects.create(name="A", slug="a")
+    seen = []
+    with tenant_context(ws):
+        result = product_ingest_bulk(workspace=ws, urls=[f"{stocked_shop.origin}/tote", f"{stocked_shop.origin}/nope"],
+                                     progress=lambda done, total: seen.append((done, total)))
+    assert len(result["created"]) == 1 and list(result["failed"]) == [f"{stocked_shop.origin}/nope"]
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_js_page_falls_back_to_the_browser(shop, settings):
+    import shutil
+    if not shutil.which(settings.CATALOG_CHROMIUM_PATH):
+        pytest.skip("chromium not installed")
+    from tests.catalog.test_browser import JS_PAGE
+    settings.CATALOG_BROWSER_ENABLED = True
+    shop.html("/kettle", JS_PAGE)
+    shop.html("/api/stock", "7")
+    ws = Workspace.objects.create(name="A", slug="a")
+    with tenant_context(ws):
+        product = product_ingest(workspace=ws, url=f"{shop.origin}/kettle")
+        assert product.title == "JS Kettle" and str(product.price) == "39.90"
+        assert product.snapshots.get().fetched_with == "browser"

@@ -1,0 +1,137 @@
+"""SSRF matrix: every refused address class, schemes, redirects re-checked per hop, the
+allow-list exception, and connecting to the checked IP (no DNS rebinding window)."""
+import pytest
+
+from catalog.ingest.errors import IngestError, UnsafeURLError
+from catalog.ingest.fetch import fetch_url
+from catalog.ingest.ssrf import check_url, ip_refusal
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),
+    ("10.0.0.5", "private"), ("172.16.3.4", "private"), ("192.168.1.1", "private"),
+    ("fc00::1", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
+    ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("240.0.0.1", "reserved"),
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("::ffff:127.0.0.1", "IPv4-mapped"),
+    ("::ffff:8.8.8.8", "IPv4-mapped"), ("100.64.0.1", "not a public"), ("2002:7f00:1::1", "6to4"),
+])
+def test_refused_addresses(address, reason):
+    assert reason in ip_refusal(address)
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(UnsafeURLError, match="cannot be imported"):
+        check_url(f"http://{host}/p", allowed_hosts=[])
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111"])
+def test_public_addresses_pass(address):
+    host = f"[{address}]" if ":" in address else address
+    target = check_url(f"https://{host}/item?id=1", allowed_hosts=[])
+    assert target.ip == address and target.path == "/item?id=1" and target.port == 443
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://8.8.8.8/x", "gopher://8.8.8.8/",
+                                 "javascript:alert(1)", "data:text/html,hi", "//8.8.8.8/x", "http:///nohost",
+                                 "http://user:pw@8.8.8.8/", "http://8.8.8.8:99999/", "http://8.8.8.8/a b"])
+def test_refused_url_shapes(url):
+    with pytest.raises(UnsafeURLError):
+        check_url(url, allowed_hosts=[])
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "017700000001", "localhost"])
+def test_alternative_loopback_spellings_resolve_and_are_refused(host):
+    with pytest.raises(UnsafeURLError, match="loopback"):
+        check_url(f"http://{host}/", allowed_hosts=[])
+
+
+def test_hostname_resolving_to_private_or_mixed_answers_is_refused():
+    with pytest.raises(UnsafeURLError, match="private"):
+        check_url("http://shop.example/", allowed_hosts=[], resolver=lambda h, p: ["10.1.2.3"])
+    with pytest.raises(UnsafeURLError, match="link-local"):  # one bad record is enough
+        check_url("http://shop.example/", allowed_hosts=[], resolver=lambda h, p: ["8.8.8.8", "169.254.169.254"])
+
+
+def test_allow_list_is_by_host_or_host_and_port():
+    resolver = lambda h, p: ["127.0.0.1"]  # noqa: E731
+    assert check_url("http://demo.local:8000/", allowed_hosts=["demo.local"], resolver=resolver).exception
+    assert check_url("http://demo.local:8000/", allowed_hosts=["demo.local:8000"], resolver=resolver).exception
+    with pytest.raises(UnsafeURLError):
+        check_url("http://demo.local:8001/", allowed_hosts=["demo.local:8000"], resolver=resolver)
+
+
+def test_settings_allow_list_is_the_default(settings):
+    settings.CATALOG_SSRF_ALLOWED_HOSTS = ["127.0.0.1:5555"]
+    assert check_url("http://127.0.0.1:5555/x").exception
+    with pytest.raises(UnsafeURLError):
+        check_url("http://127.0.0.1:5556/x")
+
+
+def test_fetch_refuses_loopback_without_the_exception(settings):
+    settings.CATALOG_SSRF_ALLOWED_HOSTS = []
+    with pytest.raises(UnsafeURLError):
+        fetch_url("http://127.0.0.1:9/")
+
+
+def test_redirect_to_metadata_address_is_refused_at_that_hop(shop):
+    shop.routes["/go"] = (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    with pytest.raises(UnsafeURLError, match="link-local"):
+        fetch_url(f"{shop.origin}/go")
+
+
+def test_redirect_to_another_local_port_is_refused(shop):
+    shop.routes["/go"] = (301, {"Location": "http://127.0.0.1:1/admin"}, b"")
+    with pytest.raises(UnsafeURLError, match="loopback"):
+        fetch_url(f"{shop.origin}/go")
+
+
+def test_redirects_are_followed_and_limited(shop):
+    shop.html("/final", "<h1>ok</h1>")
+    shop.routes["/a"] = (302, {"Location": "/b"}, b"")
+    shop.routes["/b"] = (307, {"Location": f"{shop.origin}/final"}, b"")
+    result = fetch_url(f"{shop.origin}/a")
+    assert result.final_url == f"{shop.origin}/final" and result.redirects == [f"{shop.origin}/a", f"{shop.origin}/b"]
+    shop.routes["/loop"] = (302, {"Location": "/loop"}, b"")
+    with pytest.raises(IngestError, match="Too many redirects"):
+        fetch_url(f"{shop.origin}/loop")
+
+
+def test_connects_to_the_checked_ip_and_sends_the_real_host(shop, settings):
+    """The name resolves once (to the local server); the connection goes to that IP while the
+    Host header keeps the name, so a second, different DNS answer could not be used."""
+    settings.CATALOG_SSRF_ALLOWED_HOSTS = [f"shop.example:{shop.port}"]
+    answers = iter([["127.0.0.1"], ["10.9.9.9"]])  # a rebinding resolver: second answer differs
+    shop.html("/p", "<h1>hello</h1>")
+    result = fetch_url(f"http://shop.example:{shop.port}/p", resolver=lambda h, p: next(answers), use_cache=False)
+    assert result.status == 200 and b"hello" in result.content
+    assert shop.requests[-1] == ("/p", f"shop.example:{shop.port}")
+
+
+def test_size_cap_and_timeout(shop, settings):
+    from tests.catalog.conftest import slow
+    settings.CATALOG_FETCH_MAX_BYTES = 10_000
+    shop.html("/big", b"<p>" + b"x" * 20_000)
+    with pytest.raises(IngestError, match="larger than"):
+        fetch_url(f"{shop.origin}/big")
+    shop.routes["/chunked"] = (200, {"Content-Type": "text/html", "Content-Length": "5"}, b"x" * 5)
+    assert fetch_url(f"{shop.origin}/chunked").content == b"xxxxx"
+    shop.routes["/slow"] = slow(b"late", 2.5)
+    with pytest.raises(IngestError) as info:
+        fetch_url(f"{shop.origin}/slow", timeout=0.5)
+    assert info.value.transient
+
+
+@pytest.mark.parametrize("status, transient", [(404, False), (403, False), (429, True), (503, True)])
+def test_http_errors_are_readable(shop, status, transient):
+    shop.routes["/x"] = (status, {"Content-Type": "text/html"}, b"no")
+    with pytest.raises(IngestError) as info:
+        fetch_url(f"{shop.origin}/x")
+    assert info.value.transient is transient and str(status) in info.value.message
+
+
+def test_cache_is_no_ssrf_bypass(shop, settings):
+    shop.html("/p", "<h1>cached</h1>")
+    fetch_url(f"{shop.origin}/p")
+    fetch_url(f"{shop.origin}/p")
+    assert len([r for r in shop.requests if r[0] == "/p"]) == 1  # second one from the cache
+    settings.CATALOG_SSRF_ALLOWED_HOSTS = []
+    with pytest.raises(UnsafeURLError):
+        fetch_url(f"{shop.origin}/p")
