@@ -56,9 +56,12 @@ def stage_ingest(job: VideoJob) -> dict:
 
 
 def _framework_for(template: str) -> str:
-    from generation.video import template_framework
+    from generation.video import TemplateError, load_template
 
-    return template_framework(template)
+    try:
+        return load_template(template).framework
+    except TemplateError as exc:
+        raise StageError(f"Unknown video template {template!r}.") from exc
 
 
 def stage_script(job: VideoJob) -> dict:
