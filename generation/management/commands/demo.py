@@ -5,6 +5,7 @@ job for the demo workspace and runs every stage with an in-process worker. Print
 per stage; the LAST line is the MP4's path."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, template: str, aspect: str, duration: int, language: str, **options):
         started = time.monotonic()
+        if options["verbosity"] < 2:  # keep the output to one line per stage; -v 2 shows the event log
+            logging.getLogger().setLevel(logging.ERROR)
         _, workspace, brand = demo_workspace_ensure()
         celery_app.conf.task_always_eager = True  # the in-process worker: no broker needed
 
