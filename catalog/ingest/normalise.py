@@ -167,10 +167,38 @@ def price_text(amount: Decimal | None) -> str | None:
     return str(amount.quantize(Decimal("0.01")))
 
 
+_TEXT_CURRENCY = re.compile(
+    r"(r\$|us\$|nt\$|hk\$|c\$|a\$|[$€£¥₩₽₹₪₺₴₸฿₫￥]|\b[A-Z]{3}\b|\bkr\.?(?!\w)|zł|kč|\bkn\b|\bft\b|тг\.?|руб\.?|"
+    r"грн|元|円|원|лв\.?|\blei\b|ر\.س|chf|fr\.)", re.I)
+
+
+def currency_in_text(text: str, *, hints=()) -> str | None:
+    """The first currency symbol, code or local word in a price text."""
+    for match in _TEXT_CURRENCY.finditer(text or ""):
+        code = currency_code(match.group(0), hints=hints)
+        if code:
+            return code
+    return None
+
+
+def script_hints(text: str) -> list[str]:
+    """Country hints from the writing system of a text (page title): kana → jp, hangul → kr,
+    Han only → cn, Cyrillic → ru. Used only after TLD and declared language."""
+    if re.search(r"[\u3040-\u30ff]", text):
+        return ["jp"]
+    if re.search(r"[\uac00-\ud7af]", text):
+        return ["kr"]
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return ["cn"]
+    if re.search(r"[\u0400-\u04ff]", text):
+        return ["ru"]
+    return []
+
+
 def parse_price_text(text: str, *, hints=()) -> tuple[Decimal | None, str | None]:
     """Amount and ISO currency from visible price text."""
     parsed = Price.fromstring(text)
-    currency = currency_code(parsed.currency, hints=hints)
+    currency = currency_code(parsed.currency, hints=hints) or currency_in_text(text, hints=hints)
     return parse_decimal(text, currency=currency) if parsed.amount is not None else None, currency
 
 

@@ -16,7 +16,7 @@ from catalog.ingest.extract.merge import Merger
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
-from catalog.ingest.normalise import absolute_url, clean_text, country_hints
+from catalog.ingest.normalise import COUNTRY_CURRENCY, absolute_url, clean_text, country_hints, script_hints
 
 EXTRACTOR_VERSION = "1.0"
 FACT_KEYS = ("title", "brand", "price", "currency", "original_price", "availability", "images",
@@ -73,7 +73,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     if og.get("locale"):
         hints += country_hints(url=None, lang=og["locale"])
     head_title = clean_text(" ".join(doc.xpath("(//title)[1]//text()"))) or ""
-    merger = Merger(base_url=base_url, hints=hints)
+    hints += script_hints(head_title or og.get("title") or "")
 
     structured = []
     for syntax, items in (("json-ld", data.get("json-ld")), ("microdata", data.get("microdata")),
@@ -84,6 +84,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     names = [clean_text(n.get("name")) for _, nodes in structured for n in nodes[:3]]
     references = [n for n in names + [og.get("title"), head_title] if n]
     heur = {} if baseline else heuristic_candidates(doc, references=references)
+    merger = Merger(base_url=base_url, hints=hints, visible_prices=heur.pop("visible_prices", None))
     if heur.pop("title_confident", False):
         merger.add("heuristics", {"title": heur["title"]})  # the visible product name leads
     reference = _words(f"{heur.get('title', '')} {og.get('title', '')} {head_title}")
@@ -96,7 +97,51 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     merger.add("opengraph", og)
     merger.add("heuristics", heur)
     facts = merger.facts()
+    if not baseline:
+        _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
+                   head_title=head_title, hints=hints)
     return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
+
+
+_BY_BRAND = re.compile(r"\s(?:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")
+
+
+def _brand_from_names(names: list[str]) -> str | None:
+    """'SKECHERS Prima - Leather Laces' vs 'Prima - Leather Laces': the extra leading words of
+    one name of the product over another are its brand; 'Table By Earthlite' names it too."""
+    names = [n for n in dict.fromkeys(n.strip() for n in names if n) if n]
+    for longer in names:
+        for shorter in names:
+            if len(shorter) >= 8 and longer != shorter and longer.casefold().endswith(shorter.casefold()):
+                prefix = longer[: len(longer) - len(shorter)].strip(" -|:")
+                if prefix and 1 <= len(prefix.split()) <= 3 and len(prefix) <= 30:
+                    return prefix
+    for name in names:
+        if (match := _BY_BRAND.search(name)):
+            return match.group(1)
+    return None
+
+
+def _fill_gaps(facts: dict, *, names, site_name, head_title, hints) -> None:
+    """Low-confidence inferences for fields the page does not state outright."""
+    prov = facts["provenance"]
+    if not facts.get("brand"):
+        brand = _brand_from_names([n for n in names if n])
+        source = "name prefix"
+        if not brand and site_name and site_name.casefold() in (head_title or "").casefold() and len(site_name) <= 30:
+            brand, source = site_name, "site name (brand's own shop)"
+        if brand:
+            facts["brand"] = brand
+            prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}
+    if facts.get("price") and not facts.get("currency"):
+        code = next((COUNTRY_CURRENCY[h] for h in hints if h in COUNTRY_CURRENCY), None)
+        if code:
+            facts["currency"] = code
+            prov["currency"] = {"source": "heuristics", "confidence": 0.3, "note": "from the page's country"}
+    if facts.get("price") and not facts.get("availability"):
+        facts["availability"] = "InStock"
+        prov["availability"] = {"source": "heuristics", "confidence": 0.3,
+                                "note": "assumed: a price is shown and no sold-out signal was found"}
 
 
 def has_product(facts: dict) -> bool:

@@ -22,8 +22,9 @@ _PRICE_NOISE = re.compile(r"shipping|per[-_ ]?unit|unit[-_ ]?price|installment|m
                           r"percent|discount|off\b|ppu|delivery|points|filter|range|slider", re.I)
 _NUMBER = re.compile(r"\d")
 _OUT_OF_STOCK = re.compile(
-    r"out of stock|sold out|currently unavailable|no longer available|not available|unavailable|"
-    r"ausverkauft|nicht verfügbar|nicht lieferbar|épuisé|rupture de stock|indisponible|agotado|"
+    r"out of stock|sold out|(currently|temporarily) unavailable|no longer available|item is unavailable|"
+    r"not available (for|to) (order|purchase|buy)|this item is (currently )?unavailable|discontinued|"
+    r"ausverkauft|derzeit nicht verfügbar|nicht lieferbar|épuisé|rupture de stock|indisponible|agotado|"
     r"no disponible|esaurito|non disponibile|esgotado|indisponível|uitverkocht|нет в наличии|"
     r"品切れ|在庫切れ|缺货|售罄|無貨|품절", re.I)
 _IN_STOCK = re.compile(
@@ -31,8 +32,9 @@ _IN_STOCK = re.compile(
     r"ajouter au panier|disponible|in magazzino|aggiungi al carrello|añadir al carrito|"
     r"adicionar ao carrinho|em estoque|в наличии|в корзину|dobavljivo|na zalogi|"
     r"カートに入れる|在庫あり|加入购物车|立即购买|장바구니|구매하기", re.I)
-_BRAND_LABELS = re.compile(r"^(brand|marke|marque|marca|merk|marka|бренд|производитель|manufacturer|"
-                           r"hersteller|fabricant|designer|ブランド|品牌|브랜드)\s*:?$", re.I)
+_BRAND_LABELS = re.compile(r"^(brand|brand name|marke|marque|marca|merk|marka|značka|znamka|proizvođač|výrobca|"
+                           r"бренд|производитель|manufacturer|hersteller|fabricant|designer|ブランド|品牌|브랜드)"
+                           r"\s*:?$", re.I)
 _SKU_LABELS = re.compile(r"^(sku|item\s*(#|no\.?|number)|art(ikel)?\.?\s*-?nr\.?|article number|"
                          r"model\s*(#|no\.?|number)?|asin|part number|référence|ref\.?|código|"
                          r"product code|item model number|артикул|型号|品番)\s*:?$", re.I)
@@ -182,16 +184,31 @@ def _strip_site(title: str) -> str | None:
     return max(parts, key=len).strip() if parts else title
 
 
-def find_prices(doc, title_el, buckets) -> tuple[str | None, str | None]:
-    """(price_text, original_price_text): price-classed elements near the title, widgets skipped."""
+_AMOUNT = re.compile(r"\d{1,3}(?:[ \u00a0\u202f.,'’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?(?!\d)")
+_CURRENCY_HINT = re.compile(r"[$€£¥₩₽₹₪₺₴₸฿₫]|\b[A-Z]{3}\b|kr\b|zł|kč|kn\b|тг|руб|грн|元|円|원|лв|lei|ft\b|"
+                            r"r\$|chf|ر\.س", re.I)
+
+
+_PRICE_WORDS = re.compile(r"\b(off|save|saving|after|shipping|delivery|versand|livraison|envío|bonus)\b|^\+|/\s*(month|mo)\b",
+                          re.I)
+
+
+def _amount_count(text: str) -> int:
+    return len(_AMOUNT.findall(text))
+
+
+def find_prices(doc, title_el, buckets) -> tuple[str | None, str | None, list[str]]:
+    """(price_text, original_price_text, visible_price_texts) from price-classed elements near
+    the title, recommendation widgets skipped. Containers showing several amounts are skipped
+    in favour of their single-amount children (a sale block shows 'was' and 'now')."""
     anchor = _line(title_el) if title_el is not None else 0
-    best, best_key, old = None, None, None
+    scored, old = [], None
     for el in (buckets["price"] + doc.xpath("//*[@itemprop='price']"))[:400]:
         cls = _cls(el)
         if _PRICE_NOISE.search(cls) or el.tag in ("script", "style", "option", "select", "input", "form"):
             continue
         text = _text(el, 80) or el.get("content") or el.get("data-price") or ""
-        if not text or len(text) > 60 or not _NUMBER.search(text) or "%" in text:
+        if not text or len(text) > 60 or not _NUMBER.search(text) or "%" in text or _amount_count(text) != 1:
             continue
         if el.xpath("ancestor::*[self::s or self::del or self::strike]") or _OLD_PRICE.search(cls):
             if old is None and not _in_widget(el):
@@ -200,10 +217,34 @@ def find_prices(doc, title_el, buckets) -> tuple[str | None, str | None]:
         if _in_widget(el):
             continue
         distance = _line(el) - anchor
-        key = (distance < -40, abs(distance) if distance > -40 else -distance, len(el))
-        if best_key is None or key < best_key:
-            best, best_key = text, key
-    return best, old
+        has_currency = bool(_CURRENCY_HINT.search(text)) or el.get("itemprop") == "price"
+        if _PRICE_WORDS.search(text):
+            continue
+        key = (distance < -40, abs(distance) if distance > -40 else -distance, not has_currency, len(el))
+        scored.append((key, text))
+    scored.sort(key=lambda item: item[0])
+    visible = [text for _, text in scored[:8]]
+    if not scored:
+        text = _price_after_title(title_el)
+        return text, old, [text] if text else []
+    return scored[0][1], old, visible
+
+
+_PRICE_TEXT = re.compile(r"(?:[$€£¥₩₽]|\b(?:EUR|USD|GBP|CHF)\b)\s?\d[\d.,\u00a0 ]*\d|\d[\d.,\u00a0 ]*\d\s?(?:[$€£¥₩₽]|"
+                         r"\b(?:EUR|USD|GBP|CHF|kr|zł|Kč|kn|Ft|lei|тг|руб|грн)\b|元|円|원)", re.I)
+
+
+def _price_after_title(title_el) -> str | None:
+    """Last resort for unstyled (table-layout) pages: the first currency amount after the title."""
+    if title_el is None:
+        return None
+    for i, text in enumerate(title_el.xpath("following::text()[normalize-space()]")):
+        if i > 150:
+            break
+        match = _PRICE_TEXT.search(text)
+        if match and len(text) < 120:
+            return match.group(0)
+    return None
 
 
 def find_availability(doc, title_el, buckets) -> str | None:
@@ -214,11 +255,14 @@ def find_availability(doc, title_el, buckets) -> str | None:
         if "Stock" in value or "Order" in value or "Discontinued" in value:
             from catalog.ingest.normalise import availability_name
             return availability_name(value)
-    elements = buckets["stock"][:60]
+    # Elements named for availability first, then other stock-ish ones, each nearest the title.
+    elements = sorted(buckets["stock"][:80], key=lambda e: ("vailab" not in _cls(e), abs(_line(e) - anchor)))
     for el in elements:
-        if _in_widget(el) or abs(_line(el) - anchor) > 800:
+        if _in_widget(el):
             continue
         text = _text(el, 200)
+        if re.search(r"\b(image|bild|imagen|immagine|photo|foto)\b", text, re.I):
+            continue  # 'image not available' is about a picture, not the product
         if _OUT_OF_STOCK.search(text):
             return "OutOfStock"
         if _IN_STOCK.search(text):
@@ -230,19 +274,39 @@ def find_availability(doc, title_el, buckets) -> str | None:
     return None
 
 
-def find_brand(doc, specs: dict, buckets: dict) -> str | None:
+_BRAND_PREFIX = re.compile(
+    r"^(brand|marke|marque|marca|merk|značka|by|von|par|di|de|from)\s*:?\s+|^visit the\s+|\s+store$|"
+    r"^besuchen sie den\s+|-store$|^visita lo store di\s+|^visite[rz]? la boutique\s+|"
+    r"^visita la tienda de\s+|^bezoek de\s+|^more from\s+|^shop all\s+|^see all\s+", re.I)
+_NOT_BRAND = re.compile(r"brands\b|powered by|authentic|official|^all\b|^popular\b|^shop\b|^home$|"
+                        r"^brand$|marken|marques", re.I)
+
+
+def clean_brand(text: str) -> str | None:
+    text = _BRAND_PREFIX.sub("", _BRAND_PREFIX.sub("", text.strip())).strip(" :-|")
+    if "/" in text:  # 'Apple/苹果': the Latin name before a translation
+        head, _, tail = text.partition("/")
+        if head.strip() and not re.search(r"[A-Za-z]", tail):
+            text = head.strip()
+    if not (1 < len(text) <= 40) or _NUMBER.fullmatch(text) or _NOT_BRAND.search(text):
+        return None
+    return text
+
+
+def find_brand(doc, specs: dict, buckets: dict, title_el=None) -> str | None:
     for label, value in specs.items():
         if _BRAND_LABELS.match(label) and 0 < len(value) <= 60:
-            return value
-    for el in buckets["brand"][:30]:
-        if _in_widget(el) or el.tag in ("script", "style", "img", "body", "html"):
+            return clean_brand(value) or value
+    anchor = _line(title_el) if title_el is not None else 0
+    near = sorted(buckets["brand"][:40], key=lambda e: abs(_line(e) - anchor))
+    for el in near:
+        if _in_widget(el) or el.tag in ("script", "style", "img", "body", "html", "ul", "nav", "form"):
             continue
-        text = _text(el, 100)
-        text = re.sub(r"^(brand|marke|marque|marca|by|von|par|di)\s*:?\s+|^visit the\s+|\s+store$|"
-                      r"^besuchen sie den\s+|-store$|^visita lo store di\s+|^visitez la boutique\s+",
-                      "", text, flags=re.I).strip()
-        if 1 < len(text) <= 40 and not _NUMBER.fullmatch(text):
-            return text
+        if anchor and abs(_line(el) - anchor) > 300:
+            break
+        brand = clean_brand(_text(el, 100) or el.get("content") or el.get("alt") or "")
+        if brand:
+            return brand
     return None
 
 
@@ -325,7 +389,7 @@ def find_images(doc, title_el) -> list[str]:
 def heuristic_candidates(doc, *, references: list[str]) -> dict:
     buckets = classify(doc)
     title, title_el, confident = find_title(doc, references, buckets)
-    price, old = find_prices(doc, title_el, buckets)
+    price, old, visible_prices = find_prices(doc, title_el, buckets)
     specs = find_specs(doc)
     rating, reviews = find_rating(doc, buckets)
     sku = next((v for k, v in specs.items() if _SKU_LABELS.match(k) and len(v) <= 40), None)
@@ -333,10 +397,11 @@ def heuristic_candidates(doc, *, references: list[str]) -> dict:
     desc = doc.xpath("//meta[@name='description']/@content")
     out = {
         "title": title, "title_confident": confident, "price": price, "original_price": old, "specs": specs,
-        "availability": find_availability(doc, title_el, buckets), "brand": find_brand(doc, specs, buckets),
+        "availability": find_availability(doc, title_el, buckets), "brand": find_brand(doc, specs, buckets, title_el),
         "features": find_features(doc, buckets), "rating": rating, "review_count": reviews,
         "images": find_images(doc, title_el), "sku": sku, "gtin": gtin,
         "description": clean_text(desc[0]) if desc else None,
         "canonical_url": next(iter(doc.xpath("//link[@rel='canonical']/@href")), None),
+        "visible_prices": visible_prices,
     }
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}

@@ -49,9 +49,12 @@ def _rating(value) -> float | None:
 class Merger:
     """Collects ``(source, candidates)`` in priority order and resolves each field."""
 
-    def __init__(self, *, base_url: str | None, hints: list[str]):
+    def __init__(self, *, base_url: str | None, hints: list[str], visible_prices: list[str] | None = None):
         self.base_url = base_url
         self.hints = hints
+        # Amounts the page shows near the product: a structured price that the buyer does not
+        # see (pre-tax, smallest size, stale) loses to one that they do.
+        self.visible = {a for a in (parse_price_text(t, hints=hints)[0] for t in visible_prices or []) if a}
         self.sources: list[tuple[str, dict]] = []
 
     def add(self, source: str, candidates: dict) -> None:
@@ -71,7 +74,20 @@ class Merger:
         return value, {"source": source, "confidence": round(min(confidence, 0.99), 2)}
 
     def _price_pair(self, field: str):
-        """Price and the currency stated *with it* (same source) when there is one."""
+        """Price and the currency stated *with it* (same source) when there is one; a value
+        also visible on the page is preferred over a higher-priority invisible one."""
+        found = list(self._price_values(field))
+        if field == "price" and self.visible:
+            for amount, currency, source in found:
+                if amount in self.visible and source != "heuristics":
+                    return amount, currency, source
+            # og:price is often a different figure (pre-tax, smallest size); when only meta tags
+            # state a price and the buy box shows another, the buy box wins.
+            if found and found[0][2] == "opengraph" and found[-1][2] == "heuristics" and found[-1][1]:
+                return found[-1]
+        return found[0] if found else (None, None, None)
+
+    def _price_values(self, field: str):
         for source, cand in self.sources:
             raw = cand.get(field)
             if raw in (None, ""):
@@ -83,8 +99,7 @@ class Merger:
             else:
                 amount = parse_decimal(raw, currency=currency)
             if amount is not None:
-                return amount, currency, source
-        return None, None, None
+                yield amount, currency, source
 
     def facts(self) -> dict:
         out: dict = {}
