@@ -42,7 +42,9 @@ def page_extract(*, url: str, allowed_hosts=None) -> tuple[dict, dict]:
     if "html" not in fetched.content_type and fetched.content_type and b"<html" not in fetched.content[:2000].lower():
         raise IngestError(f"This link is not a web page ({fetched.content_type.split(';')[0]}).")
     text, _ = decode_html(fetched.content, content_type=fetched.content_type)
-    facts = extract_product(text, url=fetched.final_url)
+    from catalog.ingest.extract.platforms import platform_candidates
+    platform = platform_candidates(text, fetched.final_url, allowed_hosts=allowed_hosts)
+    facts = extract_product(text, url=fetched.final_url, platform=platform)
     page = {"html": text, "final_url": fetched.final_url, "status": fetched.status, "fetched_with": "http"}
     found = has_product(facts)
     if (reason := block_reason(text, facts=facts)):

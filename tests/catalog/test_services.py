@@ -131,3 +131,26 @@ def test_js_page_falls_back_to_the_browser(shop, settings):
         product = product_ingest(workspace=ws, url=f"{shop.origin}/kettle")
         assert product.title == "JS Kettle" and str(product.price) == "39.90"
         assert product.snapshots.get().fetched_with == "browser"
+
+
+def test_shopify_adapter_is_detected_from_markup_and_read_live(shop, settings):
+    """A Shopify-looking page (cdn.shopify.com assets) at /products/<handle> → the storefront
+    JSON is read and outranks the page: all variants, vendor, compare-at price."""
+    settings.CATALOG_BROWSER_ENABLED = False
+    shop.html("/products/wool-hat", '<html><head><title>Wool Hat</title><meta property="og:title" content="Wool Hat">'
+              '<link rel="stylesheet" href="https://cdn.shopify.com/s/files/theme.css"></head>'
+              '<body><h1>Wool Hat</h1><span class="price">$30.00</span></body></html>')
+    shop.routes["/products/wool-hat.json"] = (200, {"Content-Type": "application/json"}, json.dumps({"product": {
+        "title": "Wool Hat", "vendor": "Knitworks", "handle": "wool-hat", "body_html": "<p>Warm.</p>",
+        "options": [{"name": "Color"}], "images": [],
+        "variants": [{"title": "Grey", "sku": "WH-G", "price": "25.00", "compare_at_price": "30.00", "available": True,
+                      "option1": "Grey", "barcode": "0123456789012"},
+                     {"title": "Red", "sku": "WH-R", "price": "25.00", "available": False, "option1": "Red"}]}}).encode())
+    ws = Workspace.objects.create(name="A", slug="a")
+    with tenant_context(ws):
+        product = product_ingest(workspace=ws, url=f"{shop.origin}/products/wool-hat")
+        facts = product.as_facts()
+    assert (facts["brand"], facts["price"], facts["original_price"], facts["gtin"]) == ("Knitworks", "25.00", "30.00", "0123456789012")
+    assert [(v["sku"], v["availability"], v["attributes"]) for v in facts["variants"]] == [
+        ("WH-G", "InStock", {"Color": "Grey"}), ("WH-R", "OutOfStock", {"Color": "Red"})]
+    assert product.provenance["brand"]["source"] == "platform"

@@ -57,10 +57,11 @@ def _same_name_variants(nodes: list[dict], main: dict) -> list[dict] | None:
 
 
 def extract_product(html: bytes | str, *, url: str | None = None, headers: dict | None = None,
-                    baseline: bool = False) -> dict:
+                    baseline: bool = False, platform: dict | None = None) -> dict:
     """Facts (docs/architecture.md keys) + ``provenance``; fields absent from the page are None.
 
-    ``baseline=True`` uses extruct's structured data only (no heuristics, no cross-checks):
+    ``platform`` is what a platform adapter read from the shop's API (live ingest only; see
+    ``platforms.platform_candidates``): it outranks the page. ``baseline=True`` uses extruct's structured data only (no heuristics, no cross-checks):
     the benchmark's reference point.
     """
     doc, text = parse_document(html, headers=headers)
@@ -85,6 +86,8 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     references = [n for n in names + [og.get("title"), head_title] if n]
     heur = {} if baseline else heuristic_candidates(doc, references=references)
     merger = Merger(base_url=base_url, hints=hints, visible_prices=heur.pop("visible_prices", None))
+    if platform:
+        merger.add("platform", platform)
     if heur.pop("title_confident", False):
         merger.add("heuristics", {"title": heur["title"]})  # the visible product name leads
     reference = _words(f"{heur.get('title', '')} {og.get('title', '')} {head_title}")
