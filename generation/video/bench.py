@@ -53,21 +53,25 @@ def _timeline(work: Path, template: str, preset: str):
     return timeline_build(template=tpl, aspect="9:16", preset=preset, **inputs)
 
 
-def encode_floor(tl, work: Path, audio: Path, preset: str) -> float:
-    """Dump the identical final frames raw, then time ffmpeg encoding them alone."""
+def dump_frames(tl, work: Path) -> Path:
+    """The final frames, raw RGBX, exactly as the renderer streams them."""
     dump = work / "frames.rgb"
     comp = Compositor(tl, work)
+    buf = comp.buffer()
     with open(dump, "wb") as fh:
         for k in range(tl.n_frames):
-            fh.write(comp.frame(k / tl.fps).tobytes())
+            fh.write(comp.draw(k / tl.fps, buf).tobytes())
+    return dump
+
+
+def encode_floor(tl, work: Path, dump: Path, audio: Path, preset: str) -> float:
+    """ffmpeg alone encoding the identical frames from the dump: same command, same settings."""
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=audio, out=work / "floor.mp4",
                             preset=preset, crf=tl.encode.crf, platform=tl.encode.platform, source=str(dump))
     subprocess.run(["cat", str(dump)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
     t0 = time.perf_counter()
     ff.run(cmd)
-    elapsed = time.perf_counter() - t0
-    dump.unlink()
-    return elapsed
+    return time.perf_counter() - t0
 
 
 def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
@@ -113,7 +117,7 @@ def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
             clip = ImageClip(r.plate.rgba, duration=dur).with_position(getattr(r, "pos", (x, y)))
             clip = clip.with_effects([vfx.CrossFadeIn(0.3)])
         else:  # progress bar: a per-frame function clip
-            clip = ImageClip(np.zeros((h, w, 3), np.uint8) + 255, duration=dur).with_position((x, y))
+            clip = ImageClip(np.zeros((h, w, 3), np.uint8) + 255, duration=dur).with_position((x, y))  # static bar
         clips.append(clip.with_start(ly.start))
     video = CompositeVideoClip(clips, size=(tl.width, tl.height)).with_duration(tl.duration)
     video = video.with_audio(AudioFileClip(str(audio)))
@@ -130,17 +134,24 @@ def run(args: list[str], out) -> dict:
     p.add_argument("--preset", default="veryfast")
     p.add_argument("--no-naive", action="store_true", help="skip the (slow, ~2 min) moviepy baseline")
     p.add_argument("--keep", help="copy the rendered outputs to this folder")
+    p.add_argument("--repeat", type=int, default=2, help="alternating render/floor runs (best of each)")
     opts = p.parse_args(args)
     work = Path(tempfile.mkdtemp(prefix="bench_render_"))
     try:
         tl = _timeline(work, opts.template, opts.preset)
-        res = render(tl, work, work / "out")
-        out.write(f"render: {res.render_s:.2f} s for {res.frames} frames ({tl.width}x{tl.height}@{tl.fps})\n")
         mix = work / "bench_mix.wav"
         from . import audio as audio_mix
         audio_mix.mix(tl, work, mix)
-        floor = encode_floor(tl, work, mix, opts.preset)
-        out.write(f"encode floor: {floor:.2f} s\n")
+        dump = dump_frames(tl, work)
+        # The box is shared and noisy: alternate render / floor runs and keep each one's best.
+        renders, floors = [], []
+        for _ in range(opts.repeat):
+            res = render(tl, work, work / "out")
+            renders.append(res.render_s)
+            floors.append(encode_floor(tl, work, dump, mix, opts.preset))
+            out.write(f"render {renders[-1]:.2f} s, encode floor {floors[-1]:.2f} s\n")
+        dump.unlink()
+        render_s, floor = min(renders), min(floors)
         naive = None if opts.no_naive else naive_moviepy(tl, work, mix, opts.preset)
         if naive:
             out.write(f"naive moviepy: {naive:.2f} s\n")
@@ -150,11 +161,12 @@ def run(args: list[str], out) -> dict:
         return {
             "bench": "render", "template": opts.template, "preset": opts.preset, "width": tl.width,
             "height": tl.height, "fps": tl.fps, "frames": res.frames, "duration_s": res.duration,
-            "render_s": round(res.render_s, 2), "encode_floor_s": round(floor, 2),
-            "ratio_to_floor": round(res.render_s / floor, 2),
+            "render_s": round(render_s, 2), "encode_floor_s": round(floor, 2),
+            "ratio_to_floor": round(render_s / floor, 2),
+            "render_runs_s": [round(x, 2) for x in renders], "floor_runs_s": [round(x, 2) for x in floors],
             "naive_moviepy_s": round(naive, 2) if naive else None,
-            "speedup_vs_naive": round(naive / res.render_s, 1) if naive else None,
-            "realtime_factor": round(res.duration / res.render_s, 2),
+            "speedup_vs_naive": round(naive / render_s, 1) if naive else None,
+            "realtime_factor": round(res.duration / render_s, 2),
             "lufs": res.loudness.get("lufs"), "true_peak_db": res.loudness.get("true_peak"),
             "profile": probe["streams"][0].get("profile"), "cpus": os.cpu_count(),
             "inputs": "synthetic: procedural packshot/shots, espeak-ng voice, estimated word timings",

@@ -49,7 +49,7 @@ def video_encode_args(*, preset: str, crf: int, platform: str, threads: int = 0)
 
 def raw_input_args(width: int, height: int, fps: int, source: str = "-") -> list[str]:
     # -framerate must precede the input or ffmpeg assumes 25 fps and drops/duplicates frames.
-    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", source]
+    return ["-f", "rawvideo", "-pix_fmt", "rgb0", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", source]
 
 
 def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out: Path, preset: str,

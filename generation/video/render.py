@@ -52,7 +52,7 @@ class Compositor:
                 raise ValueError(f"no renderer registered for layer type {layer.type!r}")
             self.renderers.append(RENDERERS[layer.type](layer, self.ctx))
         r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
-        self.fill = (r, g, b)
+        self.fill = (r, g, b, 255)
 
     def draw(self, t: float, frame: np.ndarray) -> np.ndarray:
         active = [r for r in self.renderers if r.active(t)]
@@ -64,8 +64,13 @@ class Compositor:
             r.draw(frame, t)
         return frame
 
+    def buffer(self) -> np.ndarray:
+        """A frame buffer: RGBX (4 channels; X is padding fed to ffmpeg as rgb0)."""
+        return np.empty((self.tl.height, self.tl.width, 4), np.uint8)
+
     def frame(self, t: float) -> np.ndarray:
-        return self.draw(t, np.empty((self.tl.height, self.tl.width, 3), np.uint8))
+        """The RGB frame at time t (a copy, for thumbnails, previews and tests)."""
+        return np.ascontiguousarray(self.draw(t, self.buffer())[:, :, :3])
 
 
 def write_srt(timeline: Timeline, path: Path) -> Path:
@@ -89,7 +94,7 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     pipe writes with composition; buffers are recycled, never shared while queued)."""
     tl = comp.tl
     q: queue.Queue = queue.Queue(maxsize=3)
-    pool = [np.empty((tl.height, tl.width, 3), np.uint8) for _ in range(5)]
+    pool = [comp.buffer() for _ in range(5)]
     failure: list[BaseException] = []
 
     def writer():
@@ -140,7 +145,7 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     thumb: list[np.ndarray] = []
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        frames = stream_frames(comp, proc, on_frame=lambda k, buf: thumb.append(buf.copy()) if k == thumb_k else None)
+        frames = stream_frames(comp, proc, on_frame=lambda k, buf: thumb.append(buf[:, :, :3].copy()) if k == thumb_k else None)
         err = proc.stderr.read().decode(errors="replace")
         if proc.wait(timeout=600) != 0:
             raise ff.FFmpegError(f"ffmpeg encode failed: {err[-800:]}")

@@ -15,7 +15,7 @@ class ShapeRenderer(LayerRenderer):
         super().__init__(layer, ctx)
         x, y, w, h = layer.rect
         r, g, b, a = tx.rgba(ctx.color(layer.color), layer.opacity)
-        self.rgb = (r, g, b)
+        self.rgb = (r, g, b, 255)
         rgba = np.zeros((h, w, 4), np.uint8)
         rgba[:, :, :3] = (r, g, b)
         if layer.shape == "gradient":

@@ -53,7 +53,8 @@ class KenBurns:
 class ShotRenderer(LayerRenderer):
     def __init__(self, layer, ctx):
         super().__init__(layer, ctx)
-        rgb = np.ascontiguousarray(ctx.image(layer.asset)[:, :, :3])
+        rgb = ctx.image(layer.asset).copy()
+        rgb[:, :, 3] = 255  # RGBX: opaque picture
         x, y, w, h = layer.rect
         fit = layer.fit
         if fit == "auto":
@@ -61,7 +62,7 @@ class ShotRenderer(LayerRenderer):
             fit = "cover" if abs(math.log(ratio)) < math.log(1.35) else "contain_blur"
         self.background = self.static = None
         if fit == "blur":  # a soft, brand-tinted backdrop behind a product card: static, drawn once
-            tint = np.array([int(ctx.brand.secondary[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
+            tint = np.array([int(ctx.brand.secondary[i:i + 2], 16) for i in (1, 3, 5)] + [255], np.float32)
             self.static = np.ascontiguousarray((self._blurred_cover(rgb, w, h, dim=1.0) * 0.6 + tint * 0.4).astype(np.uint8))
             self.kb = None
         elif fit == "contain_blur":
@@ -75,7 +76,7 @@ class ShotRenderer(LayerRenderer):
             self.fg_rect = (0, 0, w, h)
             self.kb = KenBurns(rgb, w, h, layer.motion)
         self.full = (x, y, w, h) == (0, 0, ctx.width, ctx.height)
-        self._tmp = np.empty((h, w, 3), np.uint8)
+        self._tmp = np.empty((h, w, 4), np.uint8)
 
     @staticmethod
     def _contain(sw, sh, w, h, margin=0.9):
@@ -90,7 +91,9 @@ class ShotRenderer(LayerRenderer):
         small = cv2.GaussianBlur(small, (0, 0), 3)
         big = cv2.resize(small, (math.ceil(rgb.shape[1] * s), math.ceil(rgb.shape[0] * s)), interpolation=cv2.INTER_LINEAR)
         ox, oy = (big.shape[1] - w) // 2, (big.shape[0] - h) // 2
-        return np.ascontiguousarray((big[oy:oy + h, ox:ox + w] * dim).astype(np.uint8))
+        out = (big[oy:oy + h, ox:ox + w] * dim).astype(np.uint8)
+        out[:, :, 3] = 255
+        return np.ascontiguousarray(out)
 
     def _compose(self, p: float, dst: np.ndarray) -> np.ndarray:
         if self.static is not None:

@@ -14,7 +14,7 @@ def ctx(tmp_path, w=64, h=64):
 
 
 def test_blend_half_alpha_mixes_and_clips_to_the_frame():
-    frame = np.zeros((64, 64, 3), np.uint8)
+    frame = np.zeros((64, 64, 4), np.uint8)
     rgba = np.zeros((10, 10, 4), np.uint8)
     rgba[...] = (255, 0, 0, 128)
     blend(frame, Plate(rgba), 58, -3)  # partly outside: must clip, not raise
@@ -24,9 +24,9 @@ def test_blend_half_alpha_mixes_and_clips_to_the_frame():
 
 def test_shape_rect_fills_only_its_rect(tmp_path):
     layer = ShapeLayer(type="shape", color="brand.accent", start=0, end=2, rect=(8, 16, 20, 10))
-    frame = np.zeros((64, 64, 3), np.uint8)
+    frame = np.zeros((64, 64, 4), np.uint8)
     RENDERERS["shape"](layer, ctx(tmp_path)).draw(frame, 1.0)
-    assert tuple(frame[20, 10]) == (255, 200, 61)
+    assert tuple(frame[20, 10, :3]) == (255, 200, 61)
     assert frame[:16].sum() == 0 and frame[26:].sum() == 0 and frame[:, 28:].sum() == 0
 
 
@@ -35,7 +35,7 @@ def test_progress_bar_grows_with_time(tmp_path):
     r = RENDERERS["shape"](layer, ctx(tmp_path))
     widths = []
     for t in (0.5, 1.0, 1.5):
-        frame = np.zeros((64, 64, 3), np.uint8)
+        frame = np.zeros((64, 64, 4), np.uint8)
         r.draw(frame, t)
         widths.append(int((frame[0, :, 0] == 255).sum()))
     assert widths == [16, 32, 48]
@@ -44,9 +44,9 @@ def test_progress_bar_grows_with_time(tmp_path):
 def test_text_draws_inside_its_rect_only(tmp_path):
     layer = TextLayer(type="text", text="Hi g", start=0, end=2, rect=(4, 20, 56, 24), anim=Anim(enter="none", exit="none"),
                       style={"size": 0.3, "color": "#FFFFFF"})
-    frame = np.zeros((64, 64, 3), np.uint8)
+    frame = np.zeros((64, 64, 4), np.uint8)
     RENDERERS["text"](layer, ctx(tmp_path)).draw(frame, 1.0)
-    ys, xs = np.nonzero(frame.max(axis=2) > 200)
+    ys, xs = np.nonzero(frame[:, :, :3].max(axis=2) > 200)
     assert len(ys) > 20
     assert ys.min() >= 20 and ys.max() < 44 and xs.min() >= 4 and xs.max() < 60
 
@@ -60,12 +60,12 @@ def test_ken_burns_covers_the_frame_and_zooms(tmp_path):
                       motion={"zoom": (1.0, 2.0), "focus": ((0.5, 0.5), (0.25, 0.5)), "easing": "linear"},
                       transition={"type": "cut"})
     r = RENDERERS["shot"](layer, ctx(tmp_path))
-    start, end = np.zeros((64, 64, 3), np.uint8), np.zeros((64, 64, 3), np.uint8)
+    start, end = np.zeros((64, 64, 4), np.uint8), np.zeros((64, 64, 4), np.uint8)
     r.draw(start, 0.0)
     r.draw(end, 1.999)
     assert start[32, 5, 0] > 200 and start[32, 60, 2] > 200  # whole image at zoom 1
     assert (end[:, :, 0] > 200).mean() > 0.95  # zoomed 2x onto the red left half
-    assert start.min(axis=2).max() < 255  # never a blank (unfilled) border
+    assert start[:, :, :3].min(axis=2).max() < 255  # never a blank (unfilled) border
 
 
 def test_crossfade_transition_blends_old_and_new(tmp_path):
@@ -73,7 +73,7 @@ def test_crossfade_transition_blends_old_and_new(tmp_path):
     layer = ShotLayer(type="shot", asset="new.png", start=1.0, end=2, rect=(0, 0, 64, 64),
                       motion={"kind": "none"}, transition={"type": "crossfade", "duration": 0.5})
     r = RENDERERS["shot"](layer, ctx(tmp_path))
-    frame = np.zeros((64, 64, 3), np.uint8)
+    frame = np.zeros((64, 64, 4), np.uint8)
     r.draw(frame, 1.25)  # half-way: ease_in_out(0.5) = 0.5
     assert abs(int(frame[10, 10, 0]) - 100) <= 2
 
