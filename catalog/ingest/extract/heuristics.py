@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 from catalog.ingest.normalise import clean_text
 
@@ -49,26 +50,35 @@ _IMG_ATTRS = ("data-old-hires", "data-zoom-image", "data-zoom", "data-large-imag
               "data-full", "data-src", "data-lazy-src", "data-original", "src")
 
 
-_STEMS = ("rice", "reis", "prix", "itle", "roduct", "ating", "eview", "tar", "eature", "ullet",
-          "ighlight", "vailab", "tock", "rand", "yline", "dd-to-cart", "ddToCart", "dd_to_cart")
-_BUCKET_XPATH = "//*[" + " or ".join(f"contains(@class,'{s}') or contains(@id,'{s}')" for s in _STEMS) + "]"
+_ANY_CUE = re.compile(r"pri[cx]|preis|title|name|rating|review|star|feature|bullet|highlight|availab|stock|"
+                     r"brand|byline|to-?_?cart|tocart")
 _BUCKETS = {
-    "price": re.compile(r"price|preis|prix", re.I),
-    "title": re.compile(r"product-?_?title|product-?_?name|producttitle", re.I),
-    "rating": re.compile(r"rating|review|star", re.I),
-    "features": re.compile(r"feature|bullet|highlight", re.I),
-    "stock": re.compile(r"availab|stock", re.I),
-    "brand": re.compile(r"brand|byline", re.I),
-    "cart": re.compile(r"add-?_?to-?_?cart", re.I),
+    "price": re.compile(r"price|preis|prix"),
+    "title": re.compile(r"product-?_?title|product-?_?name|producttitle"),
+    "rating": re.compile(r"rating|review|star"),
+    "features": re.compile(r"feature|bullet|highlight"),
+    "stock": re.compile(r"availab|stock"),
+    "brand": re.compile(r"brand|byline"),
+    "cart": re.compile(r"add-?_?to-?_?cart|addtocart"),
 }
 
 
 def classify(doc) -> dict[str, list]:
-    """One XPath pass (raw contains() on class/id, no translate()) sorted into buckets by regex:
-    several times cheaper than one case-folding XPath per finder on 1 MB pages."""
+    """Elements whose class/id carries a cue, sorted into buckets (document order). One pass
+    over the attribute strings with a lower-cased regex: ~10x cheaper on 1 MB pages than one
+    case-folding XPath (translate()) per finder."""
     buckets: dict[str, list] = {name: [] for name in _BUCKETS}
-    for el in doc.xpath(_BUCKET_XPATH):
-        key = f"{el.get('class', '')} {el.get('id', '')}"
+    seen: set[int] = set()
+    alive = []  # holds the proxies so id() values stay unique during the pass
+    for attr in doc.xpath("//@class | //@id"):
+        if not _ANY_CUE.search(attr.lower()):
+            continue
+        el = attr.getparent()
+        if id(el) in seen:
+            continue
+        seen.add(id(el))
+        alive.append(el)
+        key = f"{el.get('class', '')} {el.get('id', '')}".lower()
         for name, pattern in _BUCKETS.items():
             if pattern.search(key):
                 buckets[name].append(el)
@@ -83,11 +93,25 @@ def _line(el) -> int:
     return el.sourceline or 0
 
 
+_widget_cache = threading.local()
+
+
+def _is_widget(anc) -> bool:
+    """Memoised per page (a page's elements are asked about the same ancestors many times)."""
+    cache = getattr(_widget_cache, "map", None)
+    if cache is None:
+        return anc.tag in ("footer", "nav", "aside") or bool(_SKIP_ANCESTOR.search(_cls(anc)))
+    key = id(anc)
+    if key not in cache:
+        cache[key] = (anc, anc.tag in ("footer", "nav", "aside") or bool(_SKIP_ANCESTOR.search(_cls(anc))))
+    return cache[key][1]
+
+
 def _in_widget(el, stop=8) -> bool:
     for i, anc in enumerate(el.iterancestors()):
         if i >= stop:
             return False
-        if anc.tag in ("footer", "nav", "aside") or _SKIP_ANCESTOR.search(_cls(anc)):
+        if _is_widget(anc):
             return True
     return False
 
@@ -355,10 +379,11 @@ def find_rating(doc, buckets) -> tuple[str | None, str | None]:
     return rating, reviews
 
 
-def find_images(doc, title_el) -> list[str]:
+def find_images(doc, title_el, title: str | None = None) -> list[str]:
     """Image URLs: explicit link/meta hints, then large or gallery-classed images near the title."""
     urls: list[str] = [el.get("href") for el in doc.xpath("//link[@rel='image_src']") if el.get("href")]
     anchor = _line(title_el) if title_el is not None else 0
+    title_words = _words(title or "")
     scored = []
     for img in doc.xpath("//img")[:600]:
         src = next((img.get(a) for a in _IMG_ATTRS if img.get(a) and not img.get(a).startswith("data:")), None)
@@ -379,14 +404,24 @@ def find_images(doc, title_el) -> list[str]:
         if 0 < width < 120:
             continue
         hint = bool(re.search(r"main|primary|hero|zoom|landing|product|gallery|large|featured", cls, re.I))
+        alt_words = _words(img.get("alt") or img.get("title") or "")
+        named = bool(title_words) and len(alt_words & title_words) >= max(2, 0.6 * len(alt_words))
         distance = abs(_line(img) - anchor)
-        scored.append(((0 if hint else 1), distance, src))
+        scored.append((not named, not hint, distance, src))  # alt = product name: the picture of it
     scored.sort()
-    urls.extend(src for _, _, src in scored[:12])
+    urls.extend(item[-1] for item in scored[:12])
     return urls
 
 
 def heuristic_candidates(doc, *, references: list[str]) -> dict:
+    _widget_cache.map = {}  # keeps (element, verdict): ids stay valid while the page is analysed
+    try:
+        return _heuristic_candidates(doc, references=references)
+    finally:
+        _widget_cache.map = None
+
+
+def _heuristic_candidates(doc, *, references: list[str]) -> dict:
     buckets = classify(doc)
     title, title_el, confident = find_title(doc, references, buckets)
     price, old, visible_prices = find_prices(doc, title_el, buckets)
@@ -399,7 +434,7 @@ def heuristic_candidates(doc, *, references: list[str]) -> dict:
         "title": title, "title_confident": confident, "price": price, "original_price": old, "specs": specs,
         "availability": find_availability(doc, title_el, buckets), "brand": find_brand(doc, specs, buckets, title_el),
         "features": find_features(doc, buckets), "rating": rating, "review_count": reviews,
-        "images": find_images(doc, title_el), "sku": sku, "gtin": gtin,
+        "images": find_images(doc, title_el, title), "sku": sku, "gtin": gtin,
         "description": clean_text(desc[0]) if desc else None,
         "canonical_url": next(iter(doc.xpath("//link[@rel='canonical']/@href")), None),
         "visible_prices": visible_prices,
