@@ -32,7 +32,8 @@ _NULL_SCORED = {"price"}
 
 
 def _norm(text) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip().casefold()
+    """Case, whitespace and typographic apostrophes (’ = ') do not count."""
+    return re.sub(r"\s+", " ", str(text)).strip().casefold().replace("’", "'")
 
 
 def _url(text) -> str:

@@ -86,6 +86,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     references = [n for n in names + [og.get("title"), head_title] if n]
     heur = {} if baseline else heuristic_candidates(doc, references=references)
     merger = Merger(base_url=base_url, hints=hints, visible_prices=heur.pop("visible_prices", None))
+    brand_hint = heur.pop("brand_hint", None)
     if platform:
         merger.add("platform", platform)
     if heur.pop("title_confident", False):
@@ -102,11 +103,13 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     facts = merger.facts()
     if not baseline:
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
-                   head_title=head_title, hints=hints)
+                   head_title=head_title, hints=hints, brand_hint=brand_hint)
     return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
 
 
-_BY_BRAND = re.compile(r"\s(?:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")
+_BY_BRAND = re.compile(r"\s(?i:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")
+_CAPS_RUN = re.compile(r"^(?:[^\sA-Za-z]+\s+)*((?:[A-Z][A-Z0-9&'’.-]+)(?:\s[A-Z][A-Z0-9&'’.-]+)?)(?=\s|$)")
+_SITE_SUFFIX = re.compile(r"(?:\s[|–—-]\s|\sfrom\s)([^|–—-]{2,30})$")
 
 
 def _brand_from_names(names: list[str]) -> str | None:
@@ -122,17 +125,27 @@ def _brand_from_names(names: list[str]) -> str | None:
     for name in names:
         if (match := _BY_BRAND.search(name)):
             return match.group(1)
+    for name in names[:1]:  # 'APPLE iMac Pro', 'Холодильник BEKO RCSK': a leading capitalised maker
+        match = _CAPS_RUN.match(name)
+        rest = name[match.end():].split() if match else []
+        if (match and re.search(r"[a-zа-яё\u3040-\u9fff\uac00-\ud7af]", name) and len(match.group(1)) >= 3
+                and rest and re.search(r"[A-Z0-9\u0400-\uffff]", rest[0])):  # 'USB cable' is no maker
+            words = match.group(1).split()
+            return words[0] if len(rest) > 0 and rest[0].isupper() and len(rest[0]) > 2 else match.group(1)
     return None
 
 
-def _fill_gaps(facts: dict, *, names, site_name, head_title, hints) -> None:
+def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None) -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
-        brand = _brand_from_names([n for n in names if n])
-        source = "name prefix"
-        if not brand and site_name and site_name.casefold() in (head_title or "").casefold() and len(site_name) <= 30:
-            brand, source = site_name, "site name (brand's own shop)"
+        brand, source = brand_hint, "brand line above the product name"
+        if not brand:
+            brand, source = _brand_from_names([n for n in names if n]), "product name"
+        suffix = _SITE_SUFFIX.search(head_title or "")
+        site = site_name or (suffix.group(1).strip() if suffix else None)
+        if not brand and site and site.casefold() in (head_title or "").casefold() and "." not in site:
+            brand, source = site, "site name (brand's own shop)"
         if brand:
             facts["brand"] = brand
             prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}

@@ -196,6 +196,7 @@ def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, o
         for ref in references:
             segment = re.split(r"\s+[|\-–—]\s+", ref or "")[0].strip()
             if segment.casefold().startswith(best.casefold()) and len(segment) > len(best) + 3:
+                buckets["brand_hint"] = best  # the h1 was the brand line above the name
                 best = segment
                 break
     return best, best_el, best_score >= 0.7
@@ -312,7 +313,8 @@ def clean_brand(text: str) -> str | None:
         head, _, tail = text.partition("/")
         if head.strip() and not re.search(r"[A-Za-z]", tail):
             text = head.strip()
-    if not (1 < len(text) <= 40) or _NUMBER.fullmatch(text) or _NOT_BRAND.search(text):
+    if (not (1 < len(text) <= 40) or _NUMBER.fullmatch(text) or _NOT_BRAND.search(text)
+            or all(len(word) == 1 for word in text.split())):  # 'A B': an A-Z brand filter
         return None
     return text
 
@@ -437,6 +439,6 @@ def _heuristic_candidates(doc, *, references: list[str]) -> dict:
         "images": find_images(doc, title_el, title), "sku": sku, "gtin": gtin,
         "description": clean_text(desc[0]) if desc else None,
         "canonical_url": next(iter(doc.xpath("//link[@rel='canonical']/@href")), None),
-        "visible_prices": visible_prices,
+        "visible_prices": visible_prices, "brand_hint": buckets.get("brand_hint"),
     }
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}
