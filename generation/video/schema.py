@@ -121,6 +121,7 @@ class ProductLayer(_Layer):
 class TextLayer(_Layer):
     type: Literal["text"]
     text: str
+    fallback: str | None = None  # used when a placeholder of `text` has no value
     variant: Literal["plain", "price", "rating", "cta", "quote", "badge"] = "plain"
     style: TextStyle = Field(default_factory=TextStyle)
     anim: Anim = Field(default_factory=Anim)

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .layout import box_rect, canvas_size, safe_rect
+from .text import has_cjk
 from .schema import (AudioSpec, BrandKit, CaptionChunk, CaptionWord, Scene, Template, Timeline)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -128,6 +129,8 @@ def scene_bounds(segments: list[dict], voice: dict, tail: float) -> list[tuple[f
 
 def caption_chunks(voice: dict, max_words: int, duration: float) -> list[CaptionChunk]:
     words = [w for w in (voice.get("words") or []) if str(w.get("word", "")).strip()]
+    if any(has_cjk(str(w["word"])) and len(str(w["word"])) <= 2 for w in words[:8]):
+        max_words *= 3  # per-character CJK timings: keep chunks phrase-sized
     if not words:  # sentence timings only: spread each sentence's words evenly
         for s in voice.get("sentences") or []:
             toks = s["text"].split()
@@ -153,17 +156,16 @@ def caption_chunks(voice: dict, max_words: int, duration: float) -> list[Caption
     return [c for c in out if c.end > c.start]
 
 
-class _Facts(dict):
-    def __missing__(self, key):
-        raise KeyError(key)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _fill(text: str, values: dict) -> str | None:
-    try:
-        return text.format_map(_Facts(values)).strip() or None
-    except (KeyError, IndexError, ValueError):
+    """Substitute {name} placeholders (names only: no attribute/format-spec access, since
+    templates may come from users). None when a named value is missing."""
+    missing = [m for m in _PLACEHOLDER.findall(text) if values.get(m) in (None, "")]
+    if missing:
         return None
-
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text).strip() or None
 
 
 def _segments(script: dict) -> tuple[list[dict], list[str]]:
@@ -215,6 +217,8 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, vo
             upd["rect"] = box_rect(spec.layout.get(aspect, spec.box), aspect=aspect, width=width, height=height)
         if spec.type == "text":
             text = _fill(spec.text, values)
+            if text is None and spec.fallback:
+                text = _fill(spec.fallback, values)
             if text is None:
                 return
             upd["text"] = text

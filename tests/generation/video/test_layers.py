@@ -85,3 +85,16 @@ def test_entrance_starts_hidden_and_ends_at_rest(enter):
     assert rest.identity
     assert first.opacity < 0.05 or first.wipe < 0.05 or first.scale < 0.7
     assert anim_state(anim, 2.999, 0.0, 3.0).opacity < 0.05  # exit fade
+
+
+def test_chinese_text_uses_noto_cjk_and_wraps_between_characters(tmp_path):
+    from generation.video import text as tx
+    font = tx.load_font(20, "bold", cjk=tx.has_cjk("保温杯"))
+    assert font.getname()[0] == "Noto Sans CJK SC"
+    assert len(tx.wrap("二十四小时保冷不漏水的保温杯", font, 90)) >= 3
+    layer = TextLayer(type="text", text="限时特价", start=0, end=2, rect=(2, 16, 60, 32),
+                      anim=Anim(enter="none", exit="none"), style={"size": 0.25, "color": "#FFFFFF"})
+    frame = np.zeros((64, 64, 4), np.uint8)
+    RENDERERS["text"](layer, ctx(tmp_path)).draw(frame, 1.0)
+    ys, xs = np.nonzero(frame[:, :, :3].max(axis=2) > 200)
+    assert len(ys) > 40 and ys.min() >= 16 and ys.max() < 48
