@@ -154,3 +154,32 @@ def test_shopify_adapter_is_detected_from_markup_and_read_live(shop, settings):
     assert [(v["sku"], v["availability"], v["attributes"]) for v in facts["variants"]] == [
         ("WH-G", "InStock", {"Color": "Grey"}), ("WH-R", "OutOfStock", {"Color": "Red"})]
     assert product.provenance["brand"]["source"] == "platform"
+
+
+def test_bulk_sources_csv_sitemap_and_shopify_collection(shop):
+    from catalog.services import urls_from_csv, urls_from_shopify_collection, urls_from_sitemap
+    assert urls_from_csv("name,url\nA,https://a.example/p/1\nB, https://a.example/p/2\nC,not-a-url\nA,https://a.example/p/1\n") == [
+        "https://a.example/p/1", "https://a.example/p/2"]
+    shop.routes["/sitemap.xml"] = (200, {"Content-Type": "application/xml"}, (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f'<sitemap><loc>{shop.origin}/products.xml</loc></sitemap></sitemapindex>').encode())
+    shop.routes["/products.xml"] = (200, {"Content-Type": "application/xml"}, (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f'<url><loc>{shop.origin}/p/1</loc></url><url><loc>{shop.origin}/p/2&e;</loc></url></urlset>').encode())
+    urls = urls_from_sitemap(f"{shop.origin}/sitemap.xml")
+    assert urls[0] == f"{shop.origin}/p/1" and "root:" not in "".join(urls)  # no XXE
+    shop.routes["/collections/hats/products.json"] = (200, {"Content-Type": "application/json"}, json.dumps(
+        {"products": [{"handle": "wool-hat"}, {"handle": "cap"}]}).encode())
+    assert urls_from_shopify_collection(f"{shop.origin}/collections/hats") == [
+        f"{shop.origin}/products/wool-hat", f"{shop.origin}/products/cap"]
+
+
+def test_bulk_task_enters_the_workspace_itself(stocked_shop, settings):
+    from catalog.tasks import product_ingest_bulk_task
+    settings.CATALOG_BROWSER_ENABLED = False
+    ws = Workspace.objects.create(name="A", slug="a")
+    result = product_ingest_bulk_task.apply(args=[ws.id, [f"{stocked_shop.origin}/tote"]]).get()
+    assert product_ingest_bulk_task.name == "catalog.product_ingest_bulk"
+    with tenant_context(ws):
+        assert list(Product.objects.values_list("pk", flat=True)) == result["created"]

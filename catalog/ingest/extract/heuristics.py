@@ -45,9 +45,21 @@ _REVIEWS = re.compile(r"(\d{1,3}(?:[,.\u202f\u00a0]\d{3})+|\d+)\s*(?:customer\s+
                       r"sternebewertungen|évaluations|avis|valutazioni|recensioni|reseñas|"
                       r"valoraciones|avaliações|отзыв\w*|件のレビュー|评价|리뷰)", re.I)
 _BAD_IMG = re.compile(r"logo|icon|sprite|pixel|blank|spacer|transparent|placeholder|loading|"
-                      r"badge|flag|avatar|rating|star|banner|\.svg|\.gif|1x1|grey-?pixel", re.I)
-_IMG_ATTRS = ("data-old-hires", "data-zoom-image", "data-zoom", "data-large-image", "data-large",
-              "data-full", "data-src", "data-lazy-src", "data-original", "src")
+                      r"badge|flag|avatar|rating|star|banner|\.svg|1x1|grey-?pixel", re.I)
+_IMG_HIRES = ("data-old-hires", "data-zoom-image", "data-zoom", "data-large-image", "data-large", "data-full")
+_IMG_LAZY = ("data-src", "data-lazy-src", "data-original", "data-lazy")
+_PLACEHOLDER = re.compile(r"blank|placeholder|loading|spacer|transparent|lazy|pixel|^data:", re.I)
+
+
+def _img_src(img) -> str | None:
+    """High-resolution attribute first, then src unless it is a lazy-load placeholder."""
+    for attr in _IMG_HIRES:
+        if img.get(attr) and not img.get(attr).startswith("data:"):
+            return img.get(attr)
+    src = img.get("src")
+    if src and not _PLACEHOLDER.search(src):
+        return src
+    return next((img.get(a) for a in _IMG_LAZY if img.get(a) and not img.get(a).startswith("data:")), src)
 
 
 _ANY_CUE = re.compile(r"pri[cx]|preis|title|name|rating|review|star|feature|bullet|highlight|availab|stock|"
@@ -96,22 +108,31 @@ def _line(el) -> int:
 _widget_cache = threading.local()
 
 
-def _is_widget(anc) -> bool:
+def _widget_verdict(anc, gallery_ok: bool) -> bool:
+    if anc.tag in ("footer", "nav", "aside"):
+        return True
+    match = _SKIP_ANCESTOR.search(_cls(anc))
+    # A product's own gallery is a carousel too: for images only, a bare "carousel" is fine.
+    return bool(match) and not (gallery_ok and match.group(0).lower() == "carousel"
+                                and not _SKIP_ANCESTOR.search(_cls(anc).lower().replace("carousel", "")))
+
+
+def _is_widget(anc, gallery_ok: bool = False) -> bool:
     """Memoised per page (a page's elements are asked about the same ancestors many times)."""
     cache = getattr(_widget_cache, "map", None)
     if cache is None:
-        return anc.tag in ("footer", "nav", "aside") or bool(_SKIP_ANCESTOR.search(_cls(anc)))
-    key = id(anc)
+        return _widget_verdict(anc, gallery_ok)
+    key = (id(anc), gallery_ok)
     if key not in cache:
-        cache[key] = (anc, anc.tag in ("footer", "nav", "aside") or bool(_SKIP_ANCESTOR.search(_cls(anc))))
+        cache[key] = (anc, _widget_verdict(anc, gallery_ok))
     return cache[key][1]
 
 
-def _in_widget(el, stop=8) -> bool:
+def _in_widget(el, stop=8, *, gallery_ok: bool = False) -> bool:
     for i, anc in enumerate(el.iterancestors()):
         if i >= stop:
             return False
-        if _is_widget(anc):
+        if _is_widget(anc, gallery_ok):
             return True
     return False
 
@@ -388,7 +409,7 @@ def find_images(doc, title_el, title: str | None = None) -> list[str]:
     title_words = _words(title or "")
     scored = []
     for img in doc.xpath("//img")[:600]:
-        src = next((img.get(a) for a in _IMG_ATTRS if img.get(a) and not img.get(a).startswith("data:")), None)
+        src = _img_src(img)
         dynamic = img.get("data-a-dynamic-image")
         if dynamic and dynamic.startswith("{"):
             try:
@@ -396,7 +417,7 @@ def find_images(doc, title_el, title: str | None = None) -> list[str]:
                 src = max(sizes, key=lambda u: sizes[u][0] * sizes[u][1])
             except (ValueError, TypeError, IndexError, KeyError):
                 pass
-        if not src or _BAD_IMG.search(src) or _in_widget(img, 6):
+        if not src or _BAD_IMG.search(src) or _in_widget(img, 6, gallery_ok=True):
             continue
         cls = f"{_cls(img)} {img.get('alt', '')}"
         try:
