@@ -143,3 +143,12 @@ def test_normalisers():
 def test_corpus_smoke(corpus_dir):
     facts = extract_product((next((corpus_dir / "pages").glob("011_*.html"))).read_bytes())
     assert facts["title"] == "MÖCKELBY Table, oak 235x100 cm" and facts["price"] == "450" and facts["currency"] == "GBP"
+
+
+@pytest.mark.parametrize("junk", [b"", "   ", "<<<", b"\x00\xff" * 1000, b"%PDF-1.4 binary",
+                                  "<html><body>" + "<div>" * 5000 + "deep",
+                                  '<script type="application/ld+json">{"@type":"Product","name":{"a":1},'
+                                  '"offers":{"price":[1,2],"priceCurrency":5}}</script>'])
+def test_junk_input_gives_empty_facts_not_a_crash(junk):
+    facts = extract_product(junk)
+    assert set(FACT_KEYS) <= set(facts) and facts["title"] is None and facts["images"] == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import lxml.etree
 import lxml.html
 
 from catalog.ingest.charset import decode_html
@@ -31,7 +32,10 @@ def parse_document(html: bytes | str, *, headers: dict | None = None):
         html, _ = decode_html(html, content_type=content_type)
     # lxml refuses str input that carries an XML encoding declaration; feed UTF-8 bytes.
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
-    doc = lxml.html.document_fromstring(html.encode("utf-8", "replace") or b"<html></html>", parser=parser)
+    try:
+        doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    except (lxml.etree.ParserError, ValueError):  # empty or whitespace-only document
+        doc = lxml.html.document_fromstring(b"<html><body></body></html>", parser=parser)
     return doc, html
 
 

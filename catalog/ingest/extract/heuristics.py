@@ -377,14 +377,26 @@ def find_specs(doc) -> dict:
     return specs
 
 
-def find_features(doc, buckets) -> list[str]:
-    for el in [ul for b in buckets["features"][:30] for ul in b.iter("ul")][:10]:
-        if _in_widget(el):
+def find_features(doc, buckets, title_el=None) -> list[str]:
+    """The feature/bullet list that reads like product bullets: several items of sentence
+    length (breadcrumbs and menus are lists of one-or-two-word links)."""
+    seen: set[int] = set()
+    best, best_score = [], 0.0
+    lists = [ul for b in buckets["features"][:60] for ul in b.iter("ul", "ol")]
+    for el in lists[:200]:
+        if id(el) in seen or _in_widget(el):
             continue
-        items = [t for t in (_text(li, 500) for li in el.xpath("./li")) if 3 <= len(t) <= 500]
-        if len(items) >= 2:
-            return items[:20]
-    return []
+        seen.add(id(el))
+        items = [t for t in (visible_text(li, 500) for li in el.xpath("./li")) if 3 <= len(t) <= 500]
+        if len(items) < 2:
+            continue
+        avg_words = sum(len(t.split()) for t in items) / len(items)
+        links = len(el.xpath("./li/a")) / len(items)
+        distance = abs(_line(el) - _line(title_el)) if title_el is not None else 0
+        score = min(avg_words, 8) + 0.5 * min(len(items), 8) - 10 * links - min(distance, 4000) / 1000
+        if avg_words >= 3 and score > best_score:
+            best, best_score = items, score
+    return best[:20]
 
 
 def find_rating(doc, buckets) -> tuple[str | None, str | None]:
@@ -456,7 +468,7 @@ def _heuristic_candidates(doc, *, references: list[str]) -> dict:
     out = {
         "title": title, "title_confident": confident, "price": price, "original_price": old, "specs": specs,
         "availability": find_availability(doc, title_el, buckets), "brand": find_brand(doc, specs, buckets, title_el),
-        "features": find_features(doc, buckets), "rating": rating, "review_count": reviews,
+        "features": find_features(doc, buckets, title_el), "rating": rating, "review_count": reviews,
         "images": find_images(doc, title_el, title), "sku": sku, "gtin": gtin,
         "description": clean_text(desc[0]) if desc else None,
         "canonical_url": next(iter(doc.xpath("//link[@rel='canonical']/@href")), None),
