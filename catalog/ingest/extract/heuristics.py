@@ -394,7 +394,7 @@ def find_features(doc, buckets, title_el=None) -> list[str]:
         links = len(el.xpath("./li/a")) / len(items)
         distance = abs(_line(el) - _line(title_el)) if title_el is not None else 0
         score = min(avg_words, 8) + 0.5 * min(len(items), 8) - 10 * links - min(distance, 4000) / 1000
-        if avg_words >= 3 and score > best_score:
+        if (avg_words >= 3 or links == 0) and score > max(best_score, 0):
             best, best_score = items, score
     return best[:20]
 
