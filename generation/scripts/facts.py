@@ -107,6 +107,10 @@ def product_facts(product: dict) -> ProductFacts:
     for key, value in (product.get("specs") or {}).items():
         if isinstance(value, str) and value.strip() and len(features) < 12:
             features.append((f"specs.{key}", f"{key} {value.strip()}"))
+    description = product.get("description")
+    if isinstance(description, str) and len(description.split()) >= 4:
+        first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", description.strip())[0][:300]
+        features.append(("description", first))
     review_count = product.get("review_count")
     try:
         review_count = int(str(review_count).replace(",", "")) if review_count not in (None, "") else None

@@ -11,7 +11,7 @@ import re
 
 # (language, engine) -> units per second; "*" is the default for the language.
 RATES = {
-    ("en", "piper"): 4.6, ("en", "espeak"): 4.4, ("en", "openai"): 4.2, ("en", "*"): 4.5,
+    ("en", "piper"): 4.5, ("en", "espeak"): 4.4, ("en", "openai"): 4.2, ("en", "*"): 4.5,
     ("zh", "espeak"): 4.3, ("zh", "openai"): 4.5, ("zh", "*"): 4.3,
 }
 SENTENCE_PAUSE_S = 0.20   # between sentences of one segment

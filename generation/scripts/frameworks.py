@@ -32,19 +32,20 @@ class Framework:
 
 FRAMEWORKS: dict[str, Framework] = {f.name: f for f in (
     Framework("problem_solution", core=("solution", "feature", "feature", "price"),
-              extra=("feature", "brand", "feature", "in_stock", "filler", "feature"),
+              extra=("feature", "brand", "feature", "in_stock", "filler", "feature", "filler", "filler"),
               hook_shot="lifestyle"),
     Framework("three_reasons", core=("reason", "reason", "reason"),
-              extra=("price", "intro", "in_stock", "filler"), fallback="feature_tour"),
+              extra=("price", "intro", "in_stock", "filler", "brand", "filler", "filler"), fallback="feature_tour"),
     Framework("social_proof", core=("reviews", "intro", "feature", "price"),
-              extra=("feature", "feature", "brand", "filler", "feature"), hook_shot="lifestyle",
+              extra=("feature", "feature", "brand", "filler", "feature", "in_stock", "filler", "filler"),
+              hook_shot="lifestyle",
               fallback="three_reasons"),
     Framework("price_drop", core=("drop", "discount", "feature"),
-              extra=("feature", "brand", "feature", "in_stock", "filler"), fallback="feature_tour"),
+              extra=("feature", "brand", "feature", "in_stock", "filler", "filler", "filler"), fallback="feature_tour"),
     Framework("feature_tour", core=("intro", "feature", "feature", "feature"),
-              extra=("price", "feature", "brand", "feature", "filler", "in_stock", "filler")),
+              extra=("price", "feature", "brand", "feature", "filler", "in_stock", "filler", "rating", "filler")),
     Framework("ugc_testimonial", core=("ugc_feature", "ugc_feature", "price"),
-              extra=("rating", "ugc_feature", "filler", "ugc_feature"), hook_shot="model"),
+              extra=("rating", "ugc_feature", "filler", "ugc_feature", "brand", "filler", "filler"), hook_shot="model"),
 )}
 FRAMEWORK_NAMES = tuple(FRAMEWORKS)
 

