@@ -71,12 +71,39 @@ class ShotRenderer(LayerRenderer):
             # Landscape frames keep the left side for text: the picture sits on the right.
             fx = w - fw - round(0.06 * w) if w > h else (w - fw) // 2
             self.fg_rect = (fx, (h - fh) // 2, fw, fh)
+            self._frame_card(w, h)
             self.kb = KenBurns(rgb, fw, fh, layer.motion.model_copy(update={"zoom": (1.0, min(1.06, max(layer.motion.zoom)))}))
         else:
             self.fg_rect = (0, 0, w, h)
             self.kb = KenBurns(rgb, w, h, layer.motion)
         self.full = (x, y, w, h) == (0, 0, ctx.width, ctx.height)
         self._tmp = np.empty((h, w, 4), np.uint8)
+
+    def _frame_card(self, w: int, h: int) -> None:
+        """Bake a soft shadow under the contained picture into the static background, and
+        remember its rounded-corner mask (applied per frame on the four corner patches only)."""
+        fx, fy, fw, fh = self.fg_rect
+        r = max(2, round(min(fw, fh) * 0.04))
+        shadow = np.zeros((h, w), np.float32)
+        off = max(1, r // 2)
+        cv2.rectangle(shadow, (fx + off, fy + off * 2), (fx + fw - 1 + off, fy + fh - 1 + off * 2), 1.0, -1)
+        shadow = cv2.GaussianBlur(shadow, (0, 0), max(1.0, r * 1.2)) * 0.55
+        self.background = np.ascontiguousarray((self.background * (1 - shadow[..., None])).astype(np.uint8))
+        self.background[:, :, 3] = 255
+        corner = np.zeros((r, r), np.uint8)
+        cv2.circle(corner, (r, r), r, 255, -1, lineType=cv2.LINE_AA)
+        self.corner = np.repeat(corner[..., None], 4, axis=2)  # alpha of the picture in the top-left patch
+        self.radius = r
+
+    def _round_corners(self, dst: np.ndarray) -> None:
+        fx, fy, fw, fh = self.fg_rect
+        r, a = self.radius, self.corner
+        for flip_y, flip_x in ((False, False), (False, True), (True, False), (True, True)):
+            ys = slice(fy + fh - r, fy + fh) if flip_y else slice(fy, fy + r)
+            xs = slice(fx + fw - r, fx + fw) if flip_x else slice(fx, fx + r)
+            m = a[::-1 if flip_y else 1, ::-1 if flip_x else 1]
+            fg, bg = dst[ys, xs], self.background[ys, xs]
+            dst[ys, xs] = ((fg.astype(np.uint16) * m + bg.astype(np.uint16) * (255 - m)) // 255).astype(np.uint8)
 
     @staticmethod
     def _contain(sw, sh, w, h, margin=0.9):
@@ -104,6 +131,7 @@ class ShotRenderer(LayerRenderer):
         dst[:] = self.background
         fx, fy, fw, fh = self.fg_rect
         dst[fy:fy + fh, fx:fx + fw] = self.kb.render(p)
+        self._round_corners(dst)
         return dst
 
     def draw(self, frame: np.ndarray, t: float) -> None:

@@ -43,14 +43,14 @@ def price_tag(ctx, layer, w, h) -> Image.Image:
                   background=st.background or "brand.accent", color=st.color)
     parts = []
     if v.get("original_price"):
-        old = _block(ctx, str(v["original_price"]), st.model_copy(update={"background": None}), w, round(h * 0.3),
-                     size_mul=0.5, color="#FFFFFFDD")
+        old = _block(ctx, str(v["original_price"]), st.model_copy(update={"background": None}), round(w * 0.6),
+                     round(h * 0.3), size_mul=0.5, background="#0B0F19B8", color="#FFFFFFE6")
         d = ImageDraw.Draw(old)
-        y = old.height // 2 + 2
-        d.line((old.width * 0.12, y, old.width * 0.88, y), fill=(235, 64, 52, 255), width=max(2, old.height // 12))
+        y = old.height // 2
+        d.line((old.width * 0.2, y, old.width * 0.8, y), fill=(235, 64, 52, 255), width=max(2, old.height // 10))
         parts.append(old)
     parts.append(pill)
-    img = stack(parts, gap=0)
+    img = stack(parts, gap=max(2, pill.height // 12))
     if v.get("discount"):
         badge = _block(ctx, str(v["discount"]), st.model_copy(update={"background": None, "uppercase": False}),
                        round(w * 0.4), round(h * 0.3), size_mul=0.4, background="#E5352B", color="#FFFFFF")
@@ -67,7 +67,13 @@ def rating_block(ctx, layer, w, h) -> Image.Image:
     star_img = tx.stars(rating, size, tx.rgba(ctx.color("brand.accent")))
     label = _block(ctx, layer.text, layer.style.model_copy(update={"background": None}), w, round(h * 0.4),
                    size_mul=0.55)
-    return stack([star_img, label], gap=round(size * 0.2))
+    block = stack([star_img, label], gap=round(size * 0.2))
+    pad = round(size * 0.35)  # a dark glass card keeps gold stars legible on bright shots
+    card = Image.new("RGBA", (block.width + 2 * pad, block.height + 2 * pad), (0, 0, 0, 0))
+    ImageDraw.Draw(card).rounded_rectangle((0, 0, card.width - 1, card.height - 1), radius=pad,
+                                           fill=tx.rgba("#0B0F19B8"))
+    card.alpha_composite(block, (pad, pad))
+    return card
 
 
 def quote_card(ctx, layer, w, h) -> Image.Image:
