@@ -22,12 +22,14 @@ _GTIN_KEYS = ("gtin", "gtin13", "gtin12", "gtin14", "gtin8", "isbn")
 
 def run_extruct(tree, text: str, *, base_url: str | None) -> dict:
     """One extruct pass over the already-parsed tree (JSON-LD, microdata, OpenGraph); RDFa
-    (pyRdfa is slow and needs its own DOM) only when the page carries RDFa attributes."""
+    (pyRdfa is slow and needs its own DOM) only when the page carries RDFa attributes and
+    no JSON-LD/microdata Product already describes it."""
     data = extruct.extract(tree, base_url=base_url, syntaxes=["json-ld", "microdata", "opengraph"],
                            uniform=True, errors="ignore")
     if not data.get("json-ld") and "application/ld+json" in text:
         data["json-ld"] = _jsonld_per_script(tree)  # one broken script must not hide the others
-    if 'typeof="' in text and 'property="' in text and "schema.org" in text:
+    has_product = bool(product_nodes(data.get("json-ld") or []) or product_nodes(data.get("microdata") or []))
+    if not has_product and 'typeof="' in text and 'property="' in text and "schema.org" in text:
         try:
             data["rdfa"] = extruct.extract(parse_xmldom_html(text.encode("utf-8"), "utf-8"),
                                            base_url=base_url, syntaxes=["rdfa"], errors="ignore").get("rdfa", [])
