@@ -442,7 +442,8 @@ def find_images(doc, title_el, title: str | None = None) -> list[str]:
         alt_words = _words(img.get("alt") or img.get("title") or "")
         named = bool(title_words) and len(alt_words & title_words) >= max(2, 0.6 * len(alt_words))
         distance = abs(_line(img) - anchor)
-        scored.append((not named, not hint, distance, src))  # alt = product name: the picture of it
+        exact = bool(title) and clean_text(img.get("alt") or "") == clean_text(title)
+        scored.append((not exact, not named, not hint, distance, src))  # alt = product name: its picture
     scored.sort()
     urls.extend(item[-1] for item in scored[:12])
     return urls
