@@ -210,7 +210,8 @@ def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, o
             break  # the page splits the name over h1 + subtitle
     if best.endswith(("...", "…")):  # truncated on the page: a fuller reference wins
         stem = best.rstrip(".…").strip().casefold()
-        full = next((r for r in references if r and r.casefold().startswith(stem) and len(r) > len(stem)), None)
+        full = next((r for r in references if r and r.casefold().startswith(stem) and len(r) > len(stem)
+                     and not r.endswith(("...", "…"))), None)
         if full:
             best = _strip_site(full) if _strip_site(full).casefold().startswith(stem) else full
     elif len(best.split()) <= 2:  # h1 holding only the brand: the title's first segment says more
