@@ -12,7 +12,8 @@ import lxml.etree
 import lxml.html
 
 from catalog.ingest.charset import decode_html
-from catalog.ingest.extract.heuristics import _words, heuristic_candidates
+from catalog.ingest.extract.dom import _words
+from catalog.ingest.extract.heuristics import heuristic_candidates
 from catalog.ingest.extract.merge import Merger
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
@@ -172,4 +173,3 @@ def has_product(facts: dict) -> bool:
 
 
 __all__ = ["extract_product", "has_product", "EXTRACTOR_VERSION", "FACT_KEYS", "parse_document"]
-_ = re

@@ -7,21 +7,19 @@ buy-box wording, gallery images near the title, bullet lists and spec tables. Po
 """
 from __future__ import annotations
 
-import json
 import re
-import threading
 
+from catalog.ingest.extract.details import find_features, find_images, find_rating, find_specs
+from catalog.ingest.extract.dom import (
+    _NUMBER, _cls, _in_widget, _line, _text, _words, classify, visible_text, widget_scope,
+)
 from catalog.ingest.normalise import clean_text
 
-_SKIP_ANCESTOR = re.compile(
-    r"related|recommend|similar|carousel|upsell|cross-?sell|also-?(bought|viewed|like)|sponsor|"
-    r"footer|mini-?cart|cart-?summary|compare|bundle|frequently|sims-|rhf|widget-list|newsletter|"
-    r"recently|others|accessor", re.I)
+_TITLE_XPATH = "//h1 | //h2[contains(@class,'itle')]"
 _OLD_PRICE = re.compile(r"old|was|strike|regular|list|original|compare|rrp|before|crossed|msrp|"
                         r"retail|basis|uvp|normal|previous|reference|markdown", re.I)
 _PRICE_NOISE = re.compile(r"shipping|per[-_ ]?unit|unit[-_ ]?price|installment|monthly|save|saving|"
                           r"percent|discount|off\b|ppu|delivery|points|filter|range|slider", re.I)
-_NUMBER = re.compile(r"\d")
 _OUT_OF_STOCK = re.compile(
     r"out of stock|sold out|(currently|temporarily) unavailable|no longer available|item is unavailable|"
     r"not available (for|to) (order|purchase|buy)|this item is (currently )?unavailable|discontinued|"
@@ -40,135 +38,6 @@ _SKU_LABELS = re.compile(r"^(sku|item\s*(#|no\.?|number)|art(ikel)?\.?\s*-?nr\.?
                          r"model\s*(#|no\.?|number)?|asin|part number|référence|ref\.?|código|"
                          r"product code|item model number|артикул|型号|品番)\s*:?$", re.I)
 _GTIN_LABELS = re.compile(r"^(ean|gtin|upc|isbn(-1[03])?|ean/upc|barcode)\s*:?$", re.I)
-_RATING = re.compile(r"(\d(?:[.,]\d)?)\s*(?:out of|von|sur|su|de|из|/)\s*5", re.I)
-_REVIEWS = re.compile(r"(\d{1,3}(?:[,.\u202f\u00a0]\d{3})+|\d+)\s*(?:customer\s+)?(ratings?|reviews?|bewertungen|"
-                      r"sternebewertungen|évaluations|avis|valutazioni|recensioni|reseñas|"
-                      r"valoraciones|avaliações|отзыв\w*|件のレビュー|评价|리뷰)", re.I)
-_BAD_IMG = re.compile(r"logo|icon|sprite|pixel|blank|spacer|transparent|placeholder|loading|"
-                      r"badge|flag|avatar|rating|star|banner|\.svg|1x1|grey-?pixel", re.I)
-_IMG_HIRES = ("data-old-hires", "data-zoom-image", "data-zoom", "data-large-image", "data-large", "data-full")
-_IMG_LAZY = ("data-src", "data-lazy-src", "data-original", "data-lazy")
-_PLACEHOLDER = re.compile(r"blank|placeholder|loading|spacer|transparent|lazy|pixel|^data:", re.I)
-
-
-def _img_src(img) -> str | None:
-    """High-resolution attribute first, then src unless it is a lazy-load placeholder."""
-    for attr in _IMG_HIRES:
-        if img.get(attr) and not img.get(attr).startswith("data:"):
-            return img.get(attr)
-    src = img.get("src")
-    if src and not _PLACEHOLDER.search(src):
-        return src
-    return next((img.get(a) for a in _IMG_LAZY if img.get(a) and not img.get(a).startswith("data:")), src)
-
-
-_ANY_CUE = re.compile(r"pri[cx]|preis|title|name|rating|review|star|feature|bullet|highlight|availab|stock|"
-                     r"brand|byline|to-?_?cart|tocart")
-_BUCKETS = {
-    "price": re.compile(r"price|preis|prix"),
-    "title": re.compile(r"product-?_?title|product-?_?name|producttitle"),
-    "rating": re.compile(r"rating|review|star"),
-    "features": re.compile(r"feature|bullet|highlight"),
-    "stock": re.compile(r"availab|stock"),
-    "brand": re.compile(r"brand|byline"),
-    "cart": re.compile(r"add-?_?to-?_?cart|addtocart"),
-}
-
-
-def classify(doc) -> dict[str, list]:
-    """Elements whose class/id carries a cue, sorted into buckets (document order). One pass
-    over the attribute strings with a lower-cased regex: ~10x cheaper on 1 MB pages than one
-    case-folding XPath (translate()) per finder."""
-    buckets: dict[str, list] = {name: [] for name in _BUCKETS}
-    seen: set[int] = set()
-    alive = []  # holds the proxies so id() values stay unique during the pass
-    for attr in doc.xpath("//@class | //@id"):
-        if not _ANY_CUE.search(attr.lower()):
-            continue
-        el = attr.getparent()
-        if id(el) in seen:
-            continue
-        seen.add(id(el))
-        alive.append(el)
-        key = f"{el.get('class', '')} {el.get('id', '')}".lower()
-        for name, pattern in _BUCKETS.items():
-            if pattern.search(key):
-                buckets[name].append(el)
-    return buckets
-
-
-def _cls(el) -> str:
-    return f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')}"
-
-
-def _line(el) -> int:
-    return el.sourceline or 0
-
-
-_widget_cache = threading.local()
-
-
-def _widget_verdict(anc, gallery_ok: bool) -> bool:
-    if anc.tag in ("footer", "nav", "aside"):
-        return True
-    match = _SKIP_ANCESTOR.search(_cls(anc))
-    # A product's own gallery is a carousel too: for images only, a bare "carousel" is fine.
-    return bool(match) and not (gallery_ok and match.group(0).lower() == "carousel"
-                                and not _SKIP_ANCESTOR.search(_cls(anc).lower().replace("carousel", "")))
-
-
-def _is_widget(anc, gallery_ok: bool = False) -> bool:
-    """Memoised per page (a page's elements are asked about the same ancestors many times)."""
-    cache = getattr(_widget_cache, "map", None)
-    if cache is None:
-        return _widget_verdict(anc, gallery_ok)
-    key = (id(anc), gallery_ok)
-    if key not in cache:
-        cache[key] = (anc, _widget_verdict(anc, gallery_ok))
-    return cache[key][1]
-
-
-def _in_widget(el, stop=8, *, gallery_ok: bool = False) -> bool:
-    for i, anc in enumerate(el.iterancestors()):
-        if i >= stop:
-            return False
-        if _is_widget(anc, gallery_ok):
-            return True
-    return False
-
-
-def _text(el, limit=400) -> str:
-    return clean_text(el.text_content()[:limit * 4], limit=limit) or ""
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", text.lower()) if len(w) > 1}
-
-
-_HIDDEN = re.compile(r"(^|[\s_-])(hdn|hidden|sr-only|visually-?hidden|offscreen|screen-?reader)", re.I)
-_TITLE_XPATH = "//h1 | //h2[contains(@class,'itle')]"
-
-
-def visible_text(el, limit: int = 400) -> str:
-    """Text as shown: hidden helper spans and scripts skipped, element boundaries spaced."""
-    parts: list[str] = []
-
-    def walk(node, depth=0):
-        if not isinstance(node.tag, str) or node.tag in ("script", "style", "noscript", "template") or depth > 20:
-            return
-        if _HIDDEN.search(node.get("class", "")) or "display:none" in node.get("style", "").replace(" ", ""):
-            return
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child, depth + 1)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return clean_text(" ".join(parts)[: limit * 4], limit=limit) or ""
-
-
 def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, object, bool]:
     """The visible product title: the title-like element that best matches the page's other
     names for the product (structured name, og:title, <title>). Returns (title, element,
@@ -358,104 +227,9 @@ def find_brand(doc, specs: dict, buckets: dict, title_el=None) -> str | None:
     return None
 
 
-def find_specs(doc) -> dict:
-    """Label → value pairs from two-cell table rows and definition lists (first 60)."""
-    specs: dict[str, str] = {}
-    for row in doc.xpath("//tr[count(th|td)=2] | //dl/dt")[:300]:
-        if row.tag == "tr":
-            cells = row.xpath("th|td")
-            label, value = _text(cells[0], 80), _text(cells[1], 300)
-        else:
-            dd = row.getnext()
-            if dd is None or dd.tag != "dd":
-                continue
-            label, value = _text(row, 80), _text(dd, 300)
-        label = label.strip(" :：\u200e\u200f")
-        if label and value and len(label) <= 60 and label not in specs and not _in_widget(row):
-            specs[label] = value
-        if len(specs) >= 60:
-            break
-    return specs
-
-
-def find_features(doc, buckets, title_el=None) -> list[str]:
-    """The feature/bullet list that reads like product bullets: several items of sentence
-    length (breadcrumbs and menus are lists of one-or-two-word links)."""
-    seen: set[int] = set()
-    best, best_score = [], 0.0
-    lists = [ul for b in buckets["features"][:60] for ul in b.iter("ul", "ol")]
-    for el in lists[:200]:
-        if id(el) in seen or _in_widget(el):
-            continue
-        seen.add(id(el))
-        items = [t for t in (visible_text(li, 500) for li in el.xpath("./li")) if 3 <= len(t) <= 500]
-        if len(items) < 2:
-            continue
-        avg_words = sum(len(t.split()) for t in items) / len(items)
-        links = len(el.xpath("./li/a")) / len(items)
-        distance = abs(_line(el) - _line(title_el)) if title_el is not None else 0
-        score = min(avg_words, 8) + 0.5 * min(len(items), 8) - 10 * links - min(distance, 4000) / 1000
-        if (avg_words >= 3 or links == 0) and score > max(best_score, 0):
-            best, best_score = items, score
-    return best[:20]
-
-
-def find_rating(doc, buckets) -> tuple[str | None, str | None]:
-    rating = reviews = None
-    for el in buckets["rating"][:80]:
-        if _in_widget(el):
-            continue
-        text = _text(el, 120) or el.get("title") or ""
-        if rating is None and (m := _RATING.search(text) or _RATING.search(el.get("title") or "")):
-            rating = m.group(1).replace(",", ".")
-        if reviews is None and (m := _REVIEWS.search(text)):
-            reviews = re.sub(r"\D", "", m.group(1))
-        if rating and reviews:
-            break
-    return rating, reviews
-
-
-def find_images(doc, title_el, title: str | None = None) -> list[str]:
-    """Image URLs: explicit link/meta hints, then large or gallery-classed images near the title."""
-    urls: list[str] = [el.get("href") for el in doc.xpath("//link[@rel='image_src']") if el.get("href")]
-    anchor = _line(title_el) if title_el is not None else 0
-    title_words = _words(title or "")
-    scored = []
-    for img in doc.xpath("//img")[:600]:
-        src = _img_src(img)
-        dynamic = img.get("data-a-dynamic-image")
-        if dynamic and dynamic.startswith("{"):
-            try:
-                sizes = json.loads(dynamic)
-                src = max(sizes, key=lambda u: sizes[u][0] * sizes[u][1])
-            except (ValueError, TypeError, IndexError, KeyError):
-                pass
-        if not src or _BAD_IMG.search(src) or _in_widget(img, 6, gallery_ok=True):
-            continue
-        cls = f"{_cls(img)} {img.get('alt', '')}"
-        try:
-            width = int(img.get("width") or 0)
-        except ValueError:
-            width = 0
-        if 0 < width < 120:
-            continue
-        hint = bool(re.search(r"main|primary|hero|zoom|landing|product|gallery|large|featured", cls, re.I))
-        alt_words = _words(img.get("alt") or img.get("title") or "")
-        named = bool(title_words) and len(alt_words & title_words) >= max(2, 0.6 * len(alt_words))
-        distance = abs(_line(img) - anchor)
-        exact = bool(title) and clean_text(img.get("alt") or "") == clean_text(title)
-        scored.append((not exact, not named, not hint, distance, src))  # alt = product name: its picture
-    scored.sort()
-    urls.extend(item[-1] for item in scored[:12])
-    return urls
-
-
 def heuristic_candidates(doc, *, references: list[str]) -> dict:
-    _widget_cache.map = {}  # keeps (element, verdict): ids stay valid while the page is analysed
-    try:
+    with widget_scope():
         return _heuristic_candidates(doc, references=references)
-    finally:
-        _widget_cache.map = None
 
 
 def _heuristic_candidates(doc, *, references: list[str]) -> dict:

@@ -8,8 +8,6 @@ source agrees and lowered when one disagrees.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
-
 from catalog.ingest.normalise import (
     absolute_url, availability_name, image_identity, clean_text, currency_code, parse_decimal, parse_price_text, price_text,
 )
@@ -169,6 +167,3 @@ class Merger:
             })
         return out
 
-
-def decimal_or_none(value: str | None) -> Decimal | None:
-    return Decimal(value) if value else None
