@@ -1,7 +1,6 @@
 """Charset from bytes: BOM, strict UTF-8 over a wrong declaration, header vs meta, late meta,
 legacy encodings, detection. Corpus cases are read from ../shared when present."""
 from catalog.ingest.charset import charset_from_meta, decode_html
-from catalog.ingest.extract import extract_product
 
 
 def test_declared_gbk_but_utf8_bytes_decodes_as_utf8():
