@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_path, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_path, env_str
 from generation.config import GenerationSettings
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -148,7 +148,7 @@ SPECTACULAR_SETTINGS = {
 CATALOG_SSRF_ALLOWED_HOSTS = env_list("CATALOG_SSRF_ALLOWED_HOSTS", [])
 CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)
 CATALOG_FETCH_MAX_BYTES = env_int("CATALOG_FETCH_MAX_BYTES", 8 * 1024 * 1024)
-CATALOG_FETCH_MIN_INTERVAL_S = float(env_str("CATALOG_FETCH_MIN_INTERVAL_S", "1.0"))  # per-host politeness
+CATALOG_FETCH_MIN_INTERVAL_S = env_float("CATALOG_FETCH_MIN_INTERVAL_S", 1.0)  # per-host politeness
 CATALOG_BROWSER_ENABLED = env_bool("CATALOG_BROWSER_ENABLED", True)
 CATALOG_CHROMIUM_PATH = env_str("CATALOG_CHROMIUM_PATH", "/usr/bin/chromium")
 
