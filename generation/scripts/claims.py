@@ -83,8 +83,9 @@ class _Grounds:
     text: str
 
 
-def _norm(value: str) -> Decimal:
-    return Decimal(value.replace(",", "")).normalize()
+def _norm(value: str | Decimal) -> Decimal:
+    number = Decimal(str(value).replace(",", "")).normalize()
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number  # 110, not 1.1E+2
 
 
 def _product_text(product: dict, approved: tuple[str, ...]) -> str:
@@ -124,39 +125,42 @@ _MINOR_UNITS = {c[3] for c in CURRENCIES.values()}
 def _mention_value(m: re.Match) -> Decimal:
     value = _norm(m["num"] or m["pnum"])
     if m["cur"] and m["cur"].lower() in _MINOR_UNITS:
-        return (value / 100).normalize()
+        return _norm(value / 100)
     if m["cents"]:
         value += Decimal(m["cents"]) / 100
     elif m["jiao"] or m["fen"] or m["fen2"]:
         value += Decimal(m["jiao"] or 0) / 10 + Decimal(m["fen"] or m["fen2"] or 0) / 100
-    return value.normalize()
+    return _norm(value)
 
 
 def _judge(m: re.Match, g: _Grounds, language: str) -> tuple[str, str] | None:
     """(kind, reason) when the mention is not grounded, else None."""
     value = _mention_value(m)
     if m["pnum"] or m["cur"]:
-        return None if value in g.prices else ("price", f"no price of {value} in the product facts")
+        as_unit = UNIT_ALIASES.get((m["cur"] or "").lower())  # "110 pounds" may be a weight
+        if value in g.prices or (as_unit and (value, as_unit) in g.quantities):
+            return None
+        return ("price", f"no price of {value:f} in the product facts")
     if m["star"] or (m["zhrate"] and value <= 5):
         if g.rating is None:
             return ("rating", "the product has no rating")
-        return None if abs(value - g.rating) < Decimal("0.05") else ("rating", f"rating is {g.rating}, not {value}")
+        return None if abs(value - g.rating) < Decimal("0.05") else ("rating", f"rating is {g.rating:f}, not {value:f}")
     if m["rev"]:
         if g.review_count is None:
             return ("review_count", "the product has no review count")
         ok = Decimal(g.review_count) * Decimal("0.9") <= value <= g.review_count
         return None if ok else ("review_count", f"{g.review_count} reviews, not {value}")
     if m["pct"]:
-        return None if value in g.percents else ("percent", f"no {value}% in the product facts")
+        return None if value in g.percents else ("percent", f"no {value:f}% in the product facts")
     if m["unit"]:
         unit = UNIT_ALIASES[m["unit"].lower()]
-        return None if (value, unit) in g.quantities else ("quantity", f"no {value} {unit} in the product facts")
+        return None if (value, unit) in g.quantities else ("quantity", f"no {value:f} {unit} in the product facts")
     if value == value.to_integral_value() and value <= 10:
         return None  # structural counts: "three reasons", "一起"
     known = g.numbers | g.prices | g.percents | ({g.rating} if g.rating is not None else set())
     if g.review_count is not None:
         known.add(Decimal(g.review_count))
-    return None if value in known else ("number", f"{value} does not appear in the product facts")
+    return None if value in known else ("number", f"{value:f} does not appear in the product facts")
 
 
 _SCALE_PHRASES = re.compile(r"out of (?:five|5)\b|满分(?:五|5)分|/\s?5(?!\d)")

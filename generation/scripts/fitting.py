@@ -8,6 +8,7 @@ segments, so the estimate and the rendered track agree.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # (language, engine) -> units per second; "*" is the default for the language.
 RATES = {
@@ -51,6 +52,7 @@ def rate_for(language: str, engine: str | None = None) -> float:
     return RATES.get((lang, engine or "*")) or RATES.get((lang, "*")) or RATES[("en", "*")]
 
 
+@lru_cache(maxsize=8192)
 def estimate_line(text: str, language: str, engine: str | None = None) -> float:
     sentences = split_sentences(text)
     speech = speech_units(text, language) / rate_for(language, engine)

@@ -68,6 +68,7 @@ class _Renderer:
         self.brand_name = (brand or {}).get("name") or facts.brand
         self.name_words = 6
         self.shortest = False
+        self._memo: dict = {}
 
     def _pick(self, key: str, variants: list[dict], index: int) -> dict:
         if self.shortest:  # very short targets: the briefest line that says the same thing
@@ -85,11 +86,12 @@ class _Renderer:
         if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
             name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
             in_name = True
-        voice = {"name": spoken.speak_text(name, lang, currency=cur), "brand": brand,
-                 "by_brand": "" if in_name or not brand else f" by {brand}",
-                 "brand_prefix": "" if in_name or not brand else brand,
+        said_brand = spoken.speak_text(brand, lang, currency=cur) if brand else ""
+        voice = {"name": spoken.speak_text(name, lang, currency=cur), "brand": said_brand,
+                 "by_brand": "" if in_name or not brand else f" by {said_brand}",
+                 "brand_prefix": "" if in_name or not brand else said_brand,
                  "n": str(n), "n_word": spoken.en_int(n), "ordinal_en": spoken.en_ordinal(n).capitalize(), "ordinal": _ZH_ORDINALS[(n - 1) % 5]}
-        screen = dict(voice, name=name)
+        screen = dict(voice, name=name, brand=brand)
         for key in ("price", "original_price", "saving"):
             value = getattr(f, key)
             if value is not None:
@@ -113,7 +115,16 @@ class _Renderer:
 
     def render(self, beat: str, index: int, feature: tuple[str, str] | None, max_words: int,
                n: int = 1, role: str = "scene") -> Segment | None:
-        """One segment for ``beat``, or None when the product lacks the beat's fact."""
+        """One segment for ``beat``, or None when the product lacks the beat's fact (memoised:
+        the fitter re-renders the same beats many times)."""
+        key = (beat, index, feature, max_words, n, role, self.name_words, self.shortest)
+        if key not in self._memo:
+            segment = self._render(beat, index, feature, max_words, n, role)
+            self._memo[key] = segment
+        return self._memo[key]  # shared between candidate plans: never mutated, only copied
+
+    def _render(self, beat: str, index: int, feature: tuple[str, str] | None, max_words: int,
+                n: int, role: str) -> Segment | None:
         key, text = feature if feature else (None, None)
         voice_vals, screen_vals = self._values(text, max_words, n)
         bank_key = beat
@@ -161,7 +172,9 @@ def _assemble(r: _Renderer, framework: Framework, plan: list[str], max_words: in
     segments = [r.render(hook_beat, 0, None, max_words, role="hook")]
     if segments[0] is None:  # hook needs a fact the product lacks: open on the product instead
         segments = [r.render("intro", 0, None, max_words, role="scene").model_copy(update={"role": "hook"})]
-    segments[0].shot.kind = framework.hook_shot if segments[0].shot.kind != "detail" else "detail"
+    shot = Shot(kind=framework.hook_shot,
+                prompt=SHOT_PROMPTS[framework.hook_shot].format(name=facts.name, detail="its details"))
+    segments[0] = segments[0].model_copy(update={"shot": shot})
     n_reason = 0
     for i, beat in enumerate(plan, start=1):
         feature = None
@@ -191,16 +204,20 @@ def _assemble(r: _Renderer, framework: Framework, plan: list[str], max_words: in
 def _fit(r: _Renderer, framework: Framework, duration: float, engine: str | None) -> tuple[list[Segment], float]:
     """Pick beats and feature length whose estimated speech is nearest the target duration."""
     best, best_err, best_est = None, None, 0.0
-    combos = [(n, w, False) for n in (6, 3) for w in (14, 10, 7, 4)] + [(3, 4, True), (2, 4, True)]
+    combos = [(n, w, False) for n in (6, 3) for w in (10, 14, 7, 4)] + [(3, 4, True), (2, 4, True)]
     for drop in range(0, len(framework.core)):
         for n_extra in range(0, len(framework.extra) + 1):
             for name_words, max_words, shortest in combos:
                 r.name_words, r.shortest = name_words, shortest
                 segments = _assemble(r, framework, _plan(framework, r.facts, n_extra, drop), max_words)
                 est = estimate_lines([s.voice_line for s in segments], r.language, engine)
-                err = abs(est - duration) + 0.001 * (drop * 10 + n_extra)  # prefer fuller, steadier plans
+                # prefer fuller plans, full names and the seed's own wording when the error is close
+                err = abs(est - duration) + 0.001 * (drop * 10 + n_extra) + 0.4 * shortest + 0.1 * (name_words < 6)
                 if best_err is None or err < best_err:
                     best, best_err, best_est, best_names = segments, err, est, (name_words, shortest)
+                if abs(est - duration) <= 0.03 * duration:  # close enough: stop searching
+                    r.name_words, r.shortest = best_names
+                    return best, best_est
         if best_err is not None and fits(best_est, duration):
             break  # dropping core beats is only for targets too short for the full framework
     r.name_words, r.shortest = best_names

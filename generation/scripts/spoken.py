@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -199,6 +200,7 @@ _SYMBOL_TO_CODE["$"] = "USD"
 _SYMBOL_TO_CODE["¥"] = "CNY"
 
 
+@lru_cache(maxsize=4096)
 def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
     """Rewrite prices, numbers, ordinals, units and "36 x 17" dimensions as words."""
     zh = language.startswith("zh")

@@ -72,14 +72,22 @@ def normalize_loudness(samples: np.ndarray, fs: int, target: float = TARGET_LUFS
     if not np.isfinite(loudness):
         return samples.astype(np.float32), 0.0
     gain_db = target - loudness
-    out = samples.astype(np.float64) * 10 ** (gain_db / 20)
+    out = _limit(samples.astype(np.float64) * 10 ** (gain_db / 20))
+    correction = target - integrated_loudness(out, fs)  # the limiter took a little loudness away
+    if abs(correction) > 0.05:
+        gain_db += correction
+        out = _limit(samples.astype(np.float64) * 10 ** (gain_db / 20))
+    return out.astype(np.float32), float(gain_db)
+
+
+def _limit(out: np.ndarray) -> np.ndarray:
     over = np.abs(out) > PEAK_CEILING * 0.9
     if over.any():  # soft knee above 90% of the ceiling: speech peaks are rare and short
         knee = PEAK_CEILING * 0.9
         span = PEAK_CEILING - knee
         mag = np.abs(out[over])
         out[over] = np.sign(out[over]) * (knee + span * np.tanh((mag - knee) / span))
-    return out.astype(np.float32), float(gain_db)
+    return out
 
 
 def voiced_bounds(samples: np.ndarray, fs: int, *, threshold_db: float = -42.0, frame_s: float = 0.005) -> tuple[int, int]:

@@ -12,7 +12,7 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}][^\s{_CJK}A-Za-z0-9]*|[^\s{_CJK}]+")
 _NO_LINE_START = set("，。！？、；：）》」』”’…,.!?;:)")
 _NO_LINE_END = set("（《「『“‘(")
-MAX_LINE = {"zh": 16, "en": 42}
+MAX_LINE = {"zh": 32, "en": 42}  # display columns: a CJK character is two, Latin one
 MAX_LINES = 2
 
 
@@ -83,12 +83,16 @@ def align_events(text: str, events: list[tuple[str, float, float | None]], start
     return out
 
 
+def display_width(text: str) -> int:
+    return sum(2 if re.match(rf"[{_CJK}\u3000-\u303f\uff00-\uffef]", c) else 1 for c in text)
+
+
 def wrap_line(text: str, language: str) -> list[str]:
     """Break ``text`` into caption lines (CJK: between characters, with kinsoku rules)."""
     width = MAX_LINE["zh" if language.startswith(("zh", "ja")) else "en"]
-    n_lines = -(-len(text) // width)
+    n_lines = -(-display_width(text) // width)
     if n_lines > 1:  # balanced lines: "今天就把…带回" + "家。" reads worse than two halves
-        width = min(width, -(-len(text) // n_lines) + 2)
+        width = min(width, -(-display_width(text) // n_lines) + 3)
     if not re.search(rf"[{_CJK}]", text):
         lines, cur = [], ""
         for word in text.split():
@@ -101,7 +105,7 @@ def wrap_line(text: str, language: str) -> list[str]:
     lines, cur = [], ""
     for tok, _ in tokens(text):
         piece = tok if not cur or re.match(rf"[{_CJK}]", tok) or re.search(rf"[{_CJK}]$", cur) else " " + tok
-        if cur and len(cur) + len(piece) > width and tok[0] not in _NO_LINE_START and cur[-1] not in _NO_LINE_END:
+        if cur and display_width(cur + piece) > width and tok[0] not in _NO_LINE_START and cur[-1] not in _NO_LINE_END:
             lines.append(cur)
             cur = tok
         else:
@@ -127,7 +131,7 @@ def build_cues(sentences: list[dict], words: list[dict], language: str) -> list[
         own = [w for w in words if w["sentence"] == idx]
         groups, cur = [], []
         for w in own:
-            if cur and len(join_tokens([x["word"] for x in cur + [w]])) > width:
+            if cur and display_width(join_tokens([x["word"] for x in cur + [w]])) > width:
                 groups.append(cur)
                 cur = []
             cur.append(w)

@@ -2,8 +2,9 @@
 
 The manifest holds the hand-checked facts of every page, which makes it the stable source for
 script tests (the extractor has its own tests). ``extracted_products`` additionally runs the
-real ``catalog.ingest.extract.extract_product`` on a few pages, when it is importable, so
-scripts also meet the richer facts (features, specs, description) the pipeline really sees.
+real ``catalog.ingest.extract.extract_product`` on the pages (when it is importable, ~5 s for
+the corpus), so scripts also meet the richer facts (features, specs, description) the
+pipeline really sees.
 """
 from __future__ import annotations
 
