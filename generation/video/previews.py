@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from . import demo
 from . import text as tx
 from .render import Compositor
-from .timeline import TEMPLATES_DIR, list_templates, timeline_build
+from .timeline import TEMPLATES_DIR, list_templates, load_template, timeline_build
 
 ASPECTS = ("9:16", "1:1", "16:9")
 
@@ -25,20 +25,44 @@ def demo_inputs(work: Path, *, product: dict | None = None, brand: dict | None =
             "product": {**product, "image_paths": [str(pack)]}, "brand": brand}
 
 
-def sample_frames(name: str, aspect: str, inputs: dict, *, scale: float, times=(0.3, 0.5, 0.9)) -> list[Image.Image]:
+def stage_inputs(work: Path, framework: str, *, product: dict | None = None, brand: dict | None = None) -> dict:
+    """Inputs from the real stages where installed (script writer, voice, shots), so each
+    template's preview carries its own framework's copy; demo fallbacks otherwise."""
+    from . import stages
+    product, brand = product or demo.DEMO_PRODUCT, brand or demo.DEMO_BRAND
+    work = work / framework
+    work.mkdir(parents=True, exist_ok=True)
+    cached = work / "inputs.json"
+    if cached.exists():  # the stages are slow (shots); previews and grid share one run
+        data = json.loads(cached.read_text())
+        return {**data, "voice_dir": Path(data["voice_dir"])}
+    notes: list[str] = []
+    script = stages.make_script(product, framework=framework, language="en", duration=15, brand=brand, notes=notes)
+    voice = stages.make_voice(script, work / "voice", language="en", notes=notes)
+    shots, images = stages.make_shots(product, script, work, brand=brand, images=[], notes=notes)
+    data = {"script": script, "voice": voice, "voice_dir": str(work / "voice"), "shots": shots,
+            "product": {**product, "image_paths": [str(p) for p in images]}, "brand": brand}
+    cached.write_text(json.dumps(data, default=str))
+    return {**data, "voice_dir": work / "voice"}
+
+
+def sample_frames(name: str, aspect: str, inputs: dict, *, scale: float) -> list[Image.Image]:
+    """Hook, first body scene and CTA, each sampled once its entrances have settled."""
     tl = timeline_build(template=name, aspect=aspect, scale=scale, **inputs)
     comp = Compositor(tl, inputs["voice_dir"])
-    return [Image.fromarray(comp.frame(min(tl.duration - 0.05, f * tl.duration if f < 1 else f))) for f in times]
+    picks = [(tl.scenes[0], 0.75), (tl.scenes[1] if len(tl.scenes) > 2 else tl.scenes[0], 0.6), (tl.scenes[-1], 0.8)]
+    return [Image.fromarray(comp.frame(sc.start + f * (sc.end - sc.start))) for sc, f in picks]
 
 
 def write_previews(work: Path, *, scale: float = 0.25) -> list[Path]:
-    """templates/previews/<name>.jpg: the thumbnail moment of each template in 9:16."""
-    inputs = demo_inputs(work)
+    """templates/previews/<name>.jpg: mid first body scene (the template's character) in 9:16."""
     out = []
     (TEMPLATES_DIR / "previews").mkdir(exist_ok=True)
     for name in list_templates():
+        inputs = stage_inputs(work, load_template(name).framework)
         tl = timeline_build(template=name, aspect="9:16", scale=scale, **inputs)
-        frame = Compositor(tl, work).frame(tl.thumbnail_time)
+        body = next((sc for sc in tl.scenes if sc.role == "body"), tl.scenes[0])
+        frame = Compositor(tl, inputs["voice_dir"]).frame(body.start + 0.6 * (body.end - body.start))
         path = TEMPLATES_DIR / "previews" / f"{name}.jpg"
         Image.fromarray(frame).save(path, quality=85)
         out.append(path)
@@ -47,12 +71,12 @@ def write_previews(work: Path, *, scale: float = 0.25) -> list[Path]:
 
 def write_grid(work: Path, out: Path, *, cell_h: int = 420, scale: float = 0.5) -> Path:
     """One row per template; per aspect, frames from hook, body and CTA."""
-    inputs = demo_inputs(work)
     rows = []
     for name in list_templates():
+        inputs = stage_inputs(work, load_template(name).framework)
         cells = []
         for aspect in ASPECTS:
-            for im in sample_frames(name, aspect, inputs, scale=scale, times=(0.1, 0.45, 0.93)):
+            for im in sample_frames(name, aspect, inputs, scale=scale):
                 cells.append(im.resize((round(im.width * cell_h / im.height), cell_h), Image.LANCZOS))
         rows.append((name, cells))
     gap, label_h = 8, 44

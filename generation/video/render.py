@@ -54,8 +54,8 @@ class Compositor:
         r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
         self.fill = (r, g, b, 255)
 
-    def draw(self, t: float, frame: np.ndarray) -> np.ndarray:
-        active = [r for r in self.renderers if r.active(t)]
+    def draw(self, t: float, frame: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
+        active = [r for r in self.renderers if r.active(t) and r.layer.type not in skip]
         first = active[0] if active else None
         covered = (first is not None and first.layer.type in ("shot", "image") and getattr(first, "full", False))
         if not covered:
@@ -141,11 +141,9 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=wav, out=video,
                             preset=preset or tl.encode.preset, crf=tl.encode.crf, platform=tl.encode.platform,
                             audio_bitrate=tl.encode.audio_bitrate)
-    thumb_k = min(tl.n_frames - 1, round(tl.thumbnail_time * tl.fps))
-    thumb: list[np.ndarray] = []
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        frames = stream_frames(comp, proc, on_frame=lambda k, buf: thumb.append(buf[:, :, :3].copy()) if k == thumb_k else None)
+        frames = stream_frames(comp, proc)
         err = proc.stderr.read().decode(errors="replace")
         if proc.wait(timeout=600) != 0:
             raise ff.FFmpegError(f"ffmpeg encode failed: {err[-800:]}")
@@ -155,7 +153,9 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
             proc.wait()
     wav.unlink(missing_ok=True)
     thumbnail = out_dir / "thumbnail.jpg"
-    Image.fromarray(thumb[0]).save(thumbnail, quality=90)
+    # A clean frame with the product: same compositor, without captions (they belong to speech).
+    thumb = comp.draw(min(tl.thumbnail_time, (tl.n_frames - 1) / tl.fps), comp.buffer(), skip=("captions",))
+    Image.fromarray(np.ascontiguousarray(thumb[:, :, :3])).save(thumbnail, quality=90)
     captions = write_srt(tl, out_dir / "captions.srt")
     return RenderResult(video=video, thumbnail=thumbnail, captions=captions, timeline_json=timeline_json,
                         duration=frames / tl.fps, loudness=loud, frames=frames,
