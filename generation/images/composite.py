@@ -58,7 +58,9 @@ def resize_cutout(cutout: Cutout, placement: Placement) -> Placed:
     rgb = cv2.resize(cutout.rgb, size, interpolation=interp)
     alpha = np.clip(cv2.resize(cutout.alpha, size, interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
     mask = cv2.resize(cutout.mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    alpha[mask & (alpha > 0.98)] = 1.0  # interior exactly opaque: real pixels, no blend
+    core = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                     borderValue=0).astype(bool)
+    alpha[core | (mask & (alpha > 0.98))] = 1.0  # interior exactly opaque: real pixels, no blend
     return Placed(rgb=rgb, alpha=alpha, mask=mask, placement=placement)
 
 

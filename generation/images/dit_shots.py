@@ -41,7 +41,10 @@ def render_dit(runtime, cutout: Cutout, request: dict, brand: dict, size: tuple[
     """One candidate from the resident runtime; ``lora`` is an AdapterRef or None."""
     prompt = brand_prompt(request, brand)
     model_shot = request["kind"] == "model" and runtime.spec.supports_reference_images
-    images = [_reference(cutout)] if model_shot else None
+    # Reference tokens scale with (side / vae_scale_factor)^2: 512 px for real VAEs (8x),
+    # the 64 px minimum for 1x test VAEs (a 512 px reference there means 65k tokens).
+    side = min(512, 64 * getattr(runtime.pipe, "vae_scale_factor", 8))
+    images = [_reference(cutout, side)] if model_shot else None
     (scene,) = runtime.generate(prompts=[prompt], size=size, seed=seed, adapter=lora, images=images)
     scene = scene.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     meta = {"family": runtime.spec.name, "weights_hash": runtime.weights_hash, "prompt": prompt,

@@ -32,7 +32,8 @@ def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def interior(mask: np.ndarray, radius: int = WINDOW_RADIUS) -> np.ndarray:
     """The mask eroded by ``radius``; falls back to the mask itself for tiny products."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    eroded = cv2.erode(mask.astype(np.uint8), kernel).astype(bool)
+    # Outside the crop counts as "not product": erode from the crop's border too.
+    eroded = cv2.erode(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
     return eroded if eroded.sum() >= 16 else mask.astype(bool)
 
 

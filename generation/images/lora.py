@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,14 +81,22 @@ class AdapterCache:
             self._activate_base()
         elif self.hotswap:
             self._activate_hotswap(ref)
+            return time.perf_counter() - started
         else:
             self._activate_cached(ref)
         return time.perf_counter() - started
 
+    def reset_active(self) -> None:
+        """Forget which adapter is switched on (after something else, e.g. training, changed
+        the pipeline's active adapters): the next ``activate`` sets it explicitly."""
+        self.active = object()  # matches no name, not even None
+
     def _activate_base(self) -> None:
         if self.active is None:
             return
-        if self.hotswap:
+        if not self.loaded:  # nothing of ours is loaded: the base model is what runs
+            pass
+        elif self.hotswap:
             self.pipe.set_adapters([HOTSWAP_SLOT], [0.0])  # keep the compiled graph's shape
         else:
             self.pipe.disable_lora()
@@ -98,7 +107,10 @@ class AdapterCache:
             while len(self.loaded) >= self.capacity:
                 evicted, _ = self.loaded.popitem(last=False)
                 self.pipe.delete_adapters([evicted])
-            self.pipe.load_lora_weights(ref.path, adapter_name=ref.name)
+            with warnings.catch_warnings():
+                # peft warns that several adapters share the model: that is the point of the cache.
+                warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                self.pipe.load_lora_weights(ref.path, adapter_name=ref.name)
             self.loaded[ref.name] = ref.path
             self.loads += 1
         self.loaded.move_to_end(ref.name)

@@ -106,14 +106,15 @@ class ShotRuntime:
 
     def generate(self, *, prompts: list[str], size: tuple[int, int], seed: int,
                  adapter: AdapterRef | None = None, images=None, steps: int | None = None,
-                 guidance: float | None = None, output_type: str = "pil"):
-        """Images (or latents) for ``prompts``; image i uses seed ``seed + i``, so a request's
-        output does not depend on what else was batched with it."""
+                 guidance: float | None = None, output_type: str = "pil", seeds: list[int] | None = None):
+        """Images (or latents) for ``prompts``; image i uses ``seeds[i]`` (default ``seed + i``)
+        from its own generator, so a request's noise does not depend on its batch mates."""
         import torch
 
         self.adapters.activate(adapter)
         width, height = self.round_size(size)
-        generators = [torch.Generator("cpu").manual_seed(seed + i) for i in range(len(prompts))]
+        seeds = seeds or [seed + i for i in range(len(prompts))]
+        generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
         kwargs = dict(prompt=prompts, width=width, height=height, generator=generators,
                       num_inference_steps=steps or self.steps,
                       guidance_scale=self.guidance if guidance is None else guidance,

@@ -67,14 +67,18 @@ def lora_version_train(*, lora_version: LoraVersion, runtime=None, config=None) 
         config = config or (TrainConfig.tiny() if runtime.device == "cpu" else TrainConfig())
         rel = lora_dir(workspace_id=lora_version.workspace_id, brand_id=lora_version.brand_id,
                        version=lora_version.version)
+        runtime.adapters.activate(None)
         result = train_lora(pipe=runtime.pipe, family=runtime.spec.name, config=config,
                             images=collect_images(media / lora_version.images_dir),
                             out_dir=media / rel, base_weights_hash=runtime.weights_hash)
     except Exception as exc:
+        if runtime is not None:
+            runtime.adapters.reset_active()
         lora_version.status = LoraVersion.Status.FAILED
         lora_version.failure_reason = f"{exc.__class__.__name__}: {exc}"[:2000]
         lora_version.save(update_fields=["status", "failure_reason"])
         raise
+    runtime.adapters.reset_active()
     lora_version.path = str(result.adapter_path.relative_to(media))
     lora_version.metadata = {**result.metadata, "loss_drop": result.loss_drop, "seconds": result.seconds}
     lora_version.status = LoraVersion.Status.READY

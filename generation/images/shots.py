@@ -50,6 +50,7 @@ class Candidate:
     image: np.ndarray  # HxWx3 uint8
     placed: composite.Placed | None
     meta: dict
+    backdrop: np.ndarray | None = None  # the scene under the product's box, before pasting
 
 
 def _validate_requests(requests: list[dict]) -> None:
@@ -79,9 +80,10 @@ def compose(cutout: Cutout, scene: np.ndarray, *, layout, floor_y: float,
     composite.contact_shadow(scene, placed)
     if reflect:
         composite.reflection(scene, placed)
+    backdrop = composite.crop_placed(scene, placement)[0].copy()
     composite.paste_product(scene, placed)
     image = np.clip(np.rint(scene), 0, 255).astype(np.uint8)
-    return Candidate(image=image, placed=placed, meta={"placement": asdict(placement)})
+    return Candidate(image=image, placed=placed, meta={"placement": asdict(placement)}, backdrop=backdrop)
 
 
 def render_procedural(cutout: Cutout, request: dict, brand: dict, size: tuple[int, int],
@@ -104,7 +106,11 @@ def score(candidate: Candidate) -> dict:
     fid = None
     if candidate.placed is not None:
         crop, (sy, sx) = composite.crop_placed(candidate.image, candidate.placed.placement)
-        ref = candidate.placed.rgb[sy, sx]
+        # Expected pixels: the source product over this shot's own surroundings (by alpha),
+        # so SSIM windows straddling the edge compare like with like and any difference is
+        # a change to the product itself.
+        a = candidate.placed.alpha[sy, sx, None]
+        ref = np.clip(np.rint(candidate.placed.rgb[sy, sx] * a + candidate.backdrop * (1 - a)), 0, 255).astype(np.uint8)
         mask = candidate.placed.mask[sy, sx]
         inside = mask.sum() / max(1, candidate.placed.mask.sum())
         fid = fidelity.product_ssim(crop, ref, mask) * float(inside >= 0.98) if mask.any() else 0.0

@@ -11,6 +11,7 @@ A fixed held-out batch (same noise and sigmas before and after) gives an honest 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -96,7 +97,13 @@ def train_lora(*, pipe, family: str, images: list[TrainingImage], config: TrainC
         cond = spec.encode_prompt(pipe, [img.caption for img in images])
     lora_config = LoraConfig(r=config.rank, lora_alpha=config.rank, init_lora_weights="gaussian",
                              target_modules=_present_targets(transformer, spec.lora_target_modules))
-    transformer.add_adapter(lora_config)
+    with warnings.catch_warnings():
+        # peft warns when serving adapters already live in the model; that is expected here.
+        warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+        transformer.add_adapter(lora_config)
+    # A resident pipeline may hold serving adapters: train (and sample) with ours alone.
+    transformer.set_adapter("default")
+    transformer.enable_adapters()
     if config.gradient_checkpointing:
         transformer.enable_gradient_checkpointing()
     params = [p for p in transformer.parameters() if p.requires_grad]

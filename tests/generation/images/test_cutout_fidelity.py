@@ -103,3 +103,16 @@ def test_corpus_embedded_white_background_images_keep_fidelity(corpus_dir, brand
     results = make_shots(product_images=paths, requests=[{"kind": "product", "prompt": "", "segment": 0}],
                          brand=brand, out_dir=tmp_path / "out", size=SMALL)
     assert min(r.fidelity for r in results) >= 0.99
+
+
+def test_shot_fidelity_drops_when_the_product_is_repainted(photos, brand):
+    """The gate catches a pipeline that alters the product (e.g. colour-grading it)."""
+    from generation.images.shots import render_procedural, score
+
+    cand = render_procedural(cut_out(photos["bottle"]), {"kind": "product", "prompt": ""}, brand, SMALL, seed=1)
+    assert score(cand)["fidelity"] >= 0.999
+    p = cand.placed.placement
+    region = cand.image[p.y:p.y + p.height, p.x:p.x + p.width]
+    region[cand.placed.mask] = np.clip(region[cand.placed.mask].astype(int) * 0.8 + 30, 0, 255).astype(np.uint8)
+    low = score(cand)
+    assert low["fidelity"] < 0.99 and low["total"] < 0
