@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from .facts import product_facts, to_decimal
 from .models import AdScript, Segment
 from .numerals import spoken_to_digits
-from .spoken import CURRENCIES
+from .spoken import CURRENCIES, speak_text
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SYMS = "|".join(sorted({re.escape(c[0].strip()) for c in CURRENCIES.values()}, key=len, reverse=True))
@@ -82,6 +82,13 @@ class _Grounds:
     quantities: set[tuple[Decimal, str]]
     text: str
 
+    def spoken_text(self, language: str) -> str:
+        """The product text as a voice line would say it (numbers spelled)."""
+        cache = self.__dict__.setdefault("_spoken", {})
+        if language not in cache:
+            cache[language] = re.sub(r"\s+", " ", speak_text(self.text, language)).lower()
+        return cache[language]
+
 
 def _norm(value: str | Decimal) -> Decimal:
     number = Decimal(str(value).replace(",", "")).normalize()
@@ -116,7 +123,7 @@ def build_grounds(product: dict, approved_claims=()) -> _Grounds:
     if facts.discount_percent is not None:
         percents.add(Decimal(facts.discount_percent))
     return _Grounds(prices, facts.rating.normalize() if facts.rating is not None else None,
-                    facts.review_count, percents, numbers, quantities, text.lower())
+                    facts.review_count, percents, numbers, quantities, re.sub(r"\s+", " ", text.lower()))
 
 
 _MINOR_UNITS = {c[3] for c in CURRENCIES.values()}
@@ -163,7 +170,7 @@ def _judge(m: re.Match, g: _Grounds, language: str) -> tuple[str, str] | None:
     return None if value in known else ("number", f"{value:f} does not appear in the product facts")
 
 
-_SCALE_PHRASES = re.compile(r"out of (?:five|5)\b|满分(?:五|5)分|/\s?5(?!\d)")
+_SCALE_PHRASES = re.compile(r"out of (?:five|5)\b|，?满分(?:五|5)分|/\s?5(?!\d)")
 
 
 def check_text(text: str, g: _Grounds, language: str, *, spoken: bool) -> list[tuple[str, str, str]]:
@@ -172,15 +179,19 @@ def check_text(text: str, g: _Grounds, language: str, *, spoken: bool) -> list[t
     probe = spoken_to_digits(text, language) if spoken else text
     found = []
     # "out of five" is the rating scale, not a claim; keep the preceding rating in rating context
-    probe = _SCALE_PHRASES.sub(" ★ ", probe)
+    probe = _SCALE_PHRASES.sub("★", re.sub(r"\s+(?=out of)", " ", probe))
     for m in _MENTION.finditer(probe):
         if (bad := _judge(m, g, language)) is not None:
             found.append((m.group(0).strip(), *bad))
     for pattern in SUPERLATIVES["zh" if zh else "en"] + (SUPERLATIVES["en"] if zh else []):
         for m in re.finditer(pattern, text, flags=re.IGNORECASE):
-            phrase = m.group(0).lower()
-            if phrase not in g.text:
-                found.append((m.group(0), "superlative", f"{m.group(0)!r} is not in the product text"))
+            # the superlative with the word after it must be in the product text: "best seller"
+            # on the page does not ground "the best on the market"
+            after = re.match(r"[\s-]*[^\s,.!?;:，。！？]+", text[m.end():]) if not zh else None
+            phrase = (m.group(0) + (after.group(0) if after else "")).lower()
+            phrase = re.sub(r"\s+", " ", phrase)
+            if phrase not in g.text and phrase not in g.spoken_text(language):
+                found.append((phrase, "superlative", f"{phrase!r} is not in the product text"))
     return found
 
 
