@@ -22,6 +22,9 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩",
             "CAD": "CA$", "AUD": "A$", "BRL": "R$", "CHF": "CHF ", "MXN": "MX$"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The brand's tone picks the procedural bed's mood (a given music file is used as is).
+_TONE_MOODS = {"calm": "calm", "luxury": "calm", "premium": "calm", "minimal": "calm", "warm": "calm",
+               "bold": "bold", "energetic": "bold", "edgy": "bold", "playful": "upbeat", "friendly": "upbeat"}
 
 
 class TemplateError(ValueError):
@@ -249,6 +252,7 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, vo
             upd["asset"] = str(Path(voice_dir) / voice.get("wav", "voice.wav"))
         elif spec.type == "music":
             upd["asset"] = str(music) if music else spec.asset
+            upd["mood"] = _TONE_MOODS.get(str((brand or {}).get("tone") or "").lower(), spec.mood)
         layers.append(spec.model_copy(deep=True, update=upd))
 
     scenes = []

@@ -184,8 +184,11 @@ class RenderContext:
             p = self.path(asset)
             if not p.is_file():
                 raise FileNotFoundError(f"timeline asset not found: {p}")
-            with Image.open(p) as im:
-                self._images[asset] = np.asarray(im.convert("RGBA")).copy()
+            try:
+                with Image.open(p) as im:
+                    self._images[asset] = np.asarray(im.convert("RGBA")).copy()
+            except (OSError, Image.DecompressionBombError) as exc:
+                raise ValueError(f"timeline asset {p} is not a readable image: {exc}") from exc
         return self._images[asset]
 
 
