@@ -11,7 +11,7 @@ from catalog.ingest.normalise import clean_text
 _SKIP_ANCESTOR = re.compile(
     r"related|recommend|similar|carousel|upsell|cross-?sell|also-?(bought|viewed|like)|sponsor|"
     r"footer|mini-?cart|cart-?summary|compare|bundle|frequently|sims-|rhf|widget-list|newsletter|"
-    r"recently|others|accessor", re.I)
+    r"recently|others|accessor|may-?_?like|you-?_?may", re.I)
 _NUMBER = re.compile(r"\d")
 _ANY_CUE = re.compile(r"pri[cx]|preis|title|name|rating|review|star|feature|bullet|highlight|availab|stock|"
                      r"brand|byline|to-?_?cart|tocart")
@@ -85,6 +85,21 @@ def _in_widget(el, stop=8, *, gallery_ok: bool = False) -> bool:
             return False
         if _is_widget(anc, gallery_ok):
             return True
+    return False
+
+
+_IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.I)
+
+
+def in_link_card(el, stop: int = 6) -> bool:
+    """Inside a link to another page (a listing or recommendation card): its price and picture
+    belong to that page's product. Links to '#', javascript: or an image file (zoom) do not count."""
+    for i, anc in enumerate(el.iterancestors()):
+        if i >= stop:
+            return False
+        if anc.tag == "a":
+            href = (anc.get("href") or "").strip()
+            return bool(href) and not href.startswith(("#", "javascript")) and not _IMAGE_FILE.search(href)
     return False
 
 

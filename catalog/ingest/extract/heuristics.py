@@ -19,7 +19,11 @@ _TITLE_XPATH = "//h1 | //h2[contains(@class,'itle')]"
 _OLD_PRICE = re.compile(r"old|was|strike|regular|list|original|compare|rrp|before|crossed|msrp|"
                         r"retail|basis|uvp|normal|previous|reference|markdown", re.I)
 _PRICE_NOISE = re.compile(r"shipping|per[-_ ]?unit|unit[-_ ]?price|installment|monthly|save|saving|"
-                          r"percent|discount|off\b|ppu|delivery|points|filter|range|slider", re.I)
+                          r"percent|discount|off\b|ppu|delivery|points|filter|range|price-?_?slider|"
+                          r"bulk|total", re.I)
+# Split prices ('<span class=price-whole>4.</span><span class=price-fraction>45</span>'): the
+# parts are not prices; their container is.
+_PRICE_PART = re.compile(r"whole|fraction|decimal|cents|integer|symbol", re.I)
 _OUT_OF_STOCK = re.compile(
     r"out of stock|sold out|(currently|temporarily) unavailable|no longer available|item is unavailable|"
     r"not available (for|to) (order|purchase|buy)|this item is (currently )?unavailable|discontinued|"
@@ -109,6 +113,17 @@ _PRICE_WORDS = re.compile(r"\b(off|save|saving|after|shipping|delivery|versand|l
                           re.I)
 
 
+def _range_low(text: str) -> str:
+    """'¥149.00 - 159.00' → '¥149.00': a price range reads as its low end (what schema.org's
+    AggregateOffer calls lowPrice, and what 'from' prices show); other texts unchanged."""
+    amounts = list(_AMOUNT.finditer(text))
+    if len(amounts) == 2:
+        between = text[amounts[0].end():amounts[1].start()]
+        if re.fullmatch(r"\D{0,8}", between) and re.search(r"[-–—~]", between):
+            return text[: amounts[0].end() + between.index(next(c for c in between if c in "-–—~"))].strip()
+    return text
+
+
 def _amount_count(text: str) -> int:
     return len(_AMOUNT.findall(text))
 
@@ -121,9 +136,9 @@ def find_prices(doc, title_el, buckets) -> tuple[str | None, str | None, list[st
     scored, old = [], None
     for el in (buckets["price"] + doc.xpath("//*[@itemprop='price']"))[:400]:
         cls = _cls(el)
-        if _PRICE_NOISE.search(cls) or el.tag in ("script", "style", "option", "select", "input", "form"):
+        if _PRICE_NOISE.search(cls) or _PRICE_PART.search(el.get("class", "")) or el.tag in ("script", "style", "option", "select", "input", "form"):
             continue
-        text = _text(el, 80) or el.get("content") or el.get("data-price") or ""
+        text = _range_low(_text(el, 80) or el.get("content") or el.get("data-price") or "")
         if not text or len(text) > 60 or not _NUMBER.search(text) or "%" in text or _amount_count(text) != 1:
             continue
         if el.xpath("ancestor::*[self::s or self::del or self::strike]") or _OLD_PRICE.search(cls):
@@ -141,8 +156,8 @@ def find_prices(doc, title_el, buckets) -> tuple[str | None, str | None, list[st
     scored.sort(key=lambda item: item[0])
     visible = [text for _, text in scored[:8]]
     if not scored:
-        text = _price_after_title(title_el)
-        return text, old, [text] if text else []
+        text, struck = _price_after_title(title_el)
+        return text, old or struck, [text] if text else []
     return scored[0][1], old, visible
 
 
@@ -150,17 +165,38 @@ _PRICE_TEXT = re.compile(r"(?:[$€£¥₩₽]|\b(?:EUR|USD|GBP|CHF)\b)\s?\d[\d.
                          r"\b(?:EUR|USD|GBP|CHF|kr|zł|Kč|kn|Ft|lei|тг|руб|грн)\b|元|円|원)", re.I)
 
 
-def _price_after_title(title_el) -> str | None:
-    """Last resort for unstyled (table-layout) pages: the first currency amount after the title."""
+_PROMO_TEXT = re.compile(r"\b(earn|back|rewards?|spent|spend|financ\w*|credit|gift|over|orders?|free|save|"
+                         r"off|shipping|delivery|month|points)\b", re.I)
+_BARE_AMOUNT = re.compile(r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?")
+_CURRENCY_TOKEN = re.compile(r"[$€£¥₩₽]|EUR|USD|GBP|CHF|kr|zł|Kč|kn|Ft|lei|тг|руб|грн|元|円|원", re.I)
+
+
+def _price_after_title(title_el) -> tuple[str | None, str | None]:
+    """Last resort for unstyled (table-layout) pages: (price, struck-through price) from the
+    first currency amounts after the title. Struck-through text is the old price; promotional
+    lines ('Earn $25 back for every $250 spent') and texts with several amounts are skipped; a
+    bare figure followed by a currency word ('2320' '元') is joined with it."""
     if title_el is None:
-        return None
-    for i, text in enumerate(title_el.xpath("following::text()[normalize-space()]")):
-        if i > 150:
-            break
+        return None, None
+    old = None
+    texts = title_el.xpath("following::text()[normalize-space()][position() <= 150]")
+    for i, text in enumerate(texts):
+        parent = text.getparent()
+        holder = parent.getparent() if text.is_tail and parent is not None else parent
+        if holder is None or holder.tag in ("script", "style", "option") or _in_widget(holder):
+            continue
+        if holder.tag in ("s", "del", "strike") or holder.xpath("ancestor::*[self::s or self::del or self::strike]"):
+            old = old or (_PRICE_TEXT.search(text) or _BARE_AMOUNT.search(text) or [None])[0]
+            continue
+        if len(text) >= 120 or _PROMO_TEXT.search(text) or _amount_count(text) > 1:
+            continue
         match = _PRICE_TEXT.search(text)
-        if match and len(text) < 120:
-            return match.group(0)
-    return None
+        if match:
+            return match.group(0), old
+        following = texts[i + 1].strip() if i + 1 < len(texts) else ""
+        if _BARE_AMOUNT.fullmatch(text.strip()) and _CURRENCY_TOKEN.fullmatch(following):
+            return f"{text.strip()} {following}", old
+    return None, old
 
 
 def find_availability(doc, title_el, buckets) -> str | None:

@@ -75,6 +75,14 @@ class Merger:
         """Price and the currency stated *with it* (same source) when there is one; a value
         also visible on the page is preferred over a higher-priority invisible one."""
         found = list(self._price_values(field))
+        if field == "price" and len(found) > 1:
+            # A source stating both a sale and a regular price, whose regular price is what a
+            # higher-priority source calls the price: that source saw the sale (og sale vs
+            # JSON-LD list price).
+            regular = {src: amt for amt, _, src in self._price_values("original_price")}
+            for amount, currency, source in found[1:]:
+                if source != found[0][2] and regular.get(source) == found[0][0] and amount < found[0][0]:
+                    return amount, currency, source
         if field == "price" and self.visible:
             for amount, currency, source in found:
                 if amount in self.visible and source != "heuristics":
