@@ -1,0 +1,56 @@
+"""Spoken forms and their inverse (the claim checker reads voice lines through it)."""
+import pytest
+
+from generation.scripts.numerals import spoken_to_digits
+from generation.scripts.spoken import en_int, format_price, speak_price, speak_text, zh_int, zh_number
+
+
+@pytest.mark.parametrize("amount,currency,en,zh", [
+    ("29.99", "USD", "twenty-nine ninety-nine", "二十九点九九美元"),
+    ("29.00", "USD", "twenty-nine dollars", "二十九美元"),
+    ("0.99", "USD", "ninety-nine cents", "零点九九美元"),
+    ("329.05", "USD", "three hundred twenty-nine oh five", "三百二十九点零五美元"),
+    ("48.99", "GBP", "forty-eight pounds ninety-nine", "四十八点九九英镑"),
+    ("1149", "EUR", "one thousand one hundred forty-nine euros", "一千一百四十九欧元"),
+    ("12.50", "CNY", "twelve yuan fifty", "十二元五角"),
+    ("5499.00", "CNY", "five thousand four hundred ninety-nine yuan", "五千四百九十九元"),
+])
+def test_prices(amount, currency, en, zh):
+    assert speak_price(amount, currency, "en") == en
+    assert speak_price(amount, currency, "zh") == zh
+
+
+def test_formatted_prices_keep_symbols():
+    assert format_price("29.99", "USD") == "$29.99"
+    assert format_price("1149.00", "EUR") == "€1,149"
+    assert format_price("149.00", "CNY") == "¥149"
+
+
+@pytest.mark.parametrize("n,words", [(0, "零"), (10, "十"), (15, "十五"), (105, "一百零五"), (1005, "一千零五"),
+                                     (10010, "一万零一十"), (20000, "两万"), (120000, "十二万"), (100000000, "一亿")])
+def test_chinese_integers(n, words):
+    assert zh_int(n) == words
+
+
+def test_text_units_and_dimensions():
+    assert speak_text("Measuring 36 x 17 x 15 inches, 7W, 50% off", "en") == \
+        "Measuring thirty-six by seventeen by fifteen inches, seven watts, fifty percent off"
+    assert speak_text("续航10h，4.2分，50%", "zh") == "续航十小时，四点二分，百分之五十"
+    assert speak_text("iPhone 11 4G", "zh") == "iPhone十一四G"
+
+
+@pytest.mark.parametrize("n", [0, 7, 13, 40, 99, 100, 101, 999, 1000, 1149, 20000, 123456, 7000001])
+def test_spoken_numbers_read_back(n):
+    assert spoken_to_digits(en_int(n), "en") == str(n)
+    assert spoken_to_digits(zh_int(n), "zh") == str(n)
+    assert spoken_to_digits(zh_number(f"{n}.25"), "zh") == f"{n}.25"
+
+
+@pytest.mark.parametrize("amount", ["29.99", "87.11", "329.05", "1.10", "12.34"])
+def test_spoken_prices_read_back(amount):
+    assert spoken_to_digits(speak_price(amount, "USD", "en"), "en") == f"${amount}"
+
+
+def test_chinese_words_are_not_numbers():
+    assert spoken_to_digits("百搭万能，千万别错过", "zh") == "百搭万能，千万别错过"
+    assert "1001" not in spoken_to_digits("一百一定要买", "zh")
