@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -57,33 +58,72 @@ class PiperBackend:
         words, offset = [], 0
         for chunk in chunks:
             groups = _piper_word_groups(chunk, fs)
-            words = None if groups is None or words is None else words + [(s + offset / fs, e + offset / fs)
-                                                                         for s, e in groups]
+            words = None if groups is None or words is None else words + [(s + offset / fs, e + offset / fs, n)
+                                                                         for s, e, n in groups]
             offset += len(chunk.audio_float_array)
         audio = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
-        tokens = text.split()
-        timed = [(t, s, e) for t, (s, e) in zip(tokens, words)] if words and len(words) == len(tokens) else None
+        timed = assign_groups(text.split(), words) if words else None
         return SentenceAudio(audio, fs, timed, self.name)
 
 
-def _piper_word_groups(chunk, fs: int) -> list[tuple[float, float]] | None:
-    """(start, end) seconds per word from phoneme alignments; words are split at " " phonemes."""
+def _piper_word_groups(chunk, fs: int) -> list[tuple[float, float, int]] | None:
+    """(start s, end s, phonemes) per phoneme word; words are split at " " phonemes."""
     if not chunk.phoneme_alignments:
         return None
-    groups, t, start, end = [], 0, None, None
+    groups, t, start, end, count = [], 0, None, None, 0
     for item in chunk.phoneme_alignments:
         n = int(item.num_samples)
         if item.phoneme == " ":
             if start is not None:
-                groups.append((start / fs, end / fs))
-            start = None
+                groups.append((start / fs, end / fs, count))
+            start, count = None, 0
         elif item.phoneme not in _PUNCT_PHONEMES and item.phoneme not in ("^", "$", "_"):
             start = t if start is None else start
             end = t + n
+            count += 1
         t += n
     if start is not None:
-        groups.append((start / fs, end / fs))
+        groups.append((start / fs, end / fs, count))
     return groups
+
+
+def assign_groups(tokens: list[str], groups: list[tuple[float, float, int]]):
+    """Map phoneme words to text tokens. espeak's phonemiser merges short words ("out of" ->
+    one phoneme word), so tokens are split into len(groups) contiguous runs by dynamic
+    programming on letters vs phonemes; a run's time is shared by letters. None if it cannot."""
+    n, m = len(tokens), len(groups)
+    if not n or not m or m > n:
+        return None
+    letters = [max(1, len(re.sub(r"[^\w]", "", t))) for t in tokens]
+    total_l, total_p = sum(letters), sum(g[2] for g in groups) or 1
+    prefix = [0]
+    for value in letters:
+        prefix.append(prefix[-1] + value)
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    back = [[0] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for j in range(1, m + 1):
+        want = groups[j - 1][2] / total_p
+        for i in range(j, n - (m - j) + 1):
+            for k in range(j - 1, i):
+                c = cost[k][j - 1] + ((prefix[i] - prefix[k]) / total_l - want) ** 2 + 0.001 * (i - k - 1)
+                if c < cost[i][j]:
+                    cost[i][j], back[i][j] = c, k
+    out, i = [], n
+    for j in range(m, 0, -1):
+        k = back[i][j]
+        start, end, _ = groups[j - 1]
+        span = letters[k:i]
+        t = start
+        run = []
+        for tok, weight in zip(tokens[k:i], span):
+            step = (end - start) * weight / sum(span)
+            run.append((tok, t, t + step))
+            t += step
+        out = run + out
+        i = k
+    return out
 
 
 @lru_cache(maxsize=4)

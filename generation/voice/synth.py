@@ -49,6 +49,7 @@ class VoiceResult(BaseModel):
     srt: str = "captions.srt"
     backend: str = ""
     loudness_lufs: float | None = None
+    word_timing: str = "engine"  # engine | proportional | mixed (per-sentence source of word times)
     sentences: list[TimedText]
     words: list[TimedWord]
 
@@ -79,7 +80,7 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
     plan = [(i, s) for i, seg in enumerate(script.segments()) for s in split_sentences(seg.voice_line)]
     if not plan:
         raise TTSError("the script has no voice lines")
-    fs, pieces, sentences, words = None, [], [], []
+    fs, pieces, sentences, words, sources = None, [], [], [], set()
     t = LEAD_IN_S
     for k, (segment, text) in enumerate(plan):
         audio = engine.synth(text, script.language)
@@ -93,6 +94,7 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
             continue
         dur = len(samples) / fs
         offset = cut / (audio.sample_rate if audio.sample_rate == fs else fs)
+        sources.add("engine" if audio.words else "proportional")
         if audio.words:
             events = [(w, s - offset, (e - offset) if e is not None else None) for w, s, e in audio.words]
             timed = align_events(text, events, t, t + dur)
@@ -117,6 +119,7 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
     (out_dir / "words.json").write_text(json.dumps(public_words, ensure_ascii=False, indent=1), encoding="utf-8")
     result = VoiceResult(duration=round(total / fs, 3), sample_rate=fs, language=script.language,
                          backend=engine.name, loudness_lufs=round(integrated_loudness(track, fs), 2),
+                         word_timing=sources.pop() if len(sources) == 1 else "mixed",
                          sentences=sentences, words=public_words)
     (out_dir / "voice.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")
     return result
