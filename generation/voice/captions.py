@@ -88,11 +88,20 @@ def display_width(text: str) -> int:
 
 
 def wrap_line(text: str, language: str) -> list[str]:
-    """Break ``text`` into caption lines (CJK: between characters, with kinsoku rules)."""
+    """Break ``text`` into caption lines (CJK: between characters, with kinsoku rules).
+
+    Lines are balanced ("今天就把…带回" + "家。" reads worse than two halves) unless balancing
+    would cost an extra line."""
     width = MAX_LINE["zh" if language.startswith(("zh", "ja")) else "en"]
     n_lines = -(-display_width(text) // width)
-    if n_lines > 1:  # balanced lines: "今天就把…带回" + "家。" reads worse than two halves
-        width = min(width, -(-display_width(text) // n_lines) + 3)
+    if n_lines > 1:
+        balanced = _wrap(text, min(width, -(-display_width(text) // n_lines) + 3))
+        if len(balanced) <= n_lines:
+            return balanced
+    return _wrap(text, width)
+
+
+def _wrap(text: str, width: int) -> list[str]:
     if not re.search(rf"[{_CJK}]", text):
         lines, cur = [], ""
         for word in text.split():
