@@ -63,3 +63,40 @@ def test_meta_sale_price_beats_a_structured_list_price_it_names():
     facts = extract_product(page("<h1>Keystick Sconce</h1>", head=ld + meta))
     assert (facts["price"], facts["original_price"]) == ("120", "150")
     assert facts["provenance"]["price"]["source"] == "opengraph"
+
+
+def test_thumbnail_strip_and_logo_lose_to_the_main_picture():
+    html = page('<h1>Atomic Wall Clock</h1>\n<img src="https://shop.example/i/mark.png" alt="Shop logo">\n'
+                '<ul class="more-views"><li><img class="gallery-item" src="https://shop.example/i/clock-side.jpg"'
+                ' data-large-image="https://shop.example/i/clock-side-big.jpg" alt=""></li></ul>\n'
+                '<div id="main-image"><img class="zoomable" src="https://shop.example/i/clock-front.jpg" alt=""></div>')
+    assert extract_product(html)["images"][0] == "https://shop.example/i/clock-front.jpg"
+
+
+def test_repeated_product_cards_lose_to_the_lone_main_picture():
+    cards = "".join(f'<li class="card"><a href="/p/{n}"><img class="primary-img" src="https://shop.example/{n}.jpg"'
+                    f' alt="Cotton Cardigan"></a></li>' for n in range(4))
+    html = page('<h1>Cotton Cardigan</h1>\n<div class="viewer"><a href="/reviews/123">'
+                '<img src="https://shop.example/main.jpg" alt="Cotton Cardigan"></a></div>\n'
+                f'<ul class="grid">{cards}</ul>')
+    assert extract_product(html)["images"][0] == "https://shop.example/main.jpg"
+
+
+def test_fuller_url_of_the_structured_image_and_thumbnail_meta_image():
+    head = '<meta property="og:image" content="https://img.example/is/image/Shop/Maker17">'
+    body = ('<h1>Coffee Maker</h1><img class="hero" alt="Coffee Maker"'
+            ' src="https://img.example/is/image/Shop/Maker17/$hero$/coffee-maker.jpg">')
+    assert extract_product(page(body, head=head))["images"][0].endswith("/$hero$/coffee-maker.jpg")
+    head = '<meta property="og:image" content="https://shop.example/library/small/lock_s.jpg">'
+    body = '<h1>U-Lock</h1><div class="detail-picture"><img src="https://shop.example/library/large/lock_m.jpg"></div>'
+    assert extract_product(page(body, head=head))["images"][0] == "https://shop.example/library/large/lock_m.jpg"
+
+
+def test_relative_images_resolve_on_base_href_or_the_pages_own_origin():
+    body = '<h1>Mesh Leggings</h1><img class="product-photo" src="/content/leggings.jpg">'
+    with_base = page(body, head='<base href="https://www.shop.example/">')
+    assert extract_product(with_base)["images"][0] == "https://www.shop.example/content/leggings.jpg"
+    links = "".join(f'<a href="http://www.shop.example/c/{n}">c{n}</a>' for n in range(6))
+    links += '<a href="https://social.example/share">share</a>'
+    assert extract_product(page(links + body))["images"][0] == "http://www.shop.example/content/leggings.jpg"
+    assert extract_product(page(body))["images"] == []  # no origin to be had: nothing invented

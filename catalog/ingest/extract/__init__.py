@@ -40,6 +40,21 @@ def parse_document(html: bytes | str, *, headers: dict | None = None):
     return doc, html
 
 
+def page_origin(doc) -> str | None:
+    """Offline guess of a saved page's origin when nothing names its URL: the scheme and host
+    most of its absolute links point to (a shop links to itself more than to anyone else), so
+    relative image URLs still resolve. Live ingest always knows the URL and never needs it."""
+    counts: dict[str, int] = {}
+    for href in doc.xpath("//a/@href[starts-with(., 'http')]")[:2000]:
+        match = re.match(r"https?://[^/?#\s]+", href)
+        if match:
+            counts[match.group(0)] = counts.get(match.group(0), 0) + 1
+    if not counts:
+        return None
+    origin, hits = max(counts.items(), key=lambda item: item[1])
+    return origin + "/" if hits >= 5 and hits >= 0.2 * sum(counts.values()) else None
+
+
 def _pick_node(nodes: list[dict], reference: set[str]) -> list[dict]:
     """The main product node first: best name overlap with the page title, offers preferred."""
     def score(node):
@@ -73,7 +88,9 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     canonical = next(iter(doc.xpath("//link[@rel='canonical']/@href")), None)
     data = run_extruct(doc, text, base_url=url or absolute_url(canonical, None))
     og = opengraph_candidates(data.get("opengraph") or [])
-    base_url = url or absolute_url(canonical, None) or absolute_url(og.get("canonical_url"), None)
+    base_href = next(iter(doc.xpath("//base/@href")), None)
+    base_url = (url or absolute_url(base_href, None) or absolute_url(canonical, None)
+                or absolute_url(og.get("canonical_url"), None) or page_origin(doc))
     lang = (doc.get("lang") or doc.get("xml:lang") or og.get("locale") or "")
     hints = country_hints(url=url or base_url, lang=lang)
     if og.get("locale"):
@@ -172,4 +189,4 @@ def has_product(facts: dict) -> bool:
     return bool(facts.get("title")) and bool(facts.get("price") or structured or facts.get("images"))
 
 
-__all__ = ["extract_product", "has_product", "EXTRACTOR_VERSION", "FACT_KEYS", "parse_document"]
+__all__ = ["extract_product", "has_product", "page_origin", "EXTRACTOR_VERSION", "FACT_KEYS", "parse_document"]

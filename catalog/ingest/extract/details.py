@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from catalog.ingest.extract.dom import _cls, _in_widget, _line, _text, _words, visible_text
+from catalog.ingest.extract.dom import _cls, _in_widget, _line, _text, _words, in_link_card, visible_text
 from catalog.ingest.normalise import clean_text
 
 _RATING = re.compile(r"(\d(?:[.,]\d)?)\s*(?:out of|von|sur|su|de|из|/)\s*5", re.I)
@@ -87,6 +87,32 @@ def find_rating(doc, buckets) -> tuple[str | None, str | None]:
     return rating, reviews
 
 
+_LOGO = re.compile(r"logo\s*$", re.I)  # alt 'Shop logo', class 'header-logo'; not 'Logo T-Shirt'
+
+_TINY = re.compile(r"[-_/](\d{1,2})[x-](\d{1,2})\.(png|gif|jpe?g|webp)", re.I)  # '-16-16.png': an icon
+_MAIN_IMG = re.compile(r"main|primary|hero|featured|landing", re.I)
+_THUMB = re.compile(r"thumb|swatch|pagination|pager|more-?_?views|alt-?_?views|slick-slide|color-?_?chip|colou?r-?_?swatch", re.I)
+
+
+def _near_cls(img, levels: int = 2) -> str:
+    """Class/id strings of an image and its nearest ancestors (themes name the wrapper)."""
+    parts = [_cls(img)]
+    for i, anc in enumerate(img.iterancestors()):
+        if i >= levels:
+            break
+        parts.append(_cls(anc))
+    return " ".join(parts)
+
+
+def _thumbnail(img) -> bool:
+    """A thumbnail strip or swatch, or a zero-size preload box: not the picture on show."""
+    if _THUMB.search(_near_cls(img, 4)):
+        return True
+    parent = img.getparent()
+    style = (parent.get("style") or "").replace(" ", "") if parent is not None else ""
+    return "width:0" in style or "height:0" in style
+
+
 def find_images(doc, title_el, title: str | None = None) -> list[str]:
     """Image URLs: explicit link/meta hints, then large or gallery-classed images near the title."""
     urls: list[str] = [el.get("href") for el in doc.xpath("//link[@rel='image_src']") if el.get("href")]
@@ -111,12 +137,18 @@ def find_images(doc, title_el, title: str | None = None) -> list[str]:
             width = 0
         if 0 < width < 120:
             continue
+        if _LOGO.search(img.get("alt", "")) or "logo" in _cls(img).lower() or _TINY.search(src):
+            continue  # the shop's logo, whatever its file is called
         hint = bool(re.search(r"main|primary|hero|zoom|landing|product|gallery|large|featured", cls, re.I))
         alt_words = _words(img.get("alt") or img.get("title") or "")
         named = bool(title_words) and len(alt_words & title_words) >= max(2, 0.6 * len(alt_words))
         distance = abs(_line(img) - anchor)
         exact = bool(title) and clean_text(img.get("alt") or "") == clean_text(title)
-        scored.append((not exact, not named, not hint, distance, src))  # alt = product name: its picture
+        # A thumbnail strip, a swatch or a card linking to another product shows other pictures
+        # (or other products); the element the theme names main/hero holds the picture.
+        thumb, card = _thumbnail(img), in_link_card(img)
+        main = not (thumb or card) and _MAIN_IMG.search(_near_cls(img)) is not None
+        scored.append((thumb, card, not exact, not main, not named, not hint, distance, len(scored), src))
     scored.sort()
     urls.extend(item[-1] for item in scored[:12])
     return urls

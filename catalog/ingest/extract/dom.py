@@ -92,14 +92,30 @@ _IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.I)
 
 
 def in_link_card(el, stop: int = 6) -> bool:
-    """Inside a link to another page (a listing or recommendation card): its price and picture
-    belong to that page's product. Links to '#', javascript: or an image file (zoom) do not count."""
+    """Inside a repeated link to another page (a listing or recommendation grid): its price and
+    picture belong to that page's product. Links to '#', javascript: or an image file (zoom)
+    do not count, nor does a lone link (shops wrap their main picture in one, too)."""
     for i, anc in enumerate(el.iterancestors()):
         if i >= stop:
             return False
         if anc.tag == "a":
             href = (anc.get("href") or "").strip()
-            return bool(href) and not href.startswith(("#", "javascript")) and not _IMAGE_FILE.search(href)
+            if not href or href.startswith(("#", "javascript")) or _IMAGE_FILE.search(href):
+                return False
+            return _repeated(anc)
+    return False
+
+
+def _repeated(el, levels: int = 4) -> bool:
+    """The element or one of its near ancestors has 2+ siblings of the same tag and class."""
+    for _ in range(levels):
+        parent = el.getparent()
+        if parent is None:
+            return False
+        key = (el.tag, el.get("class"))
+        if sum(1 for sib in parent.iterchildren(el.tag) if (sib.tag, sib.get("class")) == key) >= 3:
+            return True
+        el = parent
     return False
 
 

@@ -44,6 +44,21 @@ def _rating(value) -> float | None:
     return rating if 0 < rating <= 10 else None
 
 
+_THUMB_PATH = re.compile(r"/(small|thumbs?|thumbnails?|mini|tiny)/|[_-](thumb|small|tn)\.\w+$", re.I)
+
+
+def _better_lead(images: list[str]) -> str | None:
+    """A fuller URL of the same picture ('…/Crate/Item' vs '…/Crate/Item/$hero$/item.jpg'), or,
+    when the first image is a thumbnail rendition (a 'small/' folder), the next one that is not."""
+    first = images[0].split("?", 1)[0]
+    for url in images[1:]:
+        if url.startswith(first + "/"):
+            return url
+    if _THUMB_PATH.search(first):
+        return next((u for u in images[1:] if not _THUMB_PATH.search(u.split("?", 1)[0])), None)
+    return None
+
+
 class Merger:
     """Collects ``(source, candidates)`` in priority order and resolves each field."""
 
@@ -161,6 +176,11 @@ class Merger:
                     first_source = first_source or source
         if not images:
             return [], None
+        lead = _better_lead(images)
+        if lead:
+            images.remove(lead)
+            images.insert(0, lead)
+            first_source = "heuristics"
         return images[:30], {"source": first_source, "confidence": SOURCE_CONFIDENCE[first_source]}
 
     def _variants(self, variants) -> list[dict]:
