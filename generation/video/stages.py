@@ -2,6 +2,7 @@
 fallbacks of ``generation.video.demo`` (each fallback is reported in ``notes``)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -35,9 +36,14 @@ def make_voice(script: dict, out_dir: Path, *, language: str, notes: list) -> di
     result = synthesize(AdScript.model_validate(script), out_dir)
     if (out_dir / "voice.json").is_file():
         return json.loads((out_dir / "voice.json").read_text())
-    data = result if isinstance(result, dict) else getattr(result, "__dict__", {})
-    return {"duration": data["duration"], "wav": "voice.wav", "sentences": data.get("sentences") or [],
-            "words": data.get("words") or [], "language": language}
+    if hasattr(result, "model_dump"):
+        data = result.model_dump()
+    elif dataclasses.is_dataclass(result):
+        data = dataclasses.asdict(result)
+    else:
+        data = dict(result) if isinstance(result, dict) else vars(result)
+    return {"duration": float(data["duration"]), "wav": Path(str(data.get("wav") or "voice.wav")).name,
+            "sentences": data.get("sentences") or [], "words": data.get("words") or [], "language": language}
 
 
 def make_shots(product: dict, script: dict, out_dir: Path, *, brand: dict, images: list[Path], notes: list):
