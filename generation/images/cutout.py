@@ -89,11 +89,14 @@ def key_plain_background(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     near = np.linalg.norm(border.astype(np.float32) - bg, axis=1) < 24
     if near.mean() < PLAIN_BORDER_SHARE:
         return None
-    bg_like = (_lab_distance(rgb, bg) < KEY_DISTANCE).astype(np.uint8)
-    # Background = background-coloured pixels reachable from the border.
-    _, labels = cv2.connectedComponents(bg_like, connectivity=4)
-    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    background = np.isin(labels, edge_labels[edge_labels != 0])  # label 0 = non-background
+    bg_like = _lab_distance(rgb, bg) < KEY_DISTANCE
+    background = _reachable_from_border(bg_like)
+    first = ~background
+    if first.any():
+        # Studio photos often have a soft contact shadow under the product: achromatic,
+        # smooth, a little darker than the sweep, in the lower part. Key it out too, so
+        # the new scene gets our shadow instead of a grey slab glued to the product.
+        background = _reachable_from_border(bg_like | _shadow_like(rgb, bg, first))
     product = (~background).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     product = cv2.morphologyEx(product, cv2.MORPH_OPEN, kernel)
@@ -101,6 +104,25 @@ def key_plain_background(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     if product.sum() < 0.005 * h * w:
         return None
     return product.astype(bool), bg
+
+
+def _reachable_from_border(passable: np.ndarray) -> np.ndarray:
+    _, labels = cv2.connectedComponents(passable.astype(np.uint8), connectivity=4)
+    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return np.isin(labels, edge_labels[edge_labels != 0])  # label 0 = not passable
+
+
+def _shadow_like(rgb: np.ndarray, bg: np.ndarray, product: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    ref = cv2.cvtColor(bg.reshape(1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)[0, 0]
+    chroma = np.linalg.norm(lab[..., 1:] - ref[1:], axis=2)
+    darker = ref[0] - lab[..., 0]
+    gray = lab[..., 0]
+    gradient = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    ys = np.nonzero(product)[0]
+    low = np.zeros_like(product)
+    low[int(ys.min() + 0.75 * (ys.max() - ys.min())):] = True
+    return (chroma < 5) & (darker >= -2) & (darker < 40) & (gradient < 40) & low
 
 
 def _keep_significant(mask: np.ndarray, *, min_share: float) -> np.ndarray:
@@ -112,9 +134,12 @@ def _keep_significant(mask: np.ndarray, *, min_share: float) -> np.ndarray:
 
 
 def _soft_alpha(mask: np.ndarray) -> np.ndarray:
-    """Anti-aliased edge: a 1-2 px feather outside the hard mask, interior stays exactly 1."""
+    """Anti-aliased edge feathered *inwards*: the outermost product pixels of a photo are
+    blends with the old background (a white fringe), so they fade out instead of halo-ing;
+    nothing outside the mask is kept and the interior stays exactly 1."""
     blurred = cv2.GaussianBlur(mask.astype(np.float32), (5, 5), 1.0)
-    return np.maximum(blurred, mask.astype(np.float32))
+    alpha = np.clip((blurred - 0.5) * 2.0, 0.0, 1.0) * mask
+    return alpha.astype(np.float32)
 
 
 def _segment(image: Image.Image, model_dir: str) -> np.ndarray:

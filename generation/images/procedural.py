@@ -77,7 +77,14 @@ def _ellipse(h: int, w: int, cx: float, cy: float, rx: float, ry: float) -> np.n
 
 
 def _blend(canvas: np.ndarray, color: np.ndarray, alpha: np.ndarray) -> None:
-    canvas[:] = canvas * (1 - alpha[..., None]) + color * alpha[..., None]
+    """Blend ``color`` where ``alpha`` > 0, touching only the rows/columns it covers."""
+    rows = np.flatnonzero(alpha.max(axis=1) > 1e-3)
+    cols = np.flatnonzero(alpha.max(axis=0) > 1e-3)
+    if rows.size == 0 or cols.size == 0:
+        return
+    ys, xs = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    a = np.broadcast_to(alpha, canvas.shape[:2])[ys, xs, None]
+    canvas[ys, xs] = canvas[ys, xs] * (1 - a) + color * a
 
 
 def studio_background(size: tuple[int, int], brand: dict, kind: str, seed: int,
