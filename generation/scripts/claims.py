@@ -32,7 +32,7 @@ _CUR_WORDS_EN = "|".join(sorted({re.escape(w) for c in CURRENCIES.values() for w
 _CUR_WORDS_ZH = r"美元|欧元|英镑|日元|港元|加元|澳元|韩元|新台币|人民币|元|块钱|块"
 UNIT_ALIASES = {
     "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "小时": "h",
-    "in": "in", "inch": "in", "inches": "in", '"': "in", "″": "in", "英寸": "in",
+    "in": "in", "inch": "in", "inches": "in", '"': "in", "″": "in", "”": "in", "英寸": "in",
     "cm": "cm", "centimeters": "cm", "厘米": "cm", "mm": "mm", "millimeters": "mm", "毫米": "mm",
     "m": "m", "meters": "m", "米": "m", "km": "km", "kilometers": "km", "公里": "km",
     "ft": "ft", "feet": "ft", "foot": "ft", "英尺": "ft", "yd": "yd", "yards": "yd", "码": "yd",

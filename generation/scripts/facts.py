@@ -99,18 +99,27 @@ _NUMBER_GROUP = re.compile(r"^(?:x|×|\d[\d.,/\"″-]*\w{0,4}|inch(?:es)?|cm|mm|
                            r"hours?|mah|w|v|gb|tb|mb|feet|meters?|pounds?|ounces?)$", re.I)
 
 
+_JUNK = re.compile(r"[{}<>;=|\\]|https?:|www\.|\btypeof\b|\bfunction\b|\bvar\b|[^\s]{26,}|[：:].*[：:].*[：:]")
+
+
+def usable(text: str) -> bool:
+    """A feature a narrator can say: no markup/code/URLs, no run-together spec tables."""
+    return bool(text) and not _JUNK.search(text) and len(text) <= 400
+
+
 def product_facts(product: dict) -> ProductFacts:
     features: list[tuple[str, str]] = []
     for i, text in enumerate(product.get("features") or []):
-        if isinstance(text, str) and text.strip():
+        if isinstance(text, str) and usable(text.strip()):
             features.append((f"features[{i}]", text.strip()))
     for key, value in (product.get("specs") or {}).items():
-        if isinstance(value, str) and value.strip() and len(features) < 12:
+        if isinstance(value, str) and usable(f"{key} {value}".strip()) and len(features) < 12:
             features.append((f"specs.{key}", f"{key} {value.strip()}"))
     description = product.get("description")
     if isinstance(description, str) and len(description.split()) >= 4:
         first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", description.strip())[0][:300]
-        features.append(("description", first))
+        if usable(first):
+            features.append(("description", first))
     review_count = product.get("review_count")
     try:
         review_count = int(str(review_count).replace(",", "")) if review_count not in (None, "") else None

@@ -36,9 +36,18 @@ def syllables(word: str) -> int:
     return max(1, n)
 
 
+_OTHER_WORD = re.compile(r"[^\W\d_A-Za-z\u3400-\u9fff\uf900-\ufaff]+")
+_CODE = re.compile(r"\b(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9-]{3,}\b|\b[A-Z]{2,5}\b")
+
+
 def speech_units(text: str, language: str) -> float:
-    units = float(len(_CJK.findall(text))) if language.startswith("zh") else 0.0
-    units += sum(syllables(w) for w in _WORD.findall(text))
+    """Syllables (Latin), characters (CJK) or letter groups (other scripts) a voice will say."""
+    units = float(len(_CJK.findall(text)))
+    codes = _CODE.findall(text)  # model codes and acronyms are spelled out letter by letter
+    units += sum(1.2 * len(c.replace("-", "")) for c in codes)
+    rest = _CODE.sub(" ", text)
+    units += sum(syllables(w) for w in _WORD.findall(rest))
+    units += sum(max(1, len(w) // 3) for w in _OTHER_WORD.findall(rest))  # Cyrillic, Arabic, ...
     return units
 
 

@@ -176,14 +176,14 @@ def speak_price(amount: str, currency: str | None, language: str = "en") -> str:
 UNITS = {
     "en": {"mah": "milliamp hours", "wh": "watt hours", "kwh": "kilowatt hours", "w": "watts",
            "v": "volts", "mm": "millimeters", "cm": "centimeters", "m": "meters", "km": "kilometers",
-           "in": "inches", "inch": "inch", "inches": "inches", '"': "inches", "″": "inches", "ft": "feet", "oz": "ounces",
+           "in": "inches", "inch": "inch", "inches": "inches", '"': "inches", "”": "inches", "″": "inches", "ft": "feet", "oz": "ounces",
            "fl oz": "fluid ounces", "lb": "pounds", "lbs": "pounds", "g": "grams", "kg": "kilograms",
            "ml": "milliliters", "l": "liters", "gb": "gigabytes", "tb": "terabytes", "mb": "megabytes",
            "hz": "hertz", "khz": "kilohertz", "ghz": "gigahertz", "mp": "megapixels", "h": "hours",
            "hr": "hours", "hrs": "hours", "min": "minutes", "yd": "yards", "%": "percent",
            "°c": "degrees celsius", "°f": "degrees fahrenheit", "k": "k", "p": "p"},
     "zh": {"mah": "毫安时", "wh": "瓦时", "kwh": "千瓦时", "w": "瓦", "v": "伏", "mm": "毫米",
-           "cm": "厘米", "m": "米", "km": "公里", "in": "英寸", "inch": "英寸", "inches": "英寸", '"': "英寸", "″": "英寸", "ft": "英尺",
+           "cm": "厘米", "m": "米", "km": "公里", "in": "英寸", "inch": "英寸", "inches": "英寸", '"': "英寸", "”": "英寸", "″": "英寸", "ft": "英尺",
            "oz": "盎司", "fl oz": "液量盎司", "lb": "磅", "lbs": "磅", "g": "克", "kg": "公斤",
            "ml": "毫升", "l": "升", "gb": "G", "tb": "T", "mb": "兆", "hz": "赫兹", "khz": "千赫",
            "ghz": "吉赫", "mp": "百万像素", "h": "小时", "hr": "小时", "hrs": "小时", "min": "分钟",
@@ -193,8 +193,9 @@ _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS["en"]), key=len, reverse
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SYMBOLS = "|".join(sorted({re.escape(c[0].strip()) for c in CURRENCIES.values()}, key=len, reverse=True))
 _PRICE_RE = re.compile(rf"(?P<sym>{_SYMBOLS})\s?(?P<num>{_NUM})")
-_QTY_RE = re.compile(rf"(?<![A-Za-z0-9_.])(?P<num>{_NUM})(?P<ord>st|nd|rd|th)?(?:\s?-?\s?(?P<unit>{_UNIT_RE})(?![a-zA-Z]))?",
-                     re.IGNORECASE)
+# A number inside a model code ("PRW-3100YB", "RT628B") is left for the voice to spell.
+_QTY_RE = re.compile(rf"(?<![A-Za-z0-9_.])(?<![A-Za-z]-)(?P<num>{_NUM})(?P<ord>st|nd|rd|th)?"
+                     rf"(?:\s?-?\s?(?P<unit>{_UNIT_RE})(?![a-zA-Z]))?(?![A-Za-z0-9])", re.IGNORECASE)
 _SYMBOL_TO_CODE = {c[0].strip(): code for code, c in reversed(list(CURRENCIES.items()))}
 _SYMBOL_TO_CODE["$"] = "USD"
 _SYMBOL_TO_CODE["¥"] = "CNY"
@@ -228,7 +229,7 @@ def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
         return (words + spoken_unit) if zh else (" " + words + (" " + spoken_unit if spoken_unit else "") + " ")
 
     out = _PRICE_RE.sub(price, re.sub(r"(?<=\d)-(?=[A-Za-z])", " ", text))
-    out = re.sub(r"(?<=[\d\"″])\s?[x×]\s?(?=\d)", " 乘 " if zh else " by ", out)
+    out = re.sub(r"(?<=[\d\"″”])\s?[x×]\s?(?=\d)", " 乘 " if zh else " by ", out)
     out = _QTY_RE.sub(qty, out)
     out = out.replace("&", "和" if zh else " and ").replace("+", "" if zh else " plus ")
     out = re.sub(r"[ \t]+([,.!?;:，。！？])", r"\1", out)
