@@ -135,11 +135,14 @@ def _full_mask(candidate: Candidate) -> np.ndarray:
 
 def make_shots(*, product_images: list[Path], requests: list[dict], brand: dict, out_dir: Path,
                backend: str = "procedural", n: int = 1, seed: int = 0, lora: str | None = None,
-               size: tuple[int, int] = DEFAULT_SIZE, runtime=None) -> list[ShotResult]:
+               size: tuple[int, int] = DEFAULT_SIZE, runtime=None,
+               segmentation_dir: str = "") -> list[ShotResult]:
     """Render, score and save one shot per request (best of ``n`` candidates each).
 
     Raises ``ProductImageError`` (clear message) when no product image can be used, and
     ``ValueError`` for malformed requests. Output: ``out_dir/shot_<i>.png`` + ``.json``.
+    ``segmentation_dir``: a local image-segmentation model used for photos whose background
+    is not plain; ``runtime``: a loaded ShotRuntime (default: the process's, for ``dit``).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown shots backend {backend!r}; use one of {BACKENDS}")
@@ -147,7 +150,7 @@ def make_shots(*, product_images: list[Path], requests: list[dict], brand: dict,
         raise ProductImageError("no product image given")
     _validate_requests(requests)
     n = max(1, int(n))
-    cutouts = [cut_out(p) for p in product_images]  # every image must decode: fail loudly
+    cutouts = [cut_out(p, segmentation_dir=segmentation_dir) for p in product_images]  # every image must decode: fail loudly
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if backend == "dit" and runtime is None:
