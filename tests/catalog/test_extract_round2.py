@@ -100,3 +100,46 @@ def test_relative_images_resolve_on_base_href_or_the_pages_own_origin():
     links += '<a href="https://social.example/share">share</a>'
     assert extract_product(page(links + body))["images"][0] == "http://www.shop.example/content/leggings.jpg"
     assert extract_product(page(body))["images"] == []  # no origin to be had: nothing invented
+
+
+def test_brand_from_a_page_state_object_naming_the_product():
+    state = ('<script>analytics.track("Viewed Product", {"name": "7\'0 Fish Board Twin", "price": "955.00",'
+             ' "brand": "Shaper Co"});</script>'
+             '<script>window.__STATE__ = {"product": {"name": "TP-Link Tapo Camera C200", "brand": "TP Link"},'
+             ' "related": [{"name": "Other Thing", "brand": "Nope"}]};</script>')
+    facts = extract_product(page("<h1>7'0 Fish Board Twin</h1>", head=state))
+    assert facts["brand"] == "Shaper Co"
+    assert "state" in facts["provenance"]["brand"]["note"]
+    facts = extract_product(page("<h1>TP-Link Tapo Camera C200</h1>", head=state))
+    assert facts["brand"] == "TP-Link"  # spelled as the product name spells it
+    assert extract_product(page("<h1>Unrelated Garden Hose</h1>", head=state))["brand"] is None
+
+
+def test_brand_from_an_inline_label_and_from_a_brand_logo():
+    html = page('<h1>Stick-on Reading Lenses</h1><ul><li><strong>Proizvajalec:</strong> <a href="/m/13">B&amp;S</a>'
+                '</li><li><strong>Šifra:</strong> 0638</li></ul>')
+    assert extract_product(html)["brand"] == "B&S"
+    html = page('<h1>Atomic Clock 513</h1><div class="product-brand"><a href="/lc/">'
+                '<img src="/media/brands/6.png" title="La Crosse Technology"></a></div>')
+    assert extract_product(html)["brand"] == "La Crosse Technology"
+
+
+def test_brand_line_beside_the_product_name():
+    ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product",'
+          ' "name": "USB cable type C"}</script>')
+    html = page('<h1><span class="heading-copy">Teenage Engineering</span>'
+                '<span class="product-name">USB cable type C</span></h1>', head=ld)
+    facts = extract_product(html)
+    assert (facts["title"], facts["brand"]) == ("USB cable type C", "Teenage Engineering")
+    html = ('<html><head><title>Mesmeri Halo Chrome - Artemide - Eric Sole - from Icone</title></head>'
+            '<body><h1>Mesmeri Halo Chrome</h1><h2>Artemide</h2><h3>Eric Sole</h3></body></html>')
+    assert extract_product(html)["brand"] == "Artemide"
+
+
+def test_shop_name_fallback_drops_store_wrappers_and_labels():
+    html = ('<html><head><title>Tsum Tsum Plush Set | Disney Store</title>'
+            '<meta property="og:site_name" content="Disney Store"></head><body><h1>Tsum Tsum Plush Set</h1></body></html>')
+    assert extract_product(html)["brand"] == "Disney"
+    html = page('<h1><span class="u-hidden">Details about</span> Pony Harness Set</h1>',
+                head='<meta property="og:title" content="Pony Harness Set">')
+    assert extract_product(html)["brand"] != "Details about"

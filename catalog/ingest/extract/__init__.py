@@ -12,9 +12,11 @@ import lxml.etree
 import lxml.html
 
 from catalog.ingest.charset import decode_html
+from catalog.ingest.extract.brand import clean_brand
 from catalog.ingest.extract.dom import _words
 from catalog.ingest.extract.heuristics import heuristic_candidates
 from catalog.ingest.extract.merge import Merger
+from catalog.ingest.extract.state import spelled_as_in, state_brand
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
@@ -124,8 +126,11 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     merger.add("heuristics", heur)
     facts = merger.facts()
     if not baseline:
+        h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
-                   head_title=head_title, hints=hints, brand_hint=brand_hint)
+                   head_title=head_title, hints=hints, brand_hint=brand_hint,
+                   state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
+                   spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n))
     return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
 
 
@@ -157,17 +162,21 @@ def _brand_from_names(names: list[str]) -> str | None:
     return None
 
 
-def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None) -> None:
+def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None, state_lookup=None,
+               spelling: str = "") -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
-        brand, source = brand_hint, "brand line above the product name"
+        brand, source = brand_hint, "brand line beside the product name"
+        if not brand and state_lookup and (brand := state_lookup()):
+            brand, source = spelled_as_in(brand, spelling), "page state object naming the product"
         if not brand:
             brand, source = _brand_from_names([n for n in names if n]), "product name"
+            brand = clean_brand(brand) if brand else None  # 'Details about' is a label, not a maker
         suffix = _SITE_SUFFIX.search(head_title or "")
         site = site_name or (suffix.group(1).strip() if suffix else None)
         if not brand and site and site.casefold() in (head_title or "").casefold() and "." not in site:
-            brand, source = site, "site name (brand's own shop)"
+            brand, source = clean_brand(site), "site name (brand's own shop)"  # 'X Store' → 'X'
         if brand:
             facts["brand"] = brand
             prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}

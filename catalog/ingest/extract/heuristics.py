@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from catalog.ingest.extract.brand import brand_beside_title, find_brand
 from catalog.ingest.extract.details import find_features, find_images, find_rating, find_specs
 from catalog.ingest.extract.dom import (
     _NUMBER, _cls, _in_widget, _line, _text, _words, classify, visible_text, widget_scope,
@@ -35,9 +36,6 @@ _IN_STOCK = re.compile(
     r"ajouter au panier|disponible|in magazzino|aggiungi al carrello|añadir al carrito|"
     r"adicionar ao carrinho|em estoque|в наличии|в корзину|dobavljivo|na zalogi|"
     r"カートに入れる|在庫あり|加入购物车|立即购买|장바구니|구매하기", re.I)
-_BRAND_LABELS = re.compile(r"^(brand|brand name|marke|marque|marca|merk|marka|značka|znamka|proizvođač|výrobca|"
-                           r"бренд|производитель|manufacturer|hersteller|fabricant|designer|ブランド|品牌|브랜드)"
-                           r"\s*:?$", re.I)
 _SKU_LABELS = re.compile(r"^(sku|item\s*(#|no\.?|number)|art(ikel)?\.?\s*-?nr\.?|article number|"
                          r"model\s*(#|no\.?|number)?|asin|part number|référence|ref\.?|código|"
                          r"product code|item model number|артикул|型号|品番)\s*:?$", re.I)
@@ -226,43 +224,6 @@ def find_availability(doc, title_el, buckets) -> str | None:
     return None
 
 
-_BRAND_PREFIX = re.compile(
-    r"^(brand|marke|marque|marca|merk|značka|by|von|par|di|de|from)\s*:?\s+|^visit the\s+|\s+store$|"
-    r"^besuchen sie den\s+|-store$|^visita lo store di\s+|^visite[rz]? la boutique\s+|"
-    r"^visita la tienda de\s+|^bezoek de\s+|^more from\s+|^shop all\s+|^see all\s+", re.I)
-_NOT_BRAND = re.compile(r"brands\b|powered by|authentic|official|^all\b|^popular\b|^shop\b|^home$|"
-                        r"^brand$|marken|marques", re.I)
-
-
-def clean_brand(text: str) -> str | None:
-    text = _BRAND_PREFIX.sub("", _BRAND_PREFIX.sub("", text.strip())).strip(" :-|")
-    if "/" in text:  # 'Apple/苹果': the Latin name before a translation
-        head, _, tail = text.partition("/")
-        if head.strip() and not re.search(r"[A-Za-z]", tail):
-            text = head.strip()
-    if (not (1 < len(text) <= 40) or _NUMBER.fullmatch(text) or _NOT_BRAND.search(text)
-            or all(len(word) == 1 for word in text.split())):  # 'A B': an A-Z brand filter
-        return None
-    return text
-
-
-def find_brand(doc, specs: dict, buckets: dict, title_el=None) -> str | None:
-    for label, value in specs.items():
-        if _BRAND_LABELS.match(label) and 0 < len(value) <= 60:
-            return clean_brand(value) or value
-    anchor = _line(title_el) if title_el is not None else 0
-    near = sorted(buckets["brand"][:40], key=lambda e: abs(_line(e) - anchor))
-    for el in near:
-        if _in_widget(el) or el.tag in ("script", "style", "img", "body", "html", "ul", "nav", "form"):
-            continue
-        if anchor and abs(_line(el) - anchor) > 300:
-            break
-        brand = clean_brand(_text(el, 100) or el.get("content") or el.get("alt") or "")
-        if brand:
-            return brand
-    return None
-
-
 def heuristic_candidates(doc, *, references: list[str]) -> dict:
     with widget_scope():
         return _heuristic_candidates(doc, references=references)
@@ -271,6 +232,8 @@ def heuristic_candidates(doc, *, references: list[str]) -> dict:
 def _heuristic_candidates(doc, *, references: list[str]) -> dict:
     buckets = classify(doc)
     title, title_el, confident = find_title(doc, references, buckets)
+    if title_el is not None and not buckets.get("brand_hint"):
+        buckets["brand_hint"] = brand_beside_title(title_el, title, references)
     price, old, visible_prices = find_prices(doc, title_el, buckets)
     specs = find_specs(doc)
     rating, reviews = find_rating(doc, buckets)
