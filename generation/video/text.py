@@ -146,8 +146,9 @@ def text_block(lines: list[str], font, line_h: int, *, color, outline=None, alig
 def _draw_lines(draw, lines, widths, font, line_h, x0, y0, inner_w, align, fill, stroke_fill, stroke):
     for i, (ln, lw) in enumerate(zip(lines, widths)):
         x = x0 if align == "left" else x0 + inner_w - lw if align == "right" else x0 + (inner_w - lw) / 2
-        # Ascender-based baseline keeps descenders (g, y, p) inside the plate.
-        draw.text((x, y0 + i * line_h + (line_h - font.size) / 2), ln, font=font, fill=fill,
+        # Middle anchor centres Latin (Inter) and CJK (taller ascenders) alike in the line box,
+        # with descenders (g, y, p) inside the plate.
+        draw.text((x, y0 + i * line_h + line_h / 2), ln, font=font, fill=fill, anchor="lm",
                   stroke_width=stroke, stroke_fill=stroke_fill)
 
 

@@ -59,7 +59,7 @@ def format_money(amount, currency: str | None) -> str | None:
     except (InvalidOperation, TypeError, ValueError):
         return None
     cur = (currency or "USD").upper()
-    digits = 0 if cur in ("JPY", "KRW") else 2
+    digits = 0 if cur in ("JPY", "KRW") or value == value.to_integral_value() else 2
     text = f"{value:,.{digits}f}"
     return f"{_SYMBOLS[cur]}{text}" if cur in _SYMBOLS else f"{text} {cur}"
 
@@ -79,7 +79,8 @@ def product_values(product: dict) -> dict:
             o = None
         if o is not None and o > p > 0:
             v["original_price"] = format_money(o, product.get("currency"))
-            v["discount"] = f"-{round((1 - p / o) * 100)}%"
+            # Truncated, never rounded up: an ad must not overstate a discount.
+            v["discount"] = f"-{int((1 - p / o) * 100)}%"
     if product.get("rating") is not None:
         v["rating"] = f"{float(product['rating']):.1f}"
         v["rating_value"] = float(product["rating"])

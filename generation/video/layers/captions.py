@@ -60,9 +60,11 @@ class CaptionsRenderer(LayerRenderer):
                 if i == active:
                     d.rounded_rectangle((x - pad, y - pad * 0.3, x + ww + pad, y + line_h + pad * 0.1),
                                         radius=round(line_h * 0.22), fill=hl)
-                    d.text((x, y + (line_h - font.size) / 2), word, font=font, fill=(16, 16, 16, 255))
+                    d.text((x, y + line_h / 2), word, font=font, fill=(16, 16, 16, 255), anchor="lm")
                 else:
-                    d.text((x, y + (line_h - font.size) / 2), word, font=font, fill=fg,
+                    # Middle anchor: CJK fonts have much taller ascenders than Inter, and
+                    # the highlight pill must sit on the glyphs in both.
+                    d.text((x, y + line_h / 2), word, font=font, fill=fg, anchor="lm",
                            stroke_width=stroke, stroke_fill=outline)
                 x += ww + space
         if img.width > w or img.height > h:

@@ -44,7 +44,7 @@ def price_tag(ctx, layer, w, h) -> Image.Image:
     parts = []
     if v.get("original_price"):
         old = _block(ctx, str(v["original_price"]), st.model_copy(update={"background": None}), round(w * 0.6),
-                     round(h * 0.3), size_mul=0.5, background="#0B0F19B8", color="#FFFFFFE6")
+                     round(h * 0.34), size_mul=0.6, background="#0B0F19B8", color="#FFFFFFE6")
         d = ImageDraw.Draw(old)
         y = old.height // 2
         d.line((old.width * 0.2, y, old.width * 0.8, y), fill=(235, 64, 52, 255), width=max(2, old.height // 10))
