@@ -45,12 +45,13 @@ class Layout:
     dark: bool
 
 
-def layout_for(kind: str, rng: np.random.Generator) -> Layout:
+def layout_for(kind: str, rng: np.random.Generator, *, product_luma: float = 0.5) -> Layout:
     """The composition of each shot kind; the renderer crops/pans the 9:16 frame, so the
-    product stays in the central safe area."""
+    product stays in the central safe area. Detail shots go dark (moody) unless the product
+    itself is dark (``product_luma`` 0..1), which would vanish into the backdrop."""
     if kind == "detail":
         return Layout(0.86, 0.58, 0.5, 0.80, 0.74, podium=False, arch=False, bokeh=True,
-                      reflection=False, dark=True)
+                      reflection=False, dark=product_luma > 0.4)
     if kind == "lifestyle":
         return Layout(0.62, 0.36, 0.5 + rng.uniform(-0.06, 0.06), 0.74, 0.62, podium=False,
                       arch=False, bokeh=True, reflection=False, dark=False)

@@ -89,7 +89,8 @@ def compose(cutout: Cutout, scene: np.ndarray, *, layout, floor_y: float,
 def render_procedural(cutout: Cutout, request: dict, brand: dict, size: tuple[int, int],
                       seed: int) -> Candidate:
     rng = np.random.default_rng(seed)
-    layout = layout_for(request["kind"], rng)
+    luma = _edge_luma(cutout)
+    layout = layout_for(request["kind"], rng, product_luma=luma)
     scene, geometry = studio_background(size, brand, request["kind"], seed, layout)
     candidate = compose(cutout, scene, layout=layout, floor_y=geometry["floor_y"],
                         reflect=layout.reflection)
@@ -98,6 +99,17 @@ def render_procedural(cutout: Cutout, request: dict, brand: dict, size: tuple[in
     if request["kind"] == "model":
         candidate.meta["note"] = "procedural backend draws no person; configure the dit backend"
     return candidate
+
+
+def _edge_luma(cutout: Cutout) -> float:
+    """Brightness (0..1) of the product's outer rim: what meets the backdrop."""
+    import cv2
+
+    core = cv2.erode(cutout.mask.astype(np.uint8), np.ones((9, 9), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                     borderValue=0).astype(bool)
+    rim = cutout.mask & ~core
+    pixels = cutout.rgb[rim if rim.any() else cutout.mask].reshape(-1, 3)
+    return float(pixels.mean(axis=0) @ np.array([0.299, 0.587, 0.114])) / 255.0
 
 
 def score(candidate: Candidate) -> dict:
