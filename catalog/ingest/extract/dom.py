@@ -112,9 +112,13 @@ def _repeated(el, levels: int = 4) -> bool:
         parent = el.getparent()
         if parent is None:
             return False
-        key = (el.tag, el.get("class"))
-        if sum(1 for sib in parent.iterchildren(el.tag) if (sib.tag, sib.get("class")) == key) >= 3:
-            return True
+        cls, same = el.get("class"), 0
+        for i, sib in enumerate(parent.iterchildren(el.tag)):
+            same += sib.get("class") == cls
+            if same >= 3:
+                return True
+            if i >= 60:  # a long list of unlike siblings: stop looking (cost bound)
+                break
         el = parent
     return False
 
