@@ -23,6 +23,7 @@ class GenerationSettings:
     dit_guidance: float = 1.0
     lora_cache_size: int = 8
     best_of_n: int = 1
+    segmentation_dir: str = ""  # optional local image-segmentation model for busy photo backgrounds
     script_backend: str = "offline"  # offline | llm
     llm_base_url: str = ""
     llm_api_key: str = ""
@@ -53,6 +54,7 @@ class GenerationSettings:
             dit_guidance=env_float("GENERATION_DIT_GUIDANCE", 1.0),
             lora_cache_size=env_int("GENERATION_LORA_CACHE_SIZE", 8),
             best_of_n=env_int("GENERATION_BEST_OF_N", 1),
+            segmentation_dir=env_str("GENERATION_SEGMENTATION_DIR", ""),
             script_backend=env_str("GENERATION_SCRIPT_BACKEND", "offline"),
             llm_base_url=env_str("GENERATION_LLM_BASE_URL", ""),
             llm_api_key=env_str("GENERATION_LLM_API_KEY", ""),
@@ -81,6 +83,9 @@ class GenerationSettings:
         if self.dit_weights_dir and not Path(self.dit_weights_dir).is_dir():
             raise ImproperlyConfiguredEnv(
                 f"GENERATION_DIT_WEIGHTS_DIR={self.dit_weights_dir!r} is not a directory")
+        if self.segmentation_dir and not Path(self.segmentation_dir).is_dir():
+            raise ImproperlyConfiguredEnv(
+                f"GENERATION_SEGMENTATION_DIR={self.segmentation_dir!r} is not a directory")
         if self.script_backend not in {"offline", "llm"}:
             raise ImproperlyConfiguredEnv(
                 f"GENERATION_SCRIPT_BACKEND={self.script_backend!r}: use 'offline' or 'llm'")

@@ -89,7 +89,8 @@ def stage_voice(job: VideoJob) -> dict:
 
 
 def stage_shots(job: VideoJob) -> dict:
-    from generation.images import make_shots
+    from generation.images import ProductImageError, make_shots
+    from generation.images.services import lora_active_adapter
     from generation.scripts import AdScript
 
     facts = _read_json(job, "product.json")
@@ -100,11 +101,17 @@ def stage_shots(job: VideoJob) -> dict:
     requests = [{"kind": seg.shot.kind, "prompt": seg.shot.prompt, "segment": i}
                 for i, seg in enumerate(script.segments())]
     gen = settings.GENERATION
+    adapter = lora_active_adapter(brand=job.brand) if gen.shots_backend == "dit" else None
     out_dir = job_path(job, "shots")
     out_dir.mkdir(exist_ok=True)
-    results = make_shots(product_images=images, requests=requests, brand=job.brand.as_style(), out_dir=out_dir,
-                         backend=gen.shots_backend, n=gen.best_of_n, seed=job.pk)
-    shots = [{"path": str(r.path), "kind": r.kind, "segment": r.segment, "fidelity": r.fidelity} for r in results]
+    try:
+        results = make_shots(product_images=images, requests=requests, brand=job.brand.as_style(),
+                             out_dir=out_dir, backend=gen.shots_backend, n=gen.best_of_n, seed=job.pk,
+                             lora=adapter.path if adapter else None, segmentation_dir=gen.segmentation_dir)
+    except ProductImageError as exc:
+        raise StageError(f"The product image cannot be used: {exc}") from exc
+    shots = [{"path": str(r.path), "config": str(r.config_path), "kind": r.kind, "segment": r.segment,
+              "fidelity": r.fidelity, "scores": r.scores} for r in results]
     _write_json(job_path(job, "shots.json"), shots)
     return {"shots": _rel(job_path(job, "shots.json"))}
 
