@@ -37,7 +37,7 @@ def syllables(word: str) -> int:
 
 
 _OTHER_WORD = re.compile(r"[^\W\d_A-Za-z\u3400-\u9fff\uf900-\ufaff]+")
-_CODE = re.compile(r"\b(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9-]{3,}\b|\b[A-Z]{2,5}\b")
+_CODE = re.compile(r"\b(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9-]{3,}\b|\b[A-Z]{2,3}\b")
 
 
 def speech_units(text: str, language: str) -> float:
@@ -47,7 +47,7 @@ def speech_units(text: str, language: str) -> float:
     units += sum(1.2 * len(c.replace("-", "")) for c in codes)
     rest = _CODE.sub(" ", text)
     units += sum(syllables(w) for w in _WORD.findall(rest))
-    units += sum(max(1, len(w) // 3) for w in _OTHER_WORD.findall(rest))  # Cyrillic, Arabic, ...
+    units += sum(len(w) for w in _OTHER_WORD.findall(rest))  # Cyrillic etc.: spelled by a foreign voice
     return units
 
 

@@ -53,6 +53,16 @@ def available_languages() -> list[str]:
     return sorted(p.stem for p in BANK_DIR.glob("*.json"))
 
 
+_OTHER_SCRIPT = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]")
+
+
+def speakable(text: str, language: str) -> bool:
+    """Whether this language's voice can read ``text`` (zh: it has Chinese; en: Latin script only)."""
+    if language.startswith("zh"):
+        return has_cjk(text)
+    return not _OTHER_SCRIPT.search(text or "")
+
+
 def _rating_text(facts: ProductFacts) -> str:
     text = format(facts.rating.normalize(), "f") if facts.rating is not None else ""
     return text
@@ -85,6 +95,9 @@ class _Renderer:
         name = " ".join(f.name.split()[: self.name_words]) if not has_cjk(f.name) else f.name
         if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
             name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
+            in_name = True
+        elif not self.zh and not speakable(name, lang):  # an English voice spells Cyrillic letter by letter
+            name = " ".join(w for w in name.split() if speakable(w, lang)) or brand or "this"
             in_name = True
         said_brand = spoken.speak_text(brand, lang, currency=cur) if brand else ""
         voice = {"name": spoken.speak_text(name, lang, currency=cur), "brand": said_brand,
@@ -128,7 +141,7 @@ class _Renderer:
         key, text = feature if feature else (None, None)
         voice_vals, screen_vals = self._values(text, max_words, n)
         bank_key = beat
-        if self.zh and text is not None and not has_cjk(text) and f"{beat}_generic" in self.bank["beats"]:
+        if text is not None and not speakable(text, self.language) and f"{beat}_generic" in self.bank["beats"]:
             bank_key = f"{beat}_generic"  # no offline translation: say a generic line, show the fact
         variants = (self.bank["hooks"][self.framework] if role == "hook" else
                     self.bank["ctas"] if role == "cta" else self.bank["beats"].get(bank_key))
