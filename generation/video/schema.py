@@ -101,11 +101,21 @@ class _Layer(_Model):
 
 class ShotLayer(_Layer):
     type: Literal["shot", "image"]
-    source: str = "segment"  # segment | product | shot:N | a path (type image)
+    source: str = "segment"  # segment | product | shot:N | a path relative to the assets folder
     fit: Literal["auto", "cover", "contain_blur", "blur"] = "auto"  # blur: a static soft backdrop
     motion: Motion = Field(default_factory=Motion)
     transition: Transition = Field(default_factory=Transition)
     asset: str | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        # Templates may come from users: a path must stay inside the ad's assets folder.
+        if v in ("segment", "product") or re.fullmatch(r"shot:\d+", v):
+            return v
+        if v.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", v) or ":" in v:
+            raise ValueError("use segment, product, shot:N or a relative path inside the assets folder")
+        return v
 
 
 class ProductLayer(_Layer):

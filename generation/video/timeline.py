@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from .layout import box_rect, canvas_size, safe_rect
 from .text import has_cjk
-from .schema import (AudioSpec, BrandKit, CaptionChunk, CaptionWord, Scene, Template, Timeline)
+from .schema import AUDIO_TYPES, AudioSpec, BrandKit, CaptionChunk, CaptionWord, Scene, Template, Timeline
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩",
@@ -193,6 +193,69 @@ def _product_asset(product: dict, shots: list[dict]) -> str:
     return str((kind or shots)[0]["path"])
 
 
+class _Resolver:
+    """Turns template layer specs into resolved layers for one ad (rect, timing, asset, text)."""
+
+    def __init__(self, *, aspect, width, height, product, shots, brand, kit, facts, voice, voice_dir, music, duration):
+        self.aspect, self.width, self.height = aspect, width, height
+        self.product, self.shots, self.brand, self.kit, self.facts = product, shots, brand, kit, facts
+        self.voice, self.voice_dir, self.music, self.duration = voice, voice_dir, music, duration
+
+    def layer(self, spec, start: float, end: float, values: dict, seg_index: int | None):
+        """The resolved layer, or None when it does not apply (aspect, missing facts)."""
+        if spec.aspects and self.aspect not in spec.aspects:
+            return None
+        if any(req not in values for req in spec.requires):
+            return None
+        extra = self._specific(spec, values, seg_index)
+        if extra is None:
+            return None
+        upd = {"start": round(start, 3), "end": round(end, 3), **extra}
+        if spec.type not in AUDIO_TYPES:
+            upd["rect"] = box_rect(spec.layout.get(self.aspect, spec.box), aspect=self.aspect,
+                                   width=self.width, height=self.height)
+        return spec.model_copy(deep=True, update=upd)
+
+    def _specific(self, spec, values: dict, seg_index: int | None) -> dict | None:
+        t = spec.type
+        if t == "text":
+            text = _fill(spec.text, values)
+            if text is None and spec.fallback:
+                text = _fill(spec.fallback, values)
+            if text is None:
+                return None
+            keep = {k: values[k] for k in ("price", "original_price", "discount") if values.get(k) is not None}
+            if values.get("rating_value") is not None:
+                keep["rating"] = values["rating_value"]
+            return {"text": text, "values": keep}
+        if t in ("shot", "image"):
+            return {"asset": self._shot_asset(spec, seg_index)}
+        if t == "product":
+            return {"asset": _product_asset(self.product, self.shots)}
+        if t == "logo":
+            logo = self.brand.get("logo_path")
+            asset = str(logo) if logo and Path(logo).is_file() else None
+            label = spec.label or self.kit.name or self.facts.get("brand")
+            return {"asset": asset, "label": label} if asset or label else None
+        if t == "captions":
+            return {"chunks": caption_chunks(self.voice, spec.max_words, self.duration)}
+        if t == "voiceover":
+            return {"asset": str(Path(self.voice_dir) / self.voice.get("wav", "voice.wav"))}
+        if t == "music":
+            mood = _TONE_MOODS.get(str(self.brand.get("tone") or "").lower(), spec.mood)
+            return {"asset": str(self.music) if self.music else spec.asset, "mood": mood}
+        return {}
+
+    def _shot_asset(self, spec, seg_index: int | None) -> str:
+        if spec.source == "product":
+            return _product_asset(self.product, self.shots)
+        if spec.source.startswith("shot:"):
+            return str(self.shots[int(spec.source[5:]) % len(self.shots)]["path"])
+        if spec.source == "segment":
+            return str(_shot_for(seg_index or 0, self.shots)["path"])
+        return spec.source  # an image path relative to the assets folder (validated by the schema)
+
+
 def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, voice: dict, voice_dir: Path,
                    shots: list[dict], product: dict, brand: dict, music: Path | None = None,
                    scale: float = 1.0, platform: str = "generic", preset: str = "veryfast") -> Timeline:
@@ -206,76 +269,30 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, vo
     segs, roles = _segments(script)
     bounds = scene_bounds(segs, voice, tpl.tail)
     duration = round(bounds[-1][1], 3)
-    facts = product_values(product or {})
-    kit = brand_kit(brand)
+    facts, kit = product_values(product or {}), brand_kit(brand)
     base = {**facts, "brand": facts.get("brand") or kit.name, "cta": (segs[-1].get("on_screen_text") or "").strip()}
-    layers, n_body = [], len(segs) - 2
-
-    def add(spec, start: float, end: float, values: dict, seg: dict | None):
-        if spec.aspects and aspect not in spec.aspects:
-            return
-        if any(req not in values for req in spec.requires):
-            return
-        upd = {"start": round(start, 3), "end": round(end, 3)}
-        if spec.type not in ("voiceover", "music"):
-            upd["rect"] = box_rect(spec.layout.get(aspect, spec.box), aspect=aspect, width=width, height=height)
-        if spec.type == "text":
-            text = _fill(spec.text, values)
-            if text is None and spec.fallback:
-                text = _fill(spec.fallback, values)
-            if text is None:
-                return
-            upd["text"] = text
-            upd["values"] = {k: values.get(k) for k in ("price", "original_price", "discount", "rating_value")
-                             if values.get(k) is not None}
-            if "rating_value" in upd["values"]:
-                upd["values"]["rating"] = upd["values"].pop("rating_value")
-        elif spec.type in ("shot", "image"):
-            if spec.type == "image" and spec.source not in ("segment", "product") and not spec.source.startswith("shot:"):
-                upd["asset"] = spec.source
-            elif spec.source == "product":
-                upd["asset"] = _product_asset(product or {}, shots)
-            elif spec.source.startswith("shot:"):
-                upd["asset"] = str(shots[int(spec.source[5:]) % len(shots)]["path"])
-            else:
-                upd["asset"] = str(_shot_for(seg["_index"], shots)["path"])
-        elif spec.type == "product":
-            upd["asset"] = _product_asset(product or {}, shots)
-        elif spec.type == "logo":
-            logo = (brand or {}).get("logo_path")
-            upd["asset"] = str(logo) if logo and Path(logo).is_file() else None
-            upd["label"] = spec.label or kit.name or facts.get("brand")
-            if not upd["asset"] and not upd["label"]:
-                return
-        elif spec.type == "captions":
-            upd["chunks"] = caption_chunks(voice, spec.max_words, duration)
-        elif spec.type == "voiceover":
-            upd["asset"] = str(Path(voice_dir) / voice.get("wav", "voice.wav"))
-        elif spec.type == "music":
-            upd["asset"] = str(music) if music else spec.asset
-            upd["mood"] = _TONE_MOODS.get(str((brand or {}).get("tone") or "").lower(), spec.mood)
-        layers.append(spec.model_copy(deep=True, update=upd))
-
-    scenes = []
+    res = _Resolver(aspect=aspect, width=width, height=height, product=product or {}, shots=shots,
+                    brand=brand or {}, kit=kit, facts=facts, voice=voice, voice_dir=voice_dir, music=music,
+                    duration=duration)
+    layers, scenes = [], []
     for i, (seg, role, (start, end)) in enumerate(zip(segs, roles, bounds)):
         scenes.append(Scene(role=role, index=i, start=round(start, 3), end=round(end, 3)))
         values = {**base, "on_screen_text": (seg.get("on_screen_text") or seg.get("voice_line") or "").strip(),
-                  "n": str(i), "total": str(n_body)}
+                  "n": str(i), "total": str(len(segs) - 2)}
         for spec in getattr(tpl.scenes, role):
-            is_shot = spec.type in ("shot", "image")
-            # The incoming shot's transition is drawn over the outgoing one, which stays on.
-            tail = bounds[i + 1][1] - bounds[i + 1][0] if i + 1 < len(bounds) else 0.0
-            extend = min(_next_transition(tpl, roles, i + 1), tail) if is_shot and i + 1 < len(segs) else 0.0
-            add(spec if i or not is_shot else spec.model_copy(update={"transition": spec.transition.model_copy(update={"type": "cut"})}),
-                start, end + extend, values, {**seg, "_index": i})
-    for spec in tpl.overlay:
-        add(spec, 0.0, duration, base, None)
+            extend = 0.0
+            if spec.type in ("shot", "image"):
+                if i == 0:  # nothing to transition from
+                    spec = spec.model_copy(update={"transition": spec.transition.model_copy(update={"type": "cut"})})
+                if i + 1 < len(segs):  # the incoming shot's transition is drawn over this one, which stays on
+                    extend = min(_next_transition(tpl, roles, i + 1), bounds[i + 1][1] - bounds[i + 1][0])
+            layers.append(res.layer(spec, start, end + extend, values, i))
+    layers += [res.layer(spec, 0.0, duration, base, None) for spec in tpl.overlay]
     order = {"shot": 0, "image": 0}
-    layers.sort(key=lambda ly: (ly.z, order.get(ly.type, 1), ly.start))
+    layers = sorted((ly for ly in layers if ly is not None), key=lambda ly: (ly.z, order.get(ly.type, 1), ly.start))
     return Timeline(template=tpl.name, framework=tpl.framework, aspect=aspect, width=width, height=height,
                     fps=tpl.fps, duration=duration, scale=scale, safe_rect=safe_rect(aspect, width, height),
-                    brand=kit, scenes=scenes, layers=layers,
-                    audio=AudioSpec(speech=_speech(voice)),
+                    brand=kit, scenes=scenes, layers=layers, audio=AudioSpec(speech=_speech(voice)),
                     encode={"platform": platform, "preset": preset},
                     thumbnail_time=_thumbnail_time(layers, scenes, duration))
 

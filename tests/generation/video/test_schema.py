@@ -46,3 +46,11 @@ def test_canvas_even_and_boxes_inside_safe_zone(aspect):
 def test_vertical_safe_zone_clears_platform_ui():
     x, y, w, h = safe_rect("9:16", 1080, 1920)
     assert y >= 200 and 1920 - (y + h) >= 380 and 1080 - (x + w) >= 140  # top bar, captions/username, buttons
+
+
+@pytest.mark.parametrize("source", ["/etc/passwd", "../other_workspace/shot.png", "C:/x.png"])
+def test_template_image_paths_stay_inside_the_assets_folder(source):
+    doc = load_template("product_showcase").model_dump()
+    doc["scenes"]["hook"][0].update(type="image", source=source)
+    with pytest.raises(TemplateError, match=r"scenes\.hook\.0\.image\.source"):
+        load_template(doc)
