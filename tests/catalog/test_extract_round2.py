@@ -143,3 +143,11 @@ def test_shop_name_fallback_drops_store_wrappers_and_labels():
     html = page('<h1><span class="u-hidden">Details about</span> Pony Harness Set</h1>',
                 head='<meta property="og:title" content="Pony Harness Set">')
     assert extract_product(html)["brand"] != "Details about"
+
+
+def test_logo_and_icon_filters_keep_product_pictures():
+    html = ('<html><head><title>Polo Shirt With Logo | Shop</title></head><body><h1>Polo Shirt With Logo</h1>\n'
+            '<img src="https://shop.example/i/mark.png" alt="Shop logo">\n'
+            '<img src="https://shop.example/p/polo-1-2.jpg" alt="Polo shirt with logo">\n'
+            '<img src="https://shop.example/i/cart-16-16.png" alt=""></body></html>')
+    assert extract_product(html)["images"] == ["https://shop.example/p/polo-1-2.jpg"]

@@ -89,7 +89,7 @@ def find_rating(doc, buckets) -> tuple[str | None, str | None]:
 
 _LOGO = re.compile(r"logo\s*$", re.I)  # alt 'Shop logo', class 'header-logo'; not 'Logo T-Shirt'
 
-_TINY = re.compile(r"[-_/](\d{1,2})[x-](\d{1,2})\.(png|gif|jpe?g|webp)", re.I)  # '-16-16.png': an icon
+_TINY = re.compile(r"[-_/]\d{2}[x-]\d{2}\.(png|gif)$", re.I)  # '-16-16.png': an icon (photos are not 2-digit png)
 _MAIN_IMG = re.compile(r"main|primary|hero|featured|landing", re.I)
 _THUMB = re.compile(r"thumb|swatch|pagination|pager|more-?_?views|alt-?_?views|slick-slide|color-?_?chip|colou?r-?_?swatch", re.I)
 
@@ -137,10 +137,11 @@ def find_images(doc, title_el, title: str | None = None) -> list[str]:
             width = 0
         if 0 < width < 120:
             continue
-        if _LOGO.search(img.get("alt", "")) or "logo" in _cls(img).lower() or _TINY.search(src):
-            continue  # the shop's logo, whatever its file is called
-        hint = bool(re.search(r"main|primary|hero|zoom|landing|product|gallery|large|featured", cls, re.I))
         alt_words = _words(img.get("alt") or img.get("title") or "")
+        if ((_LOGO.search(img.get("alt", "")) and not (alt_words - {"logo"}) & title_words)  # not "Polo with logo"
+                or "logo" in _cls(img).lower() or _TINY.search(src)):
+            continue  # the shop's logo or an icon, whatever its file is called
+        hint = bool(re.search(r"main|primary|hero|zoom|landing|product|gallery|large|featured", cls, re.I))
         named = bool(title_words) and len(alt_words & title_words) >= max(2, 0.6 * len(alt_words))
         distance = abs(_line(img) - anchor)
         exact = bool(title) and clean_text(img.get("alt") or "") == clean_text(title)
