@@ -85,3 +85,14 @@ def test_same_timeline_same_frames(short_inputs):
     again = Timeline.model_validate_json(tl.model_dump_json())
     for t in (0.1, 1.0, tl.duration - 0.1):
         assert np.array_equal(Compositor(tl, work).frame(t), Compositor(again, work).frame(t))
+
+
+def test_moviepy_clip_shows_the_same_frames_and_thumbnail_has_the_product(short_inputs):
+    from generation.video.render import as_videoclip
+    inputs, work = short_inputs
+    tl = timeline_build(template="price_drop", aspect="9:16", scale=0.25, **inputs)
+    clip = as_videoclip(tl, work)
+    assert clip.duration == pytest.approx(tl.duration, abs=0.04)
+    assert np.array_equal(clip.get_frame(1.0), Compositor(tl, work).frame(1.0))
+    product = [ly for ly in tl.layers if ly.type == "product"]
+    assert any(ly.start < tl.thumbnail_time < ly.end for ly in product)
