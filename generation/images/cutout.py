@@ -23,6 +23,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 40_000_000  # decompression-bomb guard: refuse anything larger
 MAX_BYTES = 50 * 1024 * 1024
 KEY_DISTANCE = 18.0  # Lab distance from the background colour still counted as background
+# The background flood may not cross a colour step larger than this between neighbouring
+# (median-smoothed) pixels: a white label that touches the product's outline is separated
+# from a white sweep by such a step even though both are "background-coloured".
+EDGE_STEP = 4
+RIM_DISTANCE = 5.0
 PLAIN_BORDER_SHARE = 0.75  # share of border pixels near the median for a "plain" background
 
 
@@ -89,14 +94,15 @@ def key_plain_background(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     near = np.linalg.norm(border.astype(np.float32) - bg, axis=1) < 24
     if near.mean() < PLAIN_BORDER_SHARE:
         return None
-    bg_like = _lab_distance(rgb, bg) < KEY_DISTANCE
-    background = _reachable_from_border(bg_like)
+    distance = _lab_distance(rgb, bg)
+    bg_like = (distance < KEY_DISTANCE) & ~_colour_edges(rgb)
+    background = _flood_background(bg_like, distance)
     first = ~background
     if first.any():
         # Studio photos often have a soft contact shadow under the product: achromatic,
         # smooth, a little darker than the sweep, in the lower part. Key it out too, so
         # the new scene gets our shadow instead of a grey slab glued to the product.
-        background = _reachable_from_border(bg_like | _shadow_like(rgb, bg, first))
+        background = _flood_background(bg_like | _shadow_like(rgb, bg, first), distance)
     product = (~background).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     product = cv2.morphologyEx(product, cv2.MORPH_OPEN, kernel)
@@ -104,6 +110,27 @@ def key_plain_background(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     if product.sum() < 0.005 * h * w:
         return None
     return product.astype(bool), bg
+
+
+def _colour_edges(rgb: np.ndarray) -> np.ndarray:
+    """Pixels next to a colour step > EDGE_STEP (after a 3x3 median that removes JPEG noise)."""
+    smooth = cv2.medianBlur(rgb, 3).astype(np.int16)
+    dx = np.abs(np.diff(smooth, axis=1)).max(axis=2) > EDGE_STEP
+    dy = np.abs(np.diff(smooth, axis=0)).max(axis=2) > EDGE_STEP
+    edges = np.zeros(rgb.shape[:2], dtype=bool)
+    edges[:, 1:] |= dx
+    edges[:, :-1] |= dx
+    edges[1:] |= dy
+    edges[:-1] |= dy
+    return edges
+
+
+def _flood_background(passable: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    background = _reachable_from_border(passable)
+    # The edge map stops the flood one pixel short of the outline; take those pixels back
+    # when they are (almost) exactly the background colour, so no white rim remains.
+    rim = cv2.dilate(background.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return background | (rim & (distance < RIM_DISTANCE))
 
 
 def _reachable_from_border(passable: np.ndarray) -> np.ndarray:

@@ -49,6 +49,21 @@ def test_keying_finds_the_product_and_keeps_inner_white(photos, shape):
                if src[y, x].tolist() == cut.rgb[0, 0].tolist())
 
 
+def test_near_white_band_touching_the_outline_stays_product(tmp_path):
+    """A cream label that runs to the product's edge is background-coloured *and* connected
+    to the white sweep; only the colour step at the outline separates them."""
+    rgb = np.full((200, 160, 3), 255, np.uint8)
+    rgb[30:170, 50:110] = [30, 100, 110]  # bottle body
+    rgb[90:120, 50:110] = [244, 240, 232]  # label band, full width of the body
+    Image.fromarray(rgb).save(tmp_path / "bottle.png")
+    cut = cut_out(tmp_path / "bottle.png")
+    assert cut.method == "key"
+    assert cut.mask.shape == (140 + 4, 60 + 4)  # product bbox + 2 px margin, no white rim
+    assert cut.mask[2 + 60:2 + 90, 2:-2].all()  # the band is inside the product mask
+    assert cut.mask[2:-2, 2:-2].mean() > 0.995  # (the morphological clean-up rounds 1-px corners)
+    assert not cut.mask[:2].any() and not cut.mask[:, :2].any()
+
+
 def test_transparent_png_uses_its_alpha(tmp_path):
     rgba = np.zeros((80, 60, 4), np.uint8)
     rgba[20:60, 10:50] = [200, 30, 30, 255]
