@@ -86,7 +86,10 @@ def clip_words(text: str, max_words: int) -> str:
     """First clause of ``text`` with at most ``max_words`` words (CJK: 2 chars ~ 1 word)."""
     clause = re.split(r"(?<=[.;!?])\s+|(?<=[。；！？])|,\s+(?=[a-z])", text)[0].strip(" .;。；")
     if has_cjk(clause):
-        return clause[: max_words * 2]
+        cut = min(len(clause), max_words * 2)
+        while cut < len(clause) and re.match(r"[\d.,%]", clause[cut]):  # never cut "2320" to "232"
+            cut += 1
+        return clause[:cut]
     words = clause.split()
     cut = min(max_words, len(words))
     while cut < len(words) and cut < max_words + 6 and _NUMBER_GROUP.match(words[cut].strip(",;")) \

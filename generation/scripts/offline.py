@@ -83,7 +83,7 @@ class _Renderer:
     def _pick(self, key: str, variants: list[dict], index: int) -> dict:
         if self.shortest:  # very short targets: the briefest line that says the same thing
             return min(variants, key=lambda v: len(v["voice"]))
-        if key == "filler":  # successive fillers never repeat a line
+        if key == "filler" or key.endswith("_generic"):  # successive generic lines never repeat
             return variants[(self.seed + index) % len(variants)]
         rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))
         return rng.choice(variants)
