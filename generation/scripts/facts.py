@@ -7,6 +7,7 @@ number it prints has a source (the claim checker verifies that independently).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -106,8 +107,10 @@ _JUNK = re.compile(r"[{}<>;=|\\]|https?:|www\.|\btypeof\b|\bfunction\b|\bvar\b|[
 
 
 def usable(text: str) -> bool:
-    """A feature a narrator can say: no markup/code/URLs, no run-together spec tables."""
-    return bool(text) and not _JUNK.search(text) and len(text) <= 400
+    """A feature a narrator can say: no markup/code/URLs, no run-together spec tables, no
+    symbol glyphs (a voice reads "★★★★★" for seconds)."""
+    return (bool(text) and not _JUNK.search(text) and len(text) <= 400
+            and not any(unicodedata.category(c) == "So" for c in text) and not text.rstrip().endswith("?"))
 
 
 def product_facts(product: dict) -> ProductFacts:
