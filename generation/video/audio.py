@@ -133,11 +133,12 @@ def mix(timeline: Timeline, assets_dir: Path, out_wav: Path) -> dict:
     after = {}
     # The limiter eats some loudness on peaky mixes: one corrective pass lands within ~0.2 LU.
     for _ in range(2):
-        ff.run([ff.ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(SR),
-                "-ac", "2", "-i", "-", "-af",
-                f"volume={gain_db:.3f}dB,alimiter=limit={limit:.4f}:level=0:attack=3:release=60:asc=1:latency=1",
-                "-c:a", "pcm_s16le", str(out_wav)], input=pcm)
-        after = ff.loudness(out_wav)
+        # Gain, limit, and measure what was written, in one ffmpeg pass.
+        proc = ff.run([ff.ffmpeg_bin(), "-y", "-hide_banner", "-nostats", "-f", "f32le", "-ar", str(SR),
+                       "-ac", "2", "-i", "-", "-af",
+                       f"volume={gain_db:.3f}dB,alimiter=limit={limit:.4f}:level=0:attack=3:release=60:asc=1:latency=1,"
+                       "ebur128=peak=true", "-c:a", "pcm_s16le", str(out_wav)], input=pcm)
+        after = ff.parse_ebur128(proc.stderr.decode(errors="replace"))
         if math.isinf(after["lufs"]) or abs(after["lufs"] - target) <= 0.2:
             break
         gain_db += target - after["lufs"]

@@ -89,7 +89,11 @@ def loudness(path: Path | None = None, *, pcm: bytes | None = None, sample_rate:
     src = ["-i", str(path)] if path else ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "-"]
     proc = run([ffmpeg_bin(), "-hide_banner", "-nostats", *src, "-map", "0:a:0",
                 "-af", "ebur128=peak=true", "-f", "null", "-"], input=pcm, timeout=300)
-    err = proc.stderr.decode(errors="replace")
+    return parse_ebur128(proc.stderr.decode(errors="replace"))
+
+
+def parse_ebur128(err: str) -> dict:
+    """{lufs, true_peak} from the summary ebur128 prints at the end of a run."""
     summary = err[err.rfind("Summary:"):]
     i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     tp = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)

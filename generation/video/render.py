@@ -143,7 +143,11 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
                             audio_bitrate=tl.encode.audio_bitrate)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        frames = stream_frames(comp, proc)
+        try:
+            frames = stream_frames(comp, proc)
+        except ff.FFmpegError as exc:  # ffmpeg died mid-stream: its own words say why
+            proc.wait(timeout=30)
+            raise ff.FFmpegError(f"{exc}; ffmpeg: {proc.stderr.read().decode(errors='replace')[-800:]}") from exc
         err = proc.stderr.read().decode(errors="replace")
         if proc.wait(timeout=600) != 0:
             raise ff.FFmpegError(f"ffmpeg encode failed: {err[-800:]}")

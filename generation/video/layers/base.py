@@ -97,6 +97,18 @@ class Plate:
         self.inv3 = cv2.bitwise_not(self.alpha3)
         self.black = not premult[:, :, :3].any()  # a pure darkening scrim: multiply only
 
+    def scaled(self, w: int, h: int) -> "Plate":
+        """This plate resized (pop entrances, pulsing price tags and CTAs). Sizes repeat —
+        a pulse is periodic — so each size is built once and cached on the plate."""
+        if (w, h) == self.size:
+            return self
+        cache = self.__dict__.setdefault("_scaled", {})
+        if (w, h) not in cache:
+            if len(cache) > 96:
+                cache.clear()
+            cache[(w, h)] = Plate(cv2.resize(self.rgba, (w, h), interpolation=cv2.INTER_LINEAR))
+        return cache[(w, h)]
+
     @classmethod
     def from_pil(cls, img: Image.Image) -> "Plate":
         return cls(np.asarray(img.convert("RGBA")))
@@ -138,12 +150,13 @@ def blend_animated(frame: np.ndarray, plate: Plate, x: int, y: int, state: AnimS
     pw, ph = plate.size
     if state.scale != 1.0 or state.wipe < 1.0:
         nw, nh = max(1, round(pw * state.scale)), max(1, round(ph * state.scale))
-        rgba = cv2.resize(plate.rgba, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nw, nh) != (pw, ph) else plate.rgba
+        scaled = plate.scaled(nw, nh)
         if state.wipe < 1.0:
-            rgba = rgba.copy()
+            rgba = scaled.rgba.copy()
             rgba[:, max(0, round(nw * state.wipe)):, 3] = 0
+            scaled = Plate(rgba)
         x, y = x + (pw - nw) // 2, y + (ph - nh) // 2
-        plate = Plate(rgba)
+        plate = scaled
     blend(frame, plate, x + round(state.dx * pw), y + round(state.dy * ph), state.opacity)
 
 

@@ -46,3 +46,12 @@ def test_unreadable_asset_is_a_clear_error(short_inputs, tmp_path):
     tl = timeline_build(template="product_showcase", aspect="9:16", scale=0.25, **{**inputs, "shots": shots})
     with pytest.raises(ValueError, match="not a readable image"):
         render(tl, work, tmp_path)
+
+
+def test_encoder_failure_reports_ffmpeg_reason(short_inputs, tmp_path):
+    from generation.video import render
+    from generation.video.ffmpeg import FFmpegError
+    inputs, work = short_inputs
+    tl = timeline_build(template="price_drop", aspect="9:16", scale=0.25, **inputs)
+    with pytest.raises(FFmpegError, match="(?i)preset"):
+        render(tl, work, tmp_path, preset="no-such-preset")
