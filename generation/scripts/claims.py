@@ -96,10 +96,12 @@ def _norm(value: str | Decimal) -> Decimal:
 
 
 def _product_text(product: dict, approved: tuple[str, ...]) -> str:
-    parts = [product.get("title"), product.get("brand"), product.get("description"), *approved,
-             *(product.get("features") or [])]
-    parts += [f"{k} {v}" for k, v in (product.get("specs") or {}).items()]
-    parts += [str(v.get("name") or "") for v in (product.get("variants") or []) if isinstance(v, dict)]
+    features = product.get("features") if isinstance(product.get("features"), list) else [product.get("features")]
+    specs = product.get("specs") if isinstance(product.get("specs"), dict) else {}
+    variants = product.get("variants") if isinstance(product.get("variants"), list) else []
+    parts = [product.get("title"), product.get("brand"), product.get("description"), *approved, *features]
+    parts += [f"{k} {v}" for k, v in specs.items()]
+    parts += [str(v.get("name") or "") for v in variants if isinstance(v, dict)]
     return "\n".join(p for p in parts if isinstance(p, str))
 
 
@@ -107,7 +109,7 @@ def build_grounds(product: dict, approved_claims=()) -> _Grounds:
     facts = product_facts(product)
     text = _product_text(product, tuple(approved_claims))
     prices = {p.normalize() for p in (facts.price, facts.original_price, facts.saving) if p is not None}
-    for variant in product.get("variants") or []:
+    for variant in product.get("variants") if isinstance(product.get("variants"), list) else []:
         if isinstance(variant, dict) and (p := to_decimal(variant.get("price"))) is not None:
             prices.add(p.normalize())
     numbers, quantities, percents = set(), set(), set()

@@ -115,10 +115,14 @@ def usable(text: str) -> bool:
 
 def product_facts(product: dict) -> ProductFacts:
     features: list[tuple[str, str]] = []
-    for i, text in enumerate(product.get("features") or []):
+    raw_features = product.get("features") or []
+    if not isinstance(raw_features, list):  # malformed facts: a lone string is one feature
+        raw_features = [raw_features] if isinstance(raw_features, str) else []
+    for i, text in enumerate(raw_features):
         if isinstance(text, str) and usable(text.strip()):
             features.append((f"features[{i}]", text.strip()))
-    for key, value in (product.get("specs") or {}).items():
+    specs = product.get("specs") if isinstance(product.get("specs"), dict) else {}
+    for key, value in specs.items():
         if isinstance(value, str) and usable(f"{key} {value}".strip()) and len(features) < 12:
             features.append((f"specs.{key}", f"{key} {value.strip()}"))
     description = product.get("description")
@@ -131,15 +135,20 @@ def product_facts(product: dict) -> ProductFacts:
         review_count = int(str(review_count).replace(",", "")) if review_count not in (None, "") else None
     except ValueError:
         review_count = None
+    title = product.get("title") if isinstance(product.get("title"), str) else ""
+    brand = product.get("brand") if isinstance(product.get("brand"), str) else None
+    currency = product.get("currency") if isinstance(product.get("currency"), str) else None
+    price, original = to_decimal(product.get("price")), to_decimal(product.get("original_price"))
+    rating = to_decimal(product.get("rating"))
     return ProductFacts(
-        name=short_name(product.get("title") or "", product.get("brand")),
-        brand=(product.get("brand") or None),
-        price=to_decimal(product.get("price")),
-        original_price=to_decimal(product.get("original_price")),
-        currency=(product.get("currency") or None),
-        rating=to_decimal(product.get("rating")),
-        review_count=review_count,
+        name=short_name(title, brand),
+        brand=brand or None,
+        price=price if price is not None and price > 0 else None,  # "0" / negatives are not offers
+        original_price=original if original is not None and original > 0 else None,
+        currency=currency or None,
+        rating=rating if rating is not None and 0 < rating <= 5 else None,  # ratings are out of five
+        review_count=review_count if review_count and review_count > 0 else None,
         availability=product.get("availability"),
         features=features,
-        description=(product.get("description") or None),
+        description=description if isinstance(description, str) else None,
     )

@@ -103,3 +103,17 @@ def test_phrase_banks_carry_no_claims_of_their_own():
             for field, spoken in (("voice", True), ("screen", False)):
                 text = re.sub(r"{\w+}", "", line[field])
                 assert check_text(text, empty, bank["language"], spoken=spoken) == [], (path.name, text)
+
+
+@pytest.mark.parametrize("broken", [
+    {"features": "one long feature string", "specs": ["not", "a", "dict"]},
+    {"price": "call us", "original_price": "n/a", "rating": "great", "review_count": "many", "currency": 7},
+    {"price": "-5", "original_price": "0", "rating": 0, "review_count": 0, "variants": "x"},
+    {"brand": None, "description": 42, "features": [None, "", 3, "Works with 2 AA batteries"]},
+])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_malformed_facts_still_give_grounded_scripts(broken, language):
+    product = {"title": "Desk Lamp"} | broken
+    for framework in FRAMEWORK_NAMES:
+        script = write_script(product, framework=framework, language=language, duration=12)
+        assert script.segments() and check_claims(script, product) == []
