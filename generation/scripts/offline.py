@@ -75,7 +75,6 @@ class _Renderer:
         self.facts, self.language, self.seed, self.framework = facts, language, seed, framework
         self.zh = language.startswith("zh")
         self.bank = load_bank(language)
-        self.brand_name = (brand or {}).get("name") or facts.brand
         self.name_words = 6
         self.shortest = False
         self._memo: dict = {}

@@ -202,10 +202,13 @@ def get_backend(name: str | None, language: str, *, voice: str | None = None, se
     name = name or (settings.tts_backend if settings else "auto")
     lang = language.split("-")[0].lower()
     if name == "auto":
-        if lang == "en":
+        # A brand's voice is free text ("alloy", "en-us", a path): offline engines only take
+        # a Piper .onnx path from it; anything else keeps the language's default voice.
+        piper_voice = voice if voice and voice.endswith(".onnx") else (settings.piper_voice if settings else "")
+        if lang == "en" or (piper_voice and voice == piper_voice):
             try:
-                load_piper_voice(voice or (settings.piper_voice if settings else ""))
-                return PiperBackend(voice or (settings.piper_voice if settings else ""))
+                load_piper_voice(piper_voice)
+                return PiperBackend(piper_voice)
             except Exception:  # noqa: BLE001 - any load failure means "use the fallback engine"
                 pass
         return EspeakBackend()

@@ -1,5 +1,4 @@
 """Voice stage end to end with the real engines (espeak-ng, Piper) and a local cloud fake."""
-import json
 import re
 
 import pytest
@@ -43,6 +42,9 @@ def test_auto_picks_piper_for_english_and_espeak_for_chinese(piper_voice):
     from generation.config import GenerationSettings
     assert get_backend("auto", "en", settings=GenerationSettings()).name == "piper"
     assert get_backend("auto", "zh", settings=GenerationSettings()).name == "espeak"
+    # a brand's free-text voice name (meant for a cloud voice) never breaks the offline engines
+    assert get_backend("auto", "en", voice="alloy", settings=GenerationSettings()).voice_path == ""
+    assert get_backend("auto", "zh", voice="alloy", settings=GenerationSettings()).voice is None
 
 
 def test_rerun_overwrites_outputs(tmp_path):
