@@ -107,6 +107,8 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
         pieces.append((int(round(t * fs)), samples))
         pause = SEGMENT_PAUSE_S if k + 1 < len(plan) and plan[k + 1][0] != segment else SENTENCE_PAUSE_S
         t = t + dur + pause
+    if not sentences:
+        raise TTSError(f"the {engine.name} voice produced no audio for this script")
     total = int(round((sentences[-1]["end"] + TAIL_S) * fs))
     track = np.zeros(total, np.float32)
     for start, samples in pieces:

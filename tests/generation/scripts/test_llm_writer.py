@@ -155,3 +155,18 @@ def test_repair_json_handles_common_breakage():
     assert repair_json('Here: {\u201ca\u201d: 1} thanks') == {"a": 1}
     with pytest.raises(ValueError):
         repair_json("no json here")
+
+
+def test_chinese_reply_is_spoken_in_chinese(server):
+    zh = {"hook": {"voice_line": "认识Gothamite滚轮行李袋。", "on_screen_text": "Gothamite", "shot": {"kind": "product",
+                                                                                             "prompt": "bag"}},
+          "scenes": [{"voice_line": "买家评分4.2分，来自471条评价。", "on_screen_text": "4.2分",
+                      "shot": {"kind": "lifestyle", "prompt": "traveller"}, "facts": ["rating", "review_count"]}],
+          "cta": {"voice_line": "现在只要$87.11，点击购买。", "on_screen_text": "$87.11",
+                  "shot": {"kind": "unknown-kind", "prompt": "bag"}}}
+    server.replies.append((200, json.dumps(zh, ensure_ascii=False), 0))
+    script = write_script(SAMPLE_PRODUCT, framework="social_proof", language="zh", duration=10, backend="llm",
+                          llm=_settings(server))
+    assert script.scenes[0].voice_line == "买家评分四点二分，来自四百七十一条评价。"
+    assert "八十七点一一美元" in script.cta.voice_line and script.cta.shot.kind == "product"
+    assert check_claims(script, SAMPLE_PRODUCT) == []

@@ -78,3 +78,8 @@ def test_real_duration_of_fitted_scripts_is_within_ten_percent(tmp_path, languag
     result = synthesize(script, tmp_path, backend="espeak")
     assert abs(result.duration - 15) <= 1.5, result.duration
     print(language, "target 15 s, estimated", script.estimated_duration, "spoken", result.duration)
+
+
+def test_script_without_voice_lines_is_a_clear_error(tmp_path):
+    with pytest.raises(TTSError, match="no voice lines"):
+        synthesize(make_script("en", ["", " ", ""]), tmp_path, backend="espeak")
