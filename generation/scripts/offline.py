@@ -23,6 +23,9 @@ from .models import AdScript, ScriptError, Segment, Shot
 
 BANK_DIR = Path(__file__).with_name("phrasebanks")
 _ZH_ORDINALS = ["首先", "其次", "再者", "另外", "还有"]
+# The brand's tone picks tone-specific CTAs and fillers (same families as the video's music mood).
+TONE_ALIASES = {"premium": "premium", "luxury": "premium", "calm": "premium", "minimal": "premium",
+                "warm": "premium", "bold": "bold", "energetic": "bold", "edgy": "bold"}
 BEAT_SHOTS = {"intro": "product", "solution": "lifestyle", "feature": "detail", "reason": "detail",
               "ugc_feature": "model", "rating": "lifestyle", "reviews": "lifestyle", "price": "product",
               "drop": "product", "discount": "product", "brand": "product", "in_stock": "product",
@@ -75,6 +78,8 @@ class _Renderer:
         self.facts, self.language, self.seed, self.framework = facts, language, seed, framework
         self.zh = language.startswith("zh")
         self.bank = load_bank(language)
+        tone = TONE_ALIASES.get(str((brand or {}).get("tone") or "").lower())
+        self.tone_bank = self.bank.get("tones", {}).get(tone, {}) if tone else {}
         self.name_words = 6
         self.shortest = False
         self._memo: dict = {}
@@ -143,7 +148,8 @@ class _Renderer:
         if text is not None and not speakable(text, self.language) and f"{beat}_generic" in self.bank["beats"]:
             bank_key = f"{beat}_generic"  # no offline translation: say a generic line, show the fact
         variants = (self.bank["hooks"][self.framework] if role == "hook" else
-                    self.bank["ctas"] if role == "cta" else self.bank["beats"].get(bank_key))
+                    self.tone_bank.get("ctas") or self.bank["ctas"] if role == "cta" else
+                    self.tone_bank.get(bank_key) or self.bank["beats"].get(bank_key))
         if not variants:
             return None
         choice = self._pick(bank_key, variants, index)

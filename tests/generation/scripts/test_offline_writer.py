@@ -98,7 +98,9 @@ def test_phrase_banks_carry_no_claims_of_their_own():
     empty = build_grounds({"title": "x"})
     for path in BANK_DIR.glob("*.json"):
         bank = json.loads(path.read_text(encoding="utf-8"))
-        lines = [v for group in (*bank["hooks"].values(), *bank["beats"].values(), bank["ctas"]) for v in group]
+        tone_groups = [g for tone in bank.get("tones", {}).values() for g in tone.values()]
+        lines = [v for group in (*bank["hooks"].values(), *bank["beats"].values(), bank["ctas"], *tone_groups)
+                 for v in group]
         for line in lines:
             for field, spoken in (("voice", True), ("screen", False)):
                 text = re.sub(r"{\w+}", "", line[field])
@@ -117,3 +119,15 @@ def test_malformed_facts_still_give_grounded_scripts(broken, language):
     for framework in FRAMEWORK_NAMES:
         script = write_script(product, framework=framework, language=language, duration=12)
         assert script.segments() and check_claims(script, product) == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_brand_tone_changes_the_wording_not_the_facts(language):
+    plain = write_script(SAMPLE_PRODUCT, framework="feature_tour", language=language, duration=15,
+                         brand={"name": "Gothamite", "tone": "friendly"})
+    luxe = write_script(SAMPLE_PRODUCT, framework="feature_tour", language=language, duration=15,
+                        brand={"name": "Gothamite", "tone": "luxury"})
+    bank = json.loads((BANK_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    premium_ctas = {v["screen"] for v in bank["tones"]["premium"]["ctas"]}
+    assert luxe.cta.on_screen_text in premium_ctas and plain.cta.on_screen_text not in premium_ctas
+    assert check_claims(luxe, SAMPLE_PRODUCT) == []
