@@ -106,10 +106,16 @@ _NUMBER_GROUP = re.compile(r"^(?:x|×|\d[\d.,/\"″-]*\w{0,4}|inch(?:es)?|cm|mm|
 _JUNK = re.compile(r"[{}<>;=|\\]|https?:|www\.|\btypeof\b|\bfunction\b|\bvar\b|[^\s]{26,}|[：:].*[：:].*[：:]")
 
 
+# Spec rows that repeat the offer or identify the listing rather than describe the product
+# ("Price", "You Save", "Best Sellers Rank", "ASIN"): never read out as features.
+_NOT_A_FEATURE = re.compile(r"price|save|brand|model|sku|asin|ean|gtin|upc|mpn|manufacturer|review|rating|rank"
+                            r"|seller|shipping|delivery|date first|item number|warranty|返品|价格|价|品牌|型号", re.I)
+
+
 def usable(text: str) -> bool:
     """A feature a narrator can say: no markup/code/URLs, no run-together spec tables, no
     symbol glyphs (a voice reads "★★★★★" for seconds)."""
-    return (bool(text) and not _JUNK.search(text) and len(text) <= 400
+    return (bool(text) and not _JUNK.search(text) and len(text) <= 400 and not re.search(r"\(\d[\d,]*\)$", text)
             and not any(unicodedata.category(c) == "So" for c in text) and not text.rstrip().endswith("?"))
 
 
@@ -123,7 +129,8 @@ def product_facts(product: dict) -> ProductFacts:
             features.append((f"features[{i}]", text.strip()))
     specs = product.get("specs") if isinstance(product.get("specs"), dict) else {}
     for key, value in specs.items():
-        if isinstance(value, str) and usable(f"{key} {value}".strip()) and len(features) < 12:
+        if isinstance(value, str) and usable(f"{key} {value}".strip()) and len(features) < 12 \
+                and not _NOT_A_FEATURE.search(str(key)):
             features.append((f"specs.{key}", f"{key} {value.strip()}"))
     description = product.get("description")
     if isinstance(description, str) and len(description.split()) >= 4:

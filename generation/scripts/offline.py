@@ -62,7 +62,7 @@ _OTHER_SCRIPT = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]")
 def speakable(text: str, language: str) -> bool:
     """Whether this language's voice can read ``text`` (zh: it has Chinese; en: Latin script only)."""
     if language.startswith("zh"):
-        return has_cjk(text)
+        return has_cjk(text) and not _OTHER_SCRIPT.search(re.sub(r"[\u3000-\u9fff\uff00-\uffef]", "", text))
     return not _OTHER_SCRIPT.search(text or "")
 
 
@@ -97,6 +97,9 @@ class _Renderer:
         brand = f.brand or ""
         in_name = bool(brand) and brand.lower() in f.name.lower()
         name = " ".join(f.name.split()[: self.name_words]) if not has_cjk(f.name) else f.name
+        if not speakable(name, "en" if not has_cjk(name) else lang):  # drop words a voice would spell
+            name = " ".join(w for w in name.split() if speakable(w, "en") or has_cjk(w)) or brand or "this"
+            brand = brand if speakable(brand, "en") or has_cjk(brand) else ""
         if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
             name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
             in_name = True
