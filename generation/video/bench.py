@@ -165,9 +165,11 @@ def run(args: list[str], out) -> dict:
                       f"encode floor {floors[-1]:.2f} s ({floor_cpu[-1]:.1f} CPU-s)\n")
         dump.unlink()
         render_s, floor = min(renders), min(floors)
+        c0 = _cpu()
         naive = None if opts.no_naive else naive_moviepy(tl, work, mix, opts.preset)
+        naive_cpu = _cpu() - c0
         if naive:
-            out.write(f"naive moviepy: {naive:.2f} s\n")
+            out.write(f"naive moviepy: {naive:.2f} s ({naive_cpu:.1f} CPU-s)\n")
         if opts.keep:
             shutil.copytree(work / "out", opts.keep, dirs_exist_ok=True)
         probe = ff.probe(res.video)
@@ -181,6 +183,8 @@ def run(args: list[str], out) -> dict:
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "naive_moviepy_s": round(naive, 2) if naive else None,
             "speedup_vs_naive": round(naive / render_s, 1) if naive else None,
+            "naive_cpu_s": round(naive_cpu, 1) if naive else None,
+            "speedup_vs_naive_cpu": round(naive_cpu / min(render_cpu), 1) if naive else None,
             "realtime_factor": round(res.duration / render_s, 2),
             "lufs": res.loudness.get("lufs"), "true_peak_db": res.loudness.get("true_peak"),
             "profile": probe["streams"][0].get("profile"), "cpus": os.cpu_count(),

@@ -63,6 +63,13 @@ def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out
     return cmd + ["-movflags", "+faststart", str(out)]
 
 
+def mux_command(*, video: Path, audio: Path, out: Path, audio_bitrate: str = "192k") -> list[str]:
+    """Copy the encoded video, encode the mix to AAC 48 kHz stereo, web-ready (+faststart)."""
+    return [ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error", "-i", str(video), "-i", str(audio),
+            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", audio_bitrate,
+            "-ar", "48000", "-ac", "2", "-movflags", "+faststart", str(out)]
+
+
 def run(cmd: list[str], *, input: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     try:
         proc = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout)

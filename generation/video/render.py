@@ -12,6 +12,7 @@ import queue
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,25 +38,40 @@ class RenderResult:
 
 
 class Compositor:
-    """Prepared renderers for one timeline; ``frame(t)`` returns the RGB frame at time t."""
+    """Renderers for one timeline, prepared lazily when their layer first shows and released
+    once it has ended: the encoder is fed from the first frame (no upfront stall) and long
+    ads keep only the visible layers' plates in memory. ``frame(t)`` gives the RGB frame."""
 
     def __init__(self, timeline: Timeline, assets_dir: Path):
         self.tl = timeline
         self.ctx = RenderContext(width=timeline.width, height=timeline.height, fps=timeline.fps,
                                  brand=timeline.brand, assets_dir=Path(assets_dir),
                                  safe_rect=timeline.safe_rect, duration=timeline.duration)
-        self.renderers = []
-        for layer in timeline.layers:
-            if layer.type in AUDIO_TYPES:
-                continue
-            if layer.type not in RENDERERS:
-                raise ValueError(f"no renderer registered for layer type {layer.type!r}")
-            self.renderers.append(RENDERERS[layer.type](layer, self.ctx))
+        self.layers = [ly for ly in timeline.layers if ly.type not in AUDIO_TYPES]
+        for ly in self.layers:  # fail fast, before any frame is encoded
+            if ly.type not in RENDERERS:
+                raise ValueError(f"no renderer registered for layer type {ly.type!r}")
+            if getattr(ly, "asset", None) and not self.ctx.path(ly.asset).is_file():
+                raise FileNotFoundError(f"timeline asset not found: {self.ctx.path(ly.asset)}")
+        self._live: dict[int, object] = {}
         r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
         self.fill = (r, g, b, 255)
 
+    def renderer(self, i: int):
+        if i not in self._live:
+            self._live[i] = RENDERERS[self.layers[i].type](self.layers[i], self.ctx)
+        return self._live[i]
+
+    @property
+    def renderers(self) -> list:
+        """Every layer's renderer, all prepared (for tools that need them at once)."""
+        return [self.renderer(i) for i in range(len(self.layers))]
+
     def draw(self, t: float, frame: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
-        active = [r for r in self.renderers if r.active(t) and r.layer.type not in skip]
+        for i in [i for i, ly in self._live_items() if ly.end <= t]:
+            del self._live[i]
+        active = [self.renderer(i) for i, ly in enumerate(self.layers)
+                  if ly.start <= t < ly.end and ly.type not in skip]
         first = active[0] if active else None
         covered = (first is not None and first.layer.type in ("shot", "image") and getattr(first, "full", False))
         if not covered:
@@ -63,6 +79,9 @@ class Compositor:
         for r in active:
             r.draw(frame, t)
         return frame
+
+    def _live_items(self):
+        return [(i, self.layers[i]) for i in self._live]
 
     def buffer(self) -> np.ndarray:
         """A frame buffer: RGBX (4 channels; X is padding fed to ffmpeg as rgb0)."""
@@ -126,21 +145,11 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     return n
 
 
-def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None) -> RenderResult:
-    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir."""
-    t0 = time.perf_counter()
-    tl = timeline if isinstance(timeline, Timeline) else Timeline.model_validate(timeline)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    timeline_json = out_dir / "timeline.json"
-    timeline_json.write_text(tl.model_dump_json(indent=1))
-    comp = Compositor(tl, assets_dir)
-    wav = out_dir / "mix.wav"
-    loud = audio_mix.mix(tl, assets_dir, wav)
-    video = out_dir / "video.mp4"
-    cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=wav, out=video,
-                            preset=preset or tl.encode.preset, crf=tl.encode.crf, platform=tl.encode.platform,
-                            audio_bitrate=tl.encode.audio_bitrate)
+def encode_video(comp: Compositor, out: Path, *, preset: str) -> int:
+    """Stream every frame into one ffmpeg (video only); returns the frame count."""
+    tl = comp.tl
+    cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=None, out=out, preset=preset,
+                            crf=tl.encode.crf, platform=tl.encode.platform)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         try:
@@ -155,6 +164,27 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    return frames
+
+
+def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None) -> RenderResult:
+    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir."""
+    t0 = time.perf_counter()
+    tl = timeline if isinstance(timeline, Timeline) else Timeline.model_validate(timeline)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timeline_json = out_dir / "timeline.json"
+    timeline_json.write_text(tl.model_dump_json(indent=1))
+    comp = Compositor(tl, assets_dir)
+    wav, silent, video = out_dir / "mix.wav", out_dir / "video_only.mp4", out_dir / "video.mp4"
+    # The audio mix (ffmpeg passes) runs beside the video encode; the two meet in a cheap
+    # final mux (video stream copied, AAC encoded, moov moved to the front).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        mixing = pool.submit(audio_mix.mix, tl, assets_dir, wav)
+        frames = encode_video(comp, silent, preset=preset or tl.encode.preset)
+        loud = mixing.result()
+    ff.run(ff.mux_command(video=silent, audio=wav, out=video, audio_bitrate=tl.encode.audio_bitrate))
+    silent.unlink(missing_ok=True)
     wav.unlink(missing_ok=True)
     thumbnail = out_dir / "thumbnail.jpg"
     # A clean frame with the product: same compositor, without captions (they belong to speech).
