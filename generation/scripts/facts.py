@@ -62,7 +62,49 @@ def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: in
     head = re.split(r"\s[-–|]\s|[,(（|]|\s(?:with|for|featuring|w/)\s", title, flags=re.I)[0].strip() or title
     if has_cjk(head):
         return head[:max_cjk]
-    return _trim_dangling(head.split()[:max_words])
+    return _trim_dangling(_drop_trailing_details(head.split())[:max_words])
+
+
+_UNIT_WORD = re.compile(r"^(?:\d[\d.,]*)?(?:ml|l|oz|fl|lbs?|kg|g|mm|cm|m|in|inch(?:es)?|ft|gb|tb|mah|w|v|"
+                        r"pack|pk|pcs|pieces|count|ct|liters?|ounces?|quarts?|qt|gallons?)\.?$", re.I)
+_PACK = re.compile(r"^\d+[-\s]?(?:pack|pk|pcs|count|ct|piece)s?$|^\d[\d.,]*$", re.I)
+_COLOURS = {"black", "white", "blue", "red", "green", "grey", "gray", "silver", "gold", "pink", "purple",
+            "navy", "beige", "brown", "orange", "yellow", "teal", "charcoal", "graphite", "ivory"}
+
+
+def _drop_trailing_details(words: list[str]) -> list[str]:
+    """Drop a title's trailing size/pack/colour ("... Water Bottle 750 ml", "... Mug 2-Pack, Black")
+    so the name ends on its head noun; a lone trailing number is a model ("iPhone 15") and stays."""
+    words = [w.strip(",;") for w in words if w.strip(",;")]
+    while len(words) > 2:
+        last = words[-1]
+        if _UNIT_WORD.match(last) and (re.match(r"^\d", last) or _PACK.match(words[-2])):
+            words = words[:-1] if re.match(r"^\d", last) else words[:-2]  # "750ml" / "750 ml"
+        elif _PACK.match(last) and not last.isdigit():  # "2-Pack"
+            words = words[:-1]
+        elif last.lower() in ("of",) or (last.lower() in _COLOURS and len(words) > 3):
+            words = words[:-1]
+        elif len(words) > 3 and words[-2].lower() == "pack" and words[-1].lower() == "of":
+            words = words[:-2]
+        else:
+            break
+    return words
+
+
+_MODEL_TAILS = {"pro", "max", "plus", "ultra", "mini", "lite", "edition", "series", "se", "gen", "xl"}
+
+
+def shorten_name(name: str, max_words: int) -> str:
+    """At most ``max_words`` words of a (Latin) name that keep its head noun: "Aurora Insulated
+    Water Bottle" -> "Aurora Insulated Bottle" (3) / "Aurora Bottle" (2), never "Aurora Insulated"."""
+    words = name.split()
+    if len(words) <= max_words:
+        return name
+    head = words[-1]
+    if max_words >= 2 and head.isalpha() and len(head) >= 3 and head[1:].islower() \
+            and head.lower() not in _MODEL_TAILS and head.lower() not in _DANGLING:
+        return " ".join(_trim_dangling(words[: max_words - 1]).split() + [head])
+    return _trim_dangling(words[:max_words])
 
 
 _DANGLING = {"with", "and", "for", "of", "the", "a", "an", "to", "at", "in", "on", "x", "&", "-", "–", "by", "or"}
@@ -92,11 +134,39 @@ def clip_words(text: str, max_words: int) -> str:
             cut += 1
         return clause[:cut]
     words = clause.split()
+    if len(words) > max_words:  # prefer a natural boundary that keeps at least half the words
+        natural = _boundary_cut(clause, max_words, max(2, (max_words + 1) // 2))
+        if natural:
+            return _trim_dangling(natural.split())
     cut = min(max_words, len(words))
     while cut < len(words) and cut < max_words + 6 and _NUMBER_GROUP.match(words[cut].strip(",;")) \
             and (_NUMBER_GROUP.match(words[cut - 1].strip(",;")) or words[cut].lower() in ("x", "×")):
         cut += 1  # never cut "36 x 17 x 15 inches" in the middle of its numbers
     return _trim_dangling(words[:cut])
+
+
+# Where a feature phrase may be cut and still read as a phrase: "Keeps drinks cold for 24 hours |and
+# hot for 12 hours", "18/8 stainless steel|, BPA-free", "Leak-proof lid |with a carry loop".
+_BOUNDARY = re.compile(r",\s+|\s+(?:with|and|for|plus|that|which|while|so|to|in|on|from|featuring|including|[-–—])\s+", re.I)
+
+
+def _boundary_cut(clause: str, max_words: int, min_words: int) -> str | None:
+    """The longest head of ``clause`` ending at a natural boundary with min..max words, if any."""
+    best = None
+    for m in _BOUNDARY.finditer(clause):
+        head = clause[: m.start()].strip()
+        if min_words <= len(head.split()) <= max_words and not _NUMBER_GROUP.match(clause[m.end():].split()[0]):
+            best = head
+    return best
+
+
+def screen_phrase(text: str, max_words: int = 6) -> str:
+    """On-screen form of a Latin feature: the whole first clause when short, else its head up to a
+    natural boundary (comma, "with", "and"...), else clipped; never ends on an article/preposition."""
+    clause = re.split(r"(?<=[.;!?])\s+", re.sub(r"\s+", " ", text or "").strip())[0].strip(" .;")
+    if len(clause.split()) <= max_words:
+        return clause
+    return _boundary_cut(clause, max_words, 2) or clip_words(clause, max_words - 1)
 
 
 _NUMBER_GROUP = re.compile(r"^(?:x|×|\d[\d.,/\"″-]*\w{0,4}|inch(?:es)?|cm|mm|m|kg|g|lbs?|oz|ml|l|ft|yd|"

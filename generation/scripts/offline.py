@@ -16,7 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import spoken
-from .facts import ProductFacts, clip_words, feature_parts, has_cjk, product_facts, short_name
+from .facts import (ProductFacts, clip_words, feature_parts, has_cjk, product_facts, short_name,
+                    shorten_name, screen_phrase)
 from .fitting import estimate_lines, fits
 from .frameworks import FRAMEWORKS, Framework, reason_sources, resolve_framework
 from .models import AdScript, ScriptError, Segment, Shot
@@ -96,7 +97,7 @@ class _Renderer:
         f, lang, cur = self.facts, self.language, self.facts.currency
         brand = f.brand or ""
         in_name = bool(brand) and brand.lower() in f.name.lower()
-        name = " ".join(f.name.split()[: self.name_words]) if not has_cjk(f.name) else f.name
+        name = shorten_name(f.name, self.name_words) if not has_cjk(f.name) else f.name
         if not speakable(name, "en" if not has_cjk(name) else lang):  # drop words a voice would spell
             name = " ".join(w for w in name.split() if speakable(w, "en") or has_cjk(w)) or brand or "this"
             brand = brand if speakable(brand, "en") or has_cjk(brand) else ""
@@ -130,7 +131,7 @@ class _Renderer:
             header, body = feature_parts(feature)
             clipped = clip_words(body, max_words)
             voice["feature"] = spoken.speak_text(clipped, lang, currency=cur)
-            screen["feature_title"] = header or clip_words(body, 5 if not has_cjk(body) else 4)
+            screen["feature_title"] = header or (clip_words(body, 4) if has_cjk(body) else screen_phrase(body))
         return voice, screen
 
     def render(self, beat: str, index: int, feature: tuple[str, str] | None, max_words: int,

@@ -201,6 +201,30 @@ _SYMBOL_TO_CODE["$"] = "USD"
 _SYMBOL_TO_CODE["¥"] = "CNY"
 
 
+# "18/8 stainless", "24/7", "1/2 inch", "3-in-1": read as a whole, never as "eighteen slash eight".
+_RATIO_RE = re.compile(r"(?<![\w/.])(\d{1,3})/(\d{1,3})(?![\w/.])")
+_IN_ONE_RE = re.compile(r"(?<![\w.])(\d{1,2})-in-(\d{1,2})(?![\w.])", re.IGNORECASE)
+_FRACTIONS = {(1, 2): ("half", "二分之一"), (1, 4): ("quarter", "四分之一"), (3, 4): ("three-quarter", "四分之三"),
+              (1, 3): ("one-third", "三分之一"), (2, 3): ("two-thirds", "三分之二")}
+
+
+def _ratio(m: re.Match, zh: bool) -> str:
+    a, b = int(m[1]), int(m[2])
+    if (a, b) in _FRACTIONS:
+        return _FRACTIONS[(a, b)][1 if zh else 0]
+    if zh:
+        return zh_int(a) + zh_int(b) if b < 10 else zh_int(a) + "比" + zh_int(b)  # 18/8 -> 十八八
+    left, right = en_int(a), en_int(b)
+    if b >= 10:  # "ten eleven" would read back as a price ($10.11)
+        return f"{left} over {right}"
+    return f"{left}-{right}" if "-" not in left else f"{left} {right}"  # eighteen-eight, twenty-four seven
+
+
+def _in_one(m: re.Match, zh: bool) -> str:
+    a, b = int(m[1]), int(m[2])
+    return f"{zh_int(a)}合{zh_int(b)}" if zh else f"{en_int(a)}-in-{en_int(b)}"
+
+
 @lru_cache(maxsize=4096)
 def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
     """Rewrite prices, numbers, ordinals, units and "36 x 17" dimensions as words."""
@@ -228,7 +252,8 @@ def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
         spoken_unit = UNITS["zh" if zh else "en"].get(unit, unit) if unit else ""
         return (words + spoken_unit) if zh else (" " + words + (" " + spoken_unit if spoken_unit else "") + " ")
 
-    out = _PRICE_RE.sub(price, re.sub(r"(?<=\d)-(?=[A-Za-z])", " ", text))
+    out = _RATIO_RE.sub(lambda m: _ratio(m, zh), _IN_ONE_RE.sub(lambda m: _in_one(m, zh), text))
+    out = _PRICE_RE.sub(price, re.sub(r"(?<=\d)-(?=[A-Za-z])", " ", out))
     out = re.sub(r"(?<=[\d\"″”])\s?[x×]\s?(?=\d)", " 乘 " if zh else " by ", out)
     out = _QTY_RE.sub(qty, out)
     out = out.replace("&", "和" if zh else " and ").replace("+", "" if zh else " plus ")

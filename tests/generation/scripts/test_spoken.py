@@ -54,3 +54,21 @@ def test_spoken_prices_read_back(amount):
 def test_chinese_words_are_not_numbers():
     assert spoken_to_digits("百搭万能，千万别错过", "zh") == "百搭万能，千万别错过"
     assert "1001" not in spoken_to_digits("一百一定要买", "zh")
+
+
+@pytest.mark.parametrize("text, en, zh", [
+    ("18/8 stainless steel", "eighteen-eight stainless steel", "十八八stainless steel"),
+    ("24/7 support", "twenty-four seven support", "二十四七support"),
+    ("1/2 inch thick", "half inch thick", "二分之一inch thick"),
+    ("3-in-1 charger", "three-in-one charger", "三合一charger"),
+])
+def test_ratios_fractions_and_n_in_one_are_read_as_a_whole(text, en, zh):
+    """Regression: "18/8" was read "eighteen / eight", "3-in-1" as "three inches -1"."""
+    assert speak_text(text, "en") == en
+    assert speak_text(text, "zh") == zh
+
+
+def test_ratio_with_two_digit_part_never_reads_back_as_a_price():
+    spoken = speak_text("10/11 size", "en")
+    assert spoken == "ten over eleven size"
+    assert "$" not in spoken_to_digits(spoken, "en")
