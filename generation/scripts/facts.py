@@ -116,6 +116,75 @@ def _trim_dangling(words: list[str]) -> str:
     return " ".join(words).rstrip(",;:-–")
 
 
+# Verbs that open feature bullets ("Keeps drinks cold", "Fits most cup holders", "Enjoy crisp sound").
+# Words that are as often plural nouns ("lights", "covers", "seals") are left out on purpose.
+_VERBS = set("""absorb adapt add adjust allow attach block blend boost brew brighten capture carry charge
+clean combine come connect cook cool deliver detect dry eliminate enable enhance ensure enjoy extend fit fold
+get give glide grip handle heat help hold improve include keep last let make measure monitor offer pair
+prevent promote protect provide reduce reheat remove repel resist run save show shut sit slide soften stand
+stay store stream suit support take track transform turn upgrade use wash wick work wrap""".split())
+_BASE_ONLY_IMPERATIVE = {"enjoy", "get", "stay", "keep", "make", "use", "say", "experience", "take", "give",
+                         "upgrade", "transform", "save"}
+
+
+def _verb_base(word: str) -> str | None:
+    w = word.lower()
+    for base in (w[:-1], w[:-2], w[:-3] + "y") if w.endswith("s") else ():
+        if base in _VERBS:
+            return base
+    return None
+
+
+def feature_form(text: str) -> str:
+    """Grammar of a Latin feature phrase, so templates fit it: "verb" ("Keeps drinks cold" ->
+    "It keeps..."), "imperative" ("Enjoy crisp sound"), "participle" ("Made from steel",
+    "Measuring 36 inches"), "plural" ("Dual USB ports", "24 hours of power": "You get ..." reads),
+    else "noun" (a bare singular noun phrase: no "You get", it would need an article)."""
+    words = re.findall(r"[A-Za-z][\w'-]*|\d[\d.,/x-]*", text or "")
+    if not words:
+        return "noun"
+    first = words[0].lower()
+    if first.endswith("ly") and len(words) > 1 and _verb_base(words[1]):  # "Easily fits"
+        return "verb"
+    if _verb_base(first):
+        return "verb"
+    if first in _VERBS and (first in _BASE_ONLY_IMPERATIVE or (len(words) > 1 and words[1].lower() in
+                                                                ("your", "you", "the", "it", "up", "more"))):
+        return "imperative"
+    if re.match(r"^[a-z]{3,}(?:ed|ing)$", first) or first in ("made", "built", "designed", "crafted", "sold"):
+        return "participle"
+    head = re.split(r",|\s(?:with|for|and|in|on|of|to|that|from)\s", text)[0].split()
+    if re.match(r"^\d", first) or (head and re.search(r"[a-z]{2}s$", head[-1]) and not head[-1].endswith("ss")):
+        return "plural"
+    return "noun"
+
+
+_MASS_NOUNS = set("""steel plastic aluminum aluminium cotton leather wood glass silicone fabric material water
+protection support storage power performance quality comfort technology sound light insulation resistance
+construction capacity warmth airflow coverage grip traction control suction noise bass audio video wifi
+bluetooth foam rubber nylon polyester wool linen bamboo ceramic copper iron titanium carbon mesh""".split())
+_DETERMINERS = {"a", "an", "the", "one", "each", "every", "your", "our", "its", "this", "no", "any", "all"}
+
+
+def indefinite_article(text: str) -> str | None:
+    """"a"/"an" for a singular countable noun phrase ("Leak-proof lid with a loop" -> "a"), None when
+    unsure (mass nouns "stainless steel", -ing/-tion heads, numbers, names, determiners)."""
+    if feature_form(text) != "noun":
+        return None
+    chunk = re.split(r",|\s(?:with|for|and|in|on|of|to|that|from|featuring)\s", text)[0].split()
+    if not chunk or chunk[0].lower() in _DETERMINERS or not re.match(r"^[A-Za-z]", chunk[0]):
+        return None
+    head = chunk[-1].lower().strip(".")
+    if (not head.isalpha() or head in _MASS_NOUNS or re.search(r"(?:ing|tion|sion|ness|ity|ment|ics|s)$", head)
+            or any(w[:1].isupper() and w[1:2].isupper() for w in chunk[1:])):  # acronyms: "USB-C" etc.
+        return None
+    first = chunk[0].lower()
+    if re.match(r"^[A-Z]{2,}", chunk[0]):  # an acronym is read letter by letter: "a USB-C port", "an LED lamp"
+        return "an" if first[0] in "aefhilmnorsx" else "a"
+    vowel = re.match(r"^(?:[aio]|e(?!u)|u(?!ni|s[aeiu]|ti)|hour|honest)", first) is not None
+    return "an" if vowel else "a"
+
+
 def feature_parts(text: str) -> tuple[str, str]:
     """Split "LARGE CAPACITY: Measuring at 36 x 17 inches" into (header, body)."""
     text = re.sub(r"\s+", " ", text or "").strip()

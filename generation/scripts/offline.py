@@ -17,7 +17,8 @@ from pathlib import Path
 
 from . import spoken
 from .facts import (ProductFacts, clip_words, feature_parts, has_cjk, product_facts, short_name,
-                    shorten_name, screen_phrase)
+                    shorten_name, screen_phrase, feature_form,
+                    indefinite_article)
 from .fitting import estimate_lines, fits
 from .frameworks import FRAMEWORKS, Framework, reason_sources, resolve_framework
 from .models import AdScript, ScriptError, Segment, Shot
@@ -70,6 +71,15 @@ def speakable(text: str, language: str) -> bool:
 def _rating_text(facts: ProductFacts) -> str:
     text = format(facts.rating.normalize(), "f") if facts.rating is not None else ""
     return text
+
+
+def _feature_forms(text: str) -> set[str]:
+    """Grammar tags a bank line's ``forms`` must share to carry this feature (CJK text: any line)."""
+    if has_cjk(text):
+        return {"noun", "plural", "verb", "participle", "imperative", "noun_simple"}
+    form = feature_form(text)
+    simple = form in ("noun", "plural") and "," not in text and not text[:1].isdigit() and len(text.split()) <= 6
+    return {form, "noun_simple"} if simple else {form}
 
 
 class _Renderer:
@@ -131,6 +141,11 @@ class _Renderer:
             header, body = feature_parts(feature)
             clipped = clip_words(body, max_words)
             voice["feature"] = spoken.speak_text(clipped, lang, currency=cur)
+            screen["_forms"] = _feature_forms(clipped)
+            article = None if has_cjk(clipped) else indefinite_article(clipped)
+            if article:
+                voice["a"] = article  # "You get a leak-proof lid": bare-noun lines give way to article lines
+                screen["_forms"] = (screen["_forms"] - {"noun"}) | {"countable"}
             screen["feature_title"] = header or (clip_words(body, 4) if has_cjk(body) else screen_phrase(body))
         return voice, screen
 
@@ -156,6 +171,9 @@ class _Renderer:
                     self.tone_bank.get(bank_key) or self.bank["beats"].get(bank_key))
         if not variants:
             return None
+        if "_forms" in screen_vals:  # templates that fit the feature's grammar ("It keeps...", not "You get keeps...")
+            variants = [v for v in variants if not v.get("forms") or set(v["forms"]) & screen_vals["_forms"]] \
+                or [v for v in variants if not v.get("forms")] or variants
         choice = self._pick(bank_key, variants, index)
         fields = set(re.findall(r"{(\w+)}", choice["voice"] + choice["screen"]))
         if any(field not in voice_vals and field not in screen_vals for field in fields):

@@ -1,9 +1,12 @@
 """Regressions for copywriting naturalness: names keep their head noun, on-screen phrases end at
 natural boundaries, feature templates fit the phrase's grammar (issue 4, round 2)."""
+import re
+
 import pytest
 
 from generation.scripts import write_script
-from generation.scripts.facts import clip_words, screen_phrase, short_name, shorten_name
+from generation.scripts.facts import (clip_words, feature_form, indefinite_article, screen_phrase, short_name,
+                                      shorten_name)
 from generation.scripts.frameworks import FRAMEWORK_NAMES
 
 DEMO = {"title": "Aurora Insulated Water Bottle 750 ml", "brand": "Northwind", "price": "29.99",
@@ -55,3 +58,32 @@ def test_demo_product_reads_naturally(framework):
             last = seg.on_screen_text.rstrip(".!?").split()[-1].lower()
             assert last not in _ENDINGS, seg.on_screen_text
             assert "carry." not in seg.voice_line and not seg.on_screen_text.endswith("a carry")
+
+
+@pytest.mark.parametrize("text, form, article", [
+    ("Keeps drinks cold for 24 hours", "verb", None),
+    ("Easily fits in a backpack", "verb", None),
+    ("Enjoy crisp sound", "imperative", None),
+    ("Made from recycled plastic", "participle", None),
+    ("Dual USB ports", "plural", None),
+    ("18/8 stainless steel, BPA-free", "plural", None),   # number-led: "You get 18/8 steel" reads
+    ("Leak-proof lid with a carry loop", "noun", "a"),
+    ("Ergonomic handle", "noun", "an"),
+    ("USB-C port", "noun", "a"),
+    ("Stainless steel", "noun", None),                    # mass noun: no article
+])
+def test_feature_grammar_classification(text, form, article):
+    assert feature_form(text) == form
+    assert indefinite_article(text) == article
+
+
+def test_feature_templates_fit_the_phrase_grammar():
+    """Regression: "You get leak-proof lid." / "You get keeps drinks cold."."""
+    bad = re.compile(r"\b(?:You get|Plus,|Look closer:) (?:keeps|fits|leak-proof lid)\b"
+                     r"|\b(?:Reason \w+:|First,|Second,|Third,) (?:keeps|fits)\b|\bit (?:leak-proof|eighteen)", re.I)
+    for framework in FRAMEWORK_NAMES:
+        for seed in range(6):
+            for duration in (10, 15, 20):
+                script = write_script(DEMO, framework=framework, language="en", duration=duration, seed=seed)
+                for seg in script.scenes:
+                    assert not bad.search(seg.voice_line), seg.voice_line
