@@ -277,8 +277,7 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, vo
     layers, scenes = [], []
     for i, (seg, role, (start, end)) in enumerate(zip(segs, roles, bounds)):
         scenes.append(Scene(role=role, index=i, start=round(start, 3), end=round(end, 3)))
-        values = {**base, "on_screen_text": (seg.get("on_screen_text") or seg.get("voice_line") or "").strip(),
-                  "n": str(i), "total": str(len(segs) - 2)}
+        values = {**base, **_item_values(seg, i, segs), "n": str(i), "total": str(len(segs) - 2)}
         for spec in getattr(tpl.scenes, role):
             extend = 0.0
             if spec.type in ("shot", "image"):
@@ -295,6 +294,23 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, vo
                     brand=kit, scenes=scenes, layers=layers, audio=AudioSpec(speech=_speech(voice)),
                     encode={"platform": platform, "preset": preset},
                     thumbnail_time=_thumbnail_time(layers, scenes, duration))
+
+
+_ENUM = re.compile(r"^\s*(\d{1,2})[.)]\s+(.+)$", re.S)
+
+
+def _item_values(seg: dict, i: int, segs: list[dict]) -> dict:
+    """on_screen_text, plus {item_n}/{item_text} for counted templates: the writer's own
+    enumerator ("2. Leak-proof lid") when the body uses them (a non-numbered scene, like a
+    closing price line, gets no counter), else the body position."""
+    text = (seg.get("on_screen_text") or seg.get("voice_line") or "").strip()
+    out = {"on_screen_text": text, "item_text": text}
+    m = _ENUM.match(text)
+    if m:
+        out.update(item_n=m.group(1), item_text=m.group(2).strip())
+    elif 0 < i < len(segs) - 1 and not any(_ENUM.match((s.get("on_screen_text") or "")) for s in segs[1:-1]):
+        out["item_n"] = str(i)
+    return out
 
 
 def _next_transition(tpl: Template, roles: list[str], i: int) -> float:

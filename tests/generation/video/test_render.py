@@ -96,3 +96,16 @@ def test_moviepy_clip_shows_the_same_frames_and_thumbnail_has_the_product(short_
     assert np.array_equal(clip.get_frame(1.0), Compositor(tl, work).frame(1.0))
     product = [ly for ly in tl.layers if ly.type == "product"]
     assert any(ly.start < tl.thumbnail_time < ly.end for ly in product)
+
+
+def test_counter_follows_the_writers_numbering(short_inputs):
+    inputs, _ = short_inputs
+    script = json.loads(json.dumps(inputs["script"]))
+    script["scenes"] = [dict(script["scenes"][0], on_screen_text="2. Leak-proof lid"),
+                        dict(script["scenes"][0], on_screen_text="Only $24.99")]
+    tl = timeline_build(template="three_reasons", aspect="9:16", scale=0.25, **{**inputs, "script": script})
+    texts = [ly.text for ly in tl.layers if ly.type == "text"]
+    assert "2" in texts and "Leak-proof lid" in texts and "2. Leak-proof lid" not in texts
+    assert "Only $24.99" in texts and "3" not in texts  # the price line is not a numbered reason
+    plain = timeline_build(template="three_reasons", aspect="9:16", scale=0.25, **inputs)
+    assert "1" in [ly.text for ly in plain.layers if ly.type == "text"]  # no numbering: body position
