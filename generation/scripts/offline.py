@@ -96,9 +96,13 @@ class _Renderer:
         self._memo: dict = {}
 
     def _pick(self, key: str, variants: list[dict], index: int) -> dict:
-        if self.shortest:  # very short targets: the briefest line that says the same thing
+        generic = key == "filler" or key.endswith("_generic")
+        if self.shortest and generic:
             return min(variants, key=lambda v: len(v["voice"]))
-        if key == "filler" or key.endswith("_generic"):  # successive generic lines never repeat
+        if self.shortest:  # very short targets: one of the briefest lines (the seed still varies the wording)
+            brief = min(len(v["voice"]) for v in variants)
+            variants = [v for v in variants if len(v["voice"]) <= brief * 1.2 + 4]
+        if generic:  # successive generic lines never repeat
             return variants[(self.seed + index) % len(variants)]
         rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))
         return rng.choice(variants)
@@ -191,7 +195,9 @@ class _Renderer:
         kind = BEAT_SHOTS.get("cta" if role == "cta" else beat, "product")
         detail = screen_vals.get("feature_title") or "its details"
         prompt = SHOT_PROMPTS[kind].format(name=self.facts.name, detail=detail)
-        return Segment(role=role, voice_line=re.sub(r"\s{2,}", " ", voice_line).strip(),
+        voice_line = re.sub(r"\s{2,}", " ", voice_line).strip()
+        voice_line = voice_line[:1].upper() + voice_line[1:]  # "{rating} out of five..." opens a sentence
+        return Segment(role=role, voice_line=voice_line,
                        on_screen_text=screen.strip(), shot=Shot(kind=kind, prompt=prompt), facts=facts_used)
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from generation.scripts import write_script
+from generation.scripts import check_claims, write_script
 from generation.scripts.facts import (clip_words, feature_form, indefinite_article, screen_phrase, short_name,
                                       shorten_name)
 from generation.scripts.frameworks import FRAMEWORK_NAMES
@@ -87,3 +87,17 @@ def test_feature_templates_fit_the_phrase_grammar():
                 script = write_script(DEMO, framework=framework, language="en", duration=duration, seed=seed)
                 for seg in script.scenes:
                     assert not bad.search(seg.voice_line), seg.voice_line
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("framework", FRAMEWORK_NAMES)
+def test_hooks_vary_with_the_seed_and_stay_grounded(framework, language):
+    """Regression: social_proof always opened on the same line (the fitter's 'shortest' mode ignored
+    the seed); every voice line opens with a capital ("{rating} out of five..." must not)."""
+    hooks = set()
+    for seed in range(8):
+        script = write_script(DEMO, framework=framework, language=language, duration=15, seed=seed)
+        hooks.add(script.hook.voice_line)
+        assert check_claims(script, DEMO) == []
+        assert all(not s.voice_line[:1].islower() for s in script.segments())
+    assert len(hooks) >= 2, hooks
