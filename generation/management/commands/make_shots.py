@@ -74,9 +74,9 @@ class Command(BaseCommand):
                     "accent_color": "#F97316"}, None
         from generation.images.services import lora_active_adapter
         from tenancy.context import tenant_context
-        from tenancy.models import Brand
+        from tenancy.selectors import brand_find_for_operator
 
-        brand = Brand.unscoped.filter(pk=brand_id).first()  # the tenant is not known yet
+        brand = brand_find_for_operator(brand_id=brand_id)  # the tenant is not known yet
         if brand is None:
             raise CommandError(f"brand {brand_id} not found")
         with tenant_context(brand.workspace_id):

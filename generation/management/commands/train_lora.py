@@ -31,12 +31,12 @@ class Command(BaseCommand):
         from generation.images.services import lora_version_train
         from generation.images.training import TrainConfig
         from tenancy.context import tenant_context
-        from tenancy.models import Brand
+        from tenancy.selectors import brand_find_for_operator
 
         images = Path(opts["images"]).resolve()
         if not images.is_dir():
             raise CommandError(f"images folder not found: {images}")
-        brand = Brand.unscoped.filter(pk=opts["brand"]).first()
+        brand = brand_find_for_operator(brand_id=opts["brand"])
         if brand is None:
             raise CommandError(f"brand {opts['brand']} not found")
         g = settings.GENERATION
