@@ -58,11 +58,23 @@ class ProductFacts:
 
 def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: int = 14) -> str:
     """A speakable product name: the title up to its first comma/dash/bracket, capped."""
-    title = re.sub(r"[【\[].*?[】\]]", " ", title or "").strip() or (brand or "this product")
+    title = re.sub(r"[【\[].*?[】\]]|[®™©]", " ", title or "").strip() or (brand or "this product")
+    title = _LEADING_SIZE.sub("", title).strip() or title  # '60"W x 24"D x 1-3/4" Thick Maple ...' 
     head = re.split(r"\s[-–|]\s|[,(（|]|\s(?:with|for|featuring|w/)\s", title, flags=re.I)[0].strip() or title
     if has_cjk(head):
         return head[:max_cjk]
-    return _trim_dangling(_drop_trailing_details(head.split())[:max_words])
+    return shorten_name(" ".join(_drop_codes(_drop_trailing_details(head.split()))), max_words)
+
+
+_LEADING_SIZE = re.compile(r"^(?:[\d][\d./-]*\s?(?:\"|″|in|inch(?:es)?|cm|mm)?\s?[WDHL]?\s*(?:[x×]\s*)?)+(?=[A-Za-z]{3,})")
+_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9-]{5,}$|^\d+-\d+[A-Za-z]*$")
+
+
+def _drop_codes(words: list[str]) -> list[str]:
+    """Model codes ("RT628B", "513-1311W", "1080P") out of the spoken name while two real words stay:
+    a voice spells them letter by letter and they mean nothing to a viewer."""
+    kept = [w for w in words if not _CODE.match(w)]
+    return kept if sum(w.isalpha() for w in kept) >= 2 else words
 
 
 _UNIT_WORD = re.compile(r"^(?:\d[\d.,]*)?(?:ml|l|oz|fl|lbs?|kg|g|mm|cm|m|in|inch(?:es)?|ft|gb|tb|mah|w|v|"
@@ -107,7 +119,9 @@ def shorten_name(name: str, max_words: int) -> str:
     return _trim_dangling(words[:max_words])
 
 
-_DANGLING = {"with", "and", "for", "of", "the", "a", "an", "to", "at", "in", "on", "x", "&", "-", "–", "by", "or"}
+_DANGLING = {"with", "and", "for", "of", "the", "a", "an", "to", "at", "in", "on", "x", "&", "-", "–", "by", "or",
+             "over", "into", "onto", "from", "up", "about", "around", "through", "under", "per", "via", "your",
+             "our", "their", "its", "my", "is", "are", "was", "that", "which", "while", "so", "as", "than", "but"}
 
 
 def _trim_dangling(words: list[str]) -> str:
@@ -122,9 +136,11 @@ _VERBS = set("""absorb adapt add adjust allow attach block blend boost brew brig
 clean combine come connect cook cool deliver detect dry eliminate enable enhance ensure enjoy extend fit fold
 get give glide grip handle heat help hold improve include keep last let make measure monitor offer pair
 prevent promote protect provide reduce reheat remove repel resist run save show shut sit slide soften stand
-stay store stream suit support take track transform turn upgrade use wash wick work wrap""".split())
+stay store stream suit support take track transform turn upgrade use wash wick work wrap set bring create
+elevate serve host select choose secure""".split())
 _BASE_ONLY_IMPERATIVE = {"enjoy", "get", "stay", "keep", "make", "use", "say", "experience", "take", "give",
-                         "upgrade", "transform", "save"}
+                         "upgrade", "transform", "save", "set", "bring", "create", "elevate", "select", "choose"}
+_OBJECT_START = {"a", "an", "the", "your", "you", "it", "up", "more", "every", "any", "yourself"}
 
 
 def _verb_base(word: str) -> str | None:
@@ -148,10 +164,13 @@ def feature_form(text: str) -> str:
         return "verb"
     if _verb_base(first):
         return "verb"
-    if first in _VERBS and (first in _BASE_ONLY_IMPERATIVE or (len(words) > 1 and words[1].lower() in
-                                                                ("your", "you", "the", "it", "up", "more"))):
-        return "imperative"
-    if re.match(r"^[a-z]{3,}(?:ed|ing)$", first) or first in ("made", "built", "designed", "crafted", "sold"):
+    second = words[1].lower() if len(words) > 1 else ""
+    if (first in _VERBS and (first in _BASE_ONLY_IMPERATIVE or second in _OBJECT_START)) or \
+            (first.isalpha() and first not in _DETERMINERS and second in ("a", "an", "the", "your")):
+        return "imperative"  # "Set a beautiful table", "Protect your home"
+    if re.match(r"^[a-z]{3,}ing$", first):
+        return "gerund"  # "Measuring 36 inches": not after "Plus," / "What I love:"
+    if re.match(r"^[a-z]{3,}ed$", first) or first in ("made", "built", "designed", "crafted", "sold"):
         return "participle"
     head = re.split(r",|\s(?:with|for|and|in|on|of|to|that|from)\s", text)[0].split()
     if re.match(r"^\d", first) or (head and re.search(r"[a-z]{2}s$", head[-1]) and not head[-1].endswith("ss")):

@@ -76,7 +76,7 @@ def _rating_text(facts: ProductFacts) -> str:
 def _feature_forms(text: str) -> set[str]:
     """Grammar tags a bank line's ``forms`` must share to carry this feature (CJK text: any line)."""
     if has_cjk(text):
-        return {"noun", "plural", "verb", "participle", "imperative", "noun_simple"}
+        return {"noun", "plural", "verb", "participle", "gerund", "imperative", "noun_simple"}
     form = feature_form(text)
     simple = form in ("noun", "plural") and "," not in text and not text[:1].isdigit() and len(text.split()) <= 6
     return {form, "noun_simple"} if simple else {form}
@@ -110,7 +110,7 @@ class _Renderer:
     def _values(self, feature: str | None, max_words: int, n: int) -> tuple[dict, dict]:
         f, lang, cur = self.facts, self.language, self.facts.currency
         brand = f.brand or ""
-        in_name = bool(brand) and brand.lower() in f.name.lower()
+        in_name = bool(brand) and (brand.lower() in f.name.lower() or " by " in f.name)  # no "X by Y by Z"
         name = shorten_name(f.name, self.name_words) if not has_cjk(f.name) else f.name
         if not speakable(name, "en" if not has_cjk(name) else lang):  # drop words a voice would spell
             name = " ".join(w for w in name.split() if speakable(w, "en") or has_cjk(w)) or brand or "this"
@@ -184,8 +184,9 @@ class _Renderer:
             return None
         fill = {k: voice_vals.get(k, screen_vals.get(k, "")) for k in fields}
         if fill.get("feature") and not choice["voice"].startswith("{feature}"):
-            word = fill["feature"].split(" ")[0]
-            if word[:1].isupper() and word[1:].islower():  # "You get measuring at", not "You get Measuring"
+            word, *rest = fill["feature"].split(" ")
+            title_case = bool(rest) and rest[0][:1].isupper()  # "Walkie Talkie", "Gender Boys": a name, keep it
+            if word[:1].isupper() and word[1:].islower() and not title_case:  # "You get measuring at", not "You get Measuring"
                 fill["feature"] = fill["feature"][0].lower() + fill["feature"][1:]
         elif fill.get("feature"):
             fill["feature"] = fill["feature"][0].upper() + fill["feature"][1:]

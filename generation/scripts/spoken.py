@@ -220,6 +220,34 @@ def _ratio(m: re.Match, zh: bool) -> str:
     return f"{left}-{right}" if "-" not in left else f"{left} {right}"  # eighteen-eight, twenty-four seven
 
 
+_DASH_CODE_RE = re.compile(r"(?<![\w.])\d+-\d+[A-Za-z]+\d*(?![\w.])")
+def _spell_code(code: str, zh: bool) -> str:
+    """"513-1311W" digit by digit ("five one three one three one one W"), never as quantities."""
+    parts = re.findall(r"\d|[A-Za-z]+", code)
+    digit = (lambda d: _ZH_DIGITS[int(d)]) if zh else (lambda d: _ONES[int(d)])
+    said = [digit(p) if p.isdigit() else p for p in parts]
+    spoken = " ".join(said)
+    # letters after a comma: "one W" would read back as one watt
+    return "".join(said) if zh else " " + re.sub(r"(?<=[a-z]) (?=[A-Z])", ", ", spoken) + " "
+
+
+_RANGE_RE = re.compile(r"(?<![A-Za-z0-9.-])(\d{1,4})-(\d{1,4})(?![A-Za-z0-9.-])(?=\s?[^\W\d]|\s|$)")
+_MIXED_RE = re.compile(r"(?<![\w.])(\d{1,3})-([123])/([234])(?![\w/.])(?P<inch>[\"″”])?")
+
+
+def _mixed(m: re.Match, zh: bool) -> str:
+    """"1-3/4" (a mixed number) -> "one and three-quarters" / 一又四分之三."""
+    whole, a, b = int(m[1]), int(m[2]), int(m[3])
+    if (a, b) not in _FRACTIONS:
+        return m[0]
+    inch = (" 英寸" if zh else " inches") if m["inch"] else ""
+    if zh:
+        return zh_int(whole) + "又" + _FRACTIONS[(a, b)][1] + inch
+    part = {(1, 2): "a half", (1, 4): "a quarter", (3, 4): "three-quarters", (1, 3): "a third",
+            (2, 3): "two-thirds"}[(a, b)]
+    return f"{en_int(whole)} and {part}{inch}"
+
+
 def _in_one(m: re.Match, zh: bool) -> str:
     a, b = int(m[1]), int(m[2])
     return f"{zh_int(a)}合{zh_int(b)}" if zh else f"{en_int(a)}-in-{en_int(b)}"
@@ -252,10 +280,15 @@ def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
         spoken_unit = UNITS["zh" if zh else "en"].get(unit, unit) if unit else ""
         return (words + spoken_unit) if zh else (" " + words + (" " + spoken_unit if spoken_unit else "") + " ")
 
-    out = _RATIO_RE.sub(lambda m: _ratio(m, zh), _IN_ONE_RE.sub(lambda m: _in_one(m, zh), text))
+    out = _MIXED_RE.sub(lambda m: _mixed(m, zh), _IN_ONE_RE.sub(lambda m: _in_one(m, zh), text))
+    out = _RATIO_RE.sub(lambda m: _ratio(m, zh), out)
+    codes: list[str] = []  # "513-1311W": a model code, left whole for the voice to spell
+    out = _DASH_CODE_RE.sub(lambda m: codes.append(m[0]) or chr(0xE000 + len(codes) - 1), out)
+    out = _RANGE_RE.sub(r"\1至\2" if zh else r"\1 to \2", out)  # "10-12 hours": a range, not "ten - twelve"
     out = _PRICE_RE.sub(price, re.sub(r"(?<=\d)-(?=[A-Za-z])", " ", out))
     out = re.sub(r"(?<=[\d\"″”])\s?[x×]\s?(?=\d)", " 乘 " if zh else " by ", out)
     out = _QTY_RE.sub(qty, out)
+    out = re.sub("[\ue000-\ue0ff]", lambda m: _spell_code(codes[ord(m[0]) - 0xE000], zh), out)
     out = out.replace("&", "和" if zh else " and ").replace("+", "" if zh else " plus ")
     out = re.sub(r"[ \t]+([,.!?;:，。！？])", r"\1", out)
     out = re.sub(r"\s{2,}", " ", out).strip()

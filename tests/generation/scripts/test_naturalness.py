@@ -8,6 +8,7 @@ from generation.scripts import check_claims, write_script
 from generation.scripts.facts import (clip_words, feature_form, indefinite_article, screen_phrase, short_name,
                                       shorten_name)
 from generation.scripts.frameworks import FRAMEWORK_NAMES
+from generation.scripts.spoken import speak_text
 
 DEMO = {"title": "Aurora Insulated Water Bottle 750 ml", "brand": "Northwind", "price": "29.99",
         "currency": "USD", "original_price": "39.99", "availability": "InStock",
@@ -101,3 +102,43 @@ def test_hooks_vary_with_the_seed_and_stay_grounded(framework, language):
         assert check_claims(script, DEMO) == []
         assert all(not s.voice_line[:1].islower() for s in script.segments())
     assert len(hooks) >= 2, hooks
+
+
+@pytest.mark.parametrize("title, short", [
+    ("TP-Link Tapo C200 Pan/Tilt 1080P Wi-Fi Smart Indoor Camera", "TP-Link Tapo C200 Pan/Tilt Wi-Fi Camera"),
+    ("513-1311W Analog Style Digital Atomic Clock", "Analog Style Digital Atomic Clock"),   # model code
+    ("Retevis RT628B Walkie Talkie Bambini", "Retevis Walkie Talkie Bambini"),
+    ('60"W x 24"D x 1-3/4" Thick Maple Butcher Block', "Thick Maple Butcher Block"),      # leading size
+    ("Nespresso ® VertuoLine Coffee Maker", "Nespresso VertuoLine Coffee Maker"),          # no ® in speech
+])
+def test_corpus_titles_give_speakable_names(title, short):
+    assert short_name(title, None) == short
+
+
+@pytest.mark.parametrize("text, form", [
+    ("Set a beautiful table", "imperative"),   # was "You get a set a beautiful table."
+    ("Select Colour Chrome", "imperative"),    # was "Look closer: a select Colour Chrome."
+    ("Measuring at 36 x 17 x 15 inches", "gerund"),  # was "Plus, measuring at ..."
+])
+def test_corpus_feature_forms(text, form):
+    assert feature_form(text) == form
+
+
+@pytest.mark.parametrize("text, en, zh", [
+    ("513-1311W Analog", "five one three one three one one, W Analog", "五一三一三一一W Analog"),
+    ("lasts 10-12 hours", "lasts ten to twelve hours", "lasts十至十二hours"),
+    ('1-3/4" thick', "one and three-quarters inches thick", "一又四分之三英寸thick"),
+])
+def test_codes_ranges_and_mixed_numbers_are_spoken_naturally(text, en, zh):
+    assert speak_text(text, "en") == en and speak_text(text, "zh") == zh
+
+
+def test_title_case_features_keep_their_capitals_and_names_say_by_once():
+    product = {"title": "Nespresso by Breville Coffee Maker", "brand": "Crate and Barrel", "price": "199",
+               "currency": "USD", "features": ["Walkie Talkie", "Heavy-duty plastics", "Automatic ejection"]}
+    for seed in range(6):
+        for framework in ("feature_tour", "three_reasons"):
+            lines = [s.voice_line for s in write_script(product, framework=framework, language="en",
+                                                         duration=15, seed=seed).segments()]
+            assert not any("walkie Talkie" in line for line in lines), lines
+            assert not any(line.count(" by ") > 1 for line in lines), lines
