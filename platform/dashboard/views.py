@@ -29,8 +29,12 @@ class VideoForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["brand"].queryset = Brand.objects.order_by("name")  # current workspace only
+        brands = Brand.objects.order_by("name")  # current workspace only
+        self.fields["brand"].queryset = brands
         self.fields["template"].choices = _template_choices()
+        first = brands.first()
+        if first is not None:
+            self.fields["template"].initial = first.default_template
 
 
 def _require_workspace(request):
