@@ -62,7 +62,10 @@ def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: in
     title = _LEADING_SIZE.sub("", title).strip() or title  # '60"W x 24"D x 1-3/4" Thick Maple ...' 
     head = re.split(r"\s[-–|]\s|[,(（|]|\s(?:with|for|featuring|w/)\s", title, flags=re.I)[0].strip() or title
     if has_cjk(head):
-        return head[:max_cjk]
+        cut = min(len(head), max_cjk)
+        while cut < len(head) and re.match(r"\w", head[cut], re.A) and re.match(r"\w", head[cut - 1], re.A):
+            cut += 1  # never "iPhon" from "iPhone"
+        return head[:cut].strip()
     return shorten_name(" ".join(_drop_codes(_drop_trailing_details(head.split()))), max_words)
 
 
@@ -218,7 +221,8 @@ def clip_words(text: str, max_words: int) -> str:
     clause = re.split(r"(?<=[.;!?])\s+|(?<=[。；！？])|,\s+(?=[a-z])", text)[0].strip(" .;。；")
     if has_cjk(clause):
         cut = min(len(clause), max_words * 2)
-        while cut < len(clause) and re.match(r"[\d.,%]", clause[cut]):  # never cut "2320" to "232"
+        while cut < len(clause) and re.match(r"[\w.,%]", clause[cut], re.A) \
+                and re.match(r"\w", clause[cut - 1], re.A):  # never cut "2320" to "232" or "64GB" to "64G"
             cut += 1
         return clause[:cut]
     words = clause.split()
@@ -267,7 +271,10 @@ _JUNK = re.compile(r"[{}<>;=|\\]|https?:|www\.|\btypeof\b|\bfunction\b|\bvar\b|[
 # Spec rows that repeat the offer or identify the listing rather than describe the product
 # ("Price", "You Save", "Best Sellers Rank", "ASIN"): never read out as features.
 _NOT_A_FEATURE = re.compile(r"price|save|brand|model|sku|asin|ean|gtin|upc|mpn|manufacturer|review|rating|rank"
-                            r"|seller|shipping|delivery|date first|item number|warranty|返品|价格|价|品牌|型号", re.I)
+                            r"|seller|shipping|delivery|date first|item number|warranty|返品|价格|价|品牌|型号"
+                            # checkout rows in other languages: payment, postage, returns, "marca" = brand
+                            r"|return|payment|postage|condition|item location|付款|運費|运费|分期|配送|退|marca|marque"
+                            r"|marke|envío|envio|pago|pagamento|entrega|versand|livraison", re.I)
 
 
 def usable(text: str) -> bool:

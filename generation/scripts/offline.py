@@ -97,11 +97,9 @@ class _Renderer:
 
     def _pick(self, key: str, variants: list[dict], index: int) -> dict:
         generic = key == "filler" or key.endswith("_generic")
-        if self.shortest and generic:
-            return min(variants, key=lambda v: len(v["voice"]))
         if self.shortest:  # very short targets: one of the briefest lines (the seed still varies the wording)
             brief = min(len(v["voice"]) for v in variants)
-            variants = [v for v in variants if len(v["voice"]) <= brief * 1.2 + 4]
+            variants = [v for v in variants if len(v["voice"]) <= brief * 1.2 + (1 if generic else 4)]
         if generic:  # successive generic lines never repeat
             return variants[(self.seed + index) % len(variants)]
         rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))

@@ -142,3 +142,28 @@ def test_title_case_features_keep_their_capitals_and_names_say_by_once():
                                                          duration=15, seed=seed).segments()]
             assert not any("walkie Talkie" in line for line in lines), lines
             assert not any(line.count(" by ") > 1 for line in lines), lines
+
+
+def test_cjk_cuts_never_split_latin_words_or_numbers_with_units():
+    """Regression: "Apple/苹果 iPhon" and "存储容量 64G" (from 64GB, then flagged as an invented 64 g)."""
+    assert short_name("【官网价直降】Apple/苹果 iPhone 11 4G全网通智能手机", "Apple").endswith("iPhone")
+    assert clip_words("存储容量 64GB 128GB 256GB", 4) == "存储容量 64GB"
+
+
+def test_checkout_rows_in_other_languages_are_not_features():
+    from generation.scripts.facts import product_facts
+    facts = product_facts({"title": "Sink", "specs": {"付款方式": "超商付", "運費": "單店購物", "Marca": "CIC",
+                                                      "Returns": "30 days Buyer pays", "Volume": "23 L"}})
+    assert [text for _, text in facts.features] == ["Volume 23 L"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_generic_reason_lines_do_not_repeat_in_one_script(language):
+    product = {"title": "Sweater", "brand": "Lands End", "price": "49", "currency": "USD",
+               "features": ["Выбор один", "Выбор два", "Выбор три"] if language == "en" else
+               ["Classic crew neckline", "Long sleeves", "Hits at mid-hip"]}
+    for seed in range(4):
+        for duration in (8, 15):
+            script = write_script(product, framework="three_reasons", language=language, duration=duration, seed=seed)
+            lines = [s.voice_line for s in script.scenes]
+            assert len(set(lines)) == len(lines), lines
