@@ -280,6 +280,10 @@ def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
         spoken_unit = UNITS["zh" if zh else "en"].get(unit, unit) if unit else ""
         return (words + spoken_unit) if zh else (" " + words + (" " + spoken_unit if spoken_unit else "") + " ")
 
+    if not zh:  # "w/ lid" -> "with lid", "Pan/Tilt" -> "Pan and Tilt", "Zombie / Halloween" -> "Zombie, Halloween"
+        text = re.sub(r"\b[wW]/\s*(?=[A-Za-z])", "with ", text)
+        text = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " and ", text)
+        text = re.sub(r"(?<=[A-Za-z])\s+/\s+(?=[A-Za-z])", ", ", text)
     out = _MIXED_RE.sub(lambda m: _mixed(m, zh), _IN_ONE_RE.sub(lambda m: _in_one(m, zh), text))
     out = _RATIO_RE.sub(lambda m: _ratio(m, zh), out)
     codes: list[str] = []  # "513-1311W": a model code, left whole for the voice to spell

@@ -72,3 +72,10 @@ def test_ratio_with_two_digit_part_never_reads_back_as_a_price():
     spoken = speak_text("10/11 size", "en")
     assert spoken == "ten over eleven size"
     assert "$" not in spoken_to_digits(spoken, "en")
+
+
+def test_word_slashes_are_read_as_words():
+    """Regression: "Realistic Zombie / Halloween" was voiced with a slash."""
+    assert speak_text("Pan/Tilt camera", "en") == "Pan and Tilt camera"
+    assert speak_text("Realistic Zombie / Halloween Tattoos", "en") == "Realistic Zombie, Halloween Tattoos"
+    assert speak_text("Mug w/ lid", "en") == "Mug with lid"
