@@ -70,13 +70,18 @@ def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: in
 
 
 _LEADING_SIZE = re.compile(r"^(?:[\d][\d./-]*\s?(?:\"|″|in|inch(?:es)?|cm|mm)?\s?[WDHL]?\s*(?:[x×]\s*)?)+(?=[A-Za-z]{3,})")
+_SIZE_WORD = re.compile(r"^\d[\d.]*(?:\"|″|”|in|inch|cm|mm|gb|tb|w|v)$", re.I)  # 11" / 512GB / 40W in a name
 _CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9-]{5,}$|^\d+-\d+[A-Za-z]*$")
 
 
 def _drop_codes(words: list[str]) -> list[str]:
     """Model codes ("RT628B", "513-1311W", "1080P") out of the spoken name while two real words stay:
     a voice spells them letter by letter and they mean nothing to a viewer."""
-    kept = [w for w in words if not _CODE.match(w)]
+    kept = [w for w in words if not _CODE.match(w) and not _SIZE_WORD.match(w)]
+    units = ("watt", "watts", "volt", "volts")
+    kept = [w for i, w in enumerate(kept)
+            if not (w.lower() in units and i and kept[i - 1][:1].isdigit())
+            and not (w[:1].isdigit() and i + 1 < len(kept) and kept[i + 1].lower() in units)]
     return kept if sum(w.isalpha() for w in kept) >= 2 else words
 
 
@@ -212,8 +217,17 @@ def feature_parts(text: str) -> tuple[str, str]:
     text = re.sub(r"\s+", " ", text or "").strip()
     header, sep, body = text.partition(":")
     if sep and 0 < len(header.split()) <= 6 and body.strip():
-        return header.strip().capitalize() if header.isupper() else header.strip(), body.strip()
-    return "", text
+        return header.strip().capitalize() if header.isupper() else header.strip(), _uncaps(body.strip())
+    return "", _uncaps(text)
+
+
+def _uncaps(text: str) -> str:
+    """"VERSATILE STORAGE, DURABLE CONSTRUCTION" -> "Versatile storage, durable construction" (shouting
+    reads badly on screen and some voices spell capitals); short acronyms (USB, LED) stay."""
+    if not text.isupper() or len(re.findall(r"[A-Z]{4,}", text)) < 2:
+        return text
+    out = re.sub(r"[A-Z]{4,}", lambda m: m[0].lower(), text)
+    return out[:1].upper() + out[1:]
 
 
 def clip_words(text: str, max_words: int) -> str:
@@ -265,7 +279,7 @@ _NUMBER_GROUP = re.compile(r"^(?:x|×|\d[\d.,/\"″-]*\w{0,4}|inch(?:es)?|cm|mm|
                            r"hours?|mah|w|v|gb|tb|mb|feet|meters?|pounds?|ounces?)$", re.I)
 
 
-_JUNK = re.compile(r"[{}<>;=|\\]|https?:|www\.|\btypeof\b|\bfunction\b|\bvar\b|[^\s]{26,}|[：:].*[：:].*[：:]")
+_JUNK = re.compile(r"\S@\w+\.\w|\b(?i:tel|phone|fax)\b\.?:?\s*\+?\d|[{}<>;=|\\]|https?:|www\.|\btypeof\b|\bfunction\b|\bvar\b|[^\s]{26,}|[：:].*[：:].*[：:]")
 
 
 # Spec rows that repeat the offer or identify the listing rather than describe the product

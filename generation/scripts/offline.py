@@ -195,7 +195,9 @@ class _Renderer:
         detail = screen_vals.get("feature_title") or "its details"
         prompt = SHOT_PROMPTS[kind].format(name=self.facts.name, detail=detail)
         voice_line = re.sub(r"\s{2,}", " ", voice_line).strip()
-        voice_line = voice_line[:1].upper() + voice_line[1:]  # "{rating} out of five..." opens a sentence
+        voice_line = re.sub(r"([?!.])\.$", r"\1", voice_line)  # "...purchase?." from a feature ending in "?"
+        if voice_line[:1].islower() and not re.match(r"\w+[A-Z]", voice_line):  # not "IPhone"
+            voice_line = voice_line[:1].upper() + voice_line[1:]  # "{rating} out of five..." opens a sentence
         return Segment(role=role, voice_line=voice_line,
                        on_screen_text=screen.strip(), shot=Shot(kind=kind, prompt=prompt), facts=facts_used)
 

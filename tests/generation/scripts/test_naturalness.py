@@ -167,3 +167,25 @@ def test_generic_reason_lines_do_not_repeat_in_one_script(language):
             script = write_script(product, framework="three_reasons", language=language, duration=duration, seed=seed)
             lines = [s.voice_line for s in script.scenes]
             assert len(set(lines)) == len(lines), lines
+
+
+@pytest.mark.parametrize("title, short", [
+    ("Satco 40 Watt G9 120 Volt Clear Halogen Light Bulb", "Satco G9 Clear Halogen Light Bulb"),  # was "Satco forty Bulb"
+    ('APPLE 11" iPad Pro (2020) - 512 GB, Silver', "APPLE iPad Pro"),  # was "APPLE eleven inches iPad Pro"
+])
+def test_sizes_inside_names_are_dropped(title, short):
+    assert short_name(title, None) == short
+
+
+def test_contact_details_shouting_and_double_punctuation():
+    from generation.scripts.facts import feature_parts, usable
+    assert not usable("Tel +421 2 32132032") and not usable("E-mail sales@example.com")
+    assert usable("Phone holder included")
+    assert feature_parts("VERSATILE STORAGE, DURABLE CONSTRUCTION") == ("", "Versatile storage, durable construction")
+    assert feature_parts("USB-C PORT")[1] == "USB-C PORT"  # short acronyms are not shouting
+    product = {"title": "Apple iPhone", "price": "5", "currency": "USD",
+               "features": ["Which size did you purchase?", "Works with every case"]}
+    for seed in range(4):
+        lines = [s.voice_line for s in write_script(product, framework="feature_tour", language="en",
+                                                     duration=12, seed=seed).segments()]
+        assert not any("?." in line or line.startswith("IPhone") for line in lines), lines
