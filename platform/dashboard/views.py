@@ -64,21 +64,23 @@ def home(request):
         "form": form, "jobs": jobs, "credits": credit_balance(workspace=request.workspace)})
 
 
-@login_required
-def job_detail(request, pk: int):
+def _job_or_404(request, pk: int) -> VideoJob:
+    """The job if it belongs to the request's workspace (scoped manager + RLS), else 404."""
     _require_workspace(request)
     job = VideoJob.objects.filter(pk=pk).first()
     if job is None:
         raise Http404
-    return render(request, "dashboard/job.html", {"job": job})
+    return job
+
+
+@login_required
+def job_detail(request, pk: int):
+    return render(request, "dashboard/job.html", {"job": _job_or_404(request, pk)})
 
 
 @login_required
 def job_status(request, pk: int):
-    _require_workspace(request)
-    job = VideoJob.objects.filter(pk=pk).first()
-    if job is None:
-        raise Http404
+    job = _job_or_404(request, pk)
     return JsonResponse({
         "status": job.status, "stage": job.stage, "progress": job.progress,
         "failure_reason": job.failure_reason, "finished": job.is_finished,
