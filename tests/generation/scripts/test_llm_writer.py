@@ -1,13 +1,13 @@
 """LLM writer against a local server speaking the OpenAI chat-completions protocol."""
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from generation.scripts import ScriptError, check_claims, write_script
 from generation.scripts.llm import LLMSettings, repair_json
+
+from tests.fakes import LocalJSONServer
 
 from .conftest import SAMPLE_PRODUCT
 
@@ -26,41 +26,23 @@ GOOD = {
 }
 
 
-class FakeChatServer:
+class FakeChatServer(LocalJSONServer):
     """Replies from a queue: (status, content-or-body, delay_s). Records every request."""
 
     def __init__(self):
-        self.replies, self.requests = [], []
-        server = self
+        self.replies = []
+        super().__init__(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-                status, content, delay = server.replies.pop(0) if server.replies else (500, "empty queue", 0)
-                time.sleep(delay)
-                if status == 200:
-                    payload = {"id": "c1", "object": "chat.completion", "model": body["model"],
-                               "choices": [{"index": 0, "finish_reason": "stop",
-                                            "message": {"role": "assistant", "content": content}}]}
-                    data = json.dumps(payload).encode()
-                else:
-                    data = json.dumps({"error": {"message": content}}).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _respond(self, body: dict) -> tuple[int, str, bytes]:
+        status, content, delay = self.replies.pop(0) if self.replies else (500, "empty queue", 0)
+        time.sleep(delay)
+        if status == 200:
+            payload = {"id": "c1", "object": "chat.completion", "model": body["model"],
+                       "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": content}}]}
+        else:
+            payload = {"error": {"message": content}}
+        return status, "application/json", json.dumps(payload).encode()
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """OpenAI-compatible /v1/audio/speech backend against a local server; caption layout rules."""
 import json
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -11,43 +9,29 @@ from generation.config import GenerationSettings
 from generation.voice import TTSError, synthesize
 from generation.voice.captions import build_cues, display_width, to_srt, wrap_line
 
+from tests.fakes import LocalJSONServer
+
 from .checks import check_voice_dir
 from .conftest import EN_LINES, make_script
 
 
-class FakeSpeechServer:
+class FakeSpeechServer(LocalJSONServer):
     """Speaks the /v1/audio/speech protocol; the audio is real speech from the espeak-ng CLI
     (so caption checks measure real voiced spans), resampled to 24 kHz like the hosted API."""
 
     def __init__(self, failures: int = 0):
-        self.requests, self.failures = [], failures
-        server = self
+        self.failures = failures
+        super().__init__(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-                if server.failures:
-                    server.failures -= 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                wav = subprocess.run(["espeak-ng", "--stdout", "-v", "en-us", body["input"]], capture_output=True,
-                                     check=True, timeout=30).stdout
-                wav = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-ar", "24000", "-f", "wav", "pipe:1"],
-                                     input=wav, capture_output=True, check=True, timeout=30).stdout
-                self.send_response(200)
-                self.send_header("Content-Type", "audio/wav")
-                self.send_header("Content-Length", str(len(wav)))
-                self.end_headers()
-                self.wfile.write(wav)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _respond(self, body: dict) -> tuple[int, str, bytes]:
+        if self.failures:
+            self.failures -= 1
+            return 503, "", b""
+        wav = subprocess.run(["espeak-ng", "--stdout", "-v", "en-us", body["input"]], capture_output=True,
+                             check=True, timeout=30).stdout
+        wav = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-ar", "24000", "-f", "wav", "pipe:1"],
+                             input=wav, capture_output=True, check=True, timeout=30).stdout
+        return 200, "audio/wav", wav
 
 
 @pytest.fixture
@@ -72,22 +56,13 @@ def test_openai_speech_backend(tmp_path, speech_server):
 
 
 def test_openai_speech_refusal_is_clear():
-    class Refuse(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            self.send_response(401)
-            self.end_headers()
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = LocalJSONServer(lambda body: (401, "", b""))
     try:
-        settings = GenerationSettings(tts_backend="openai", tts_base_url=f"http://127.0.0.1:{httpd.server_address[1]}")
+        settings = GenerationSettings(tts_backend="openai", tts_base_url=server.url)
         with pytest.raises(TTSError, match="HTTP 401"):
             synthesize(make_script("en", EN_LINES[:1] * 3), "/tmp/unused-voice-dir", settings=settings)
     finally:
-        httpd.shutdown()
+        server.httpd.shutdown()
 
 
 def test_cjk_lines_break_without_spaces_and_respect_punctuation():
