@@ -12,6 +12,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 SHARED_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "product_pages"
 
 
+def require_service(available: bool, why: str) -> None:
+    """Skip when a real service (PostgreSQL, Redis) is missing, but fail under `make test`,
+    which sets REQUIRE_SERVICES: there a missing service is a broken setup, not a skip."""
+    if not available:
+        if os.environ.get("REQUIRE_SERVICES"):
+            pytest.fail(f"REQUIRE_SERVICES is set: {why}")
+        pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """The shared product-page corpus (../shared); tests using it skip cleanly when absent."""

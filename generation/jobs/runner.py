@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .errors import StageError, TransientError
 from .models import VideoJob
-from .services import video_job_fail, video_job_stage_done
+from .services import video_job_enqueue_stage, video_job_fail, video_job_stage_done
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,6 @@ def video_job_run_stage(*, job_id: int, stage: str, task_id: str = "", final_try
 
 def video_job_sweep_workspace(*, now=None) -> dict:
     """Re-queue (or fail) this workspace's jobs whose stage has not reported within the deadline."""
-    from .services import video_job_enqueue_stage
-
     now = now or timezone.now()
     deadline = now - timedelta(seconds=settings.GENERATION.stage_deadline_s)
     counts = {"requeued": 0, "failed": 0}

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .context import tenant_context
-from .models import Brand, Membership, Workspace
+from .models import Brand, Membership
 from .services import workspace_create
 
 DEMO_USERNAME = "demo"
@@ -30,5 +30,3 @@ def demo_workspace_ensure() -> tuple:
             brand.save()
     return user, workspace, brand
 
-
-__all__ = ["demo_workspace_ensure", "DEMO_USERNAME", "DEMO_PASSWORD", "Workspace"]

@@ -14,10 +14,10 @@ def membership_for(request) -> Membership | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=user).select_related("workspace")
+    memberships = list(Membership.objects.filter(user=user).select_related("workspace").order_by("created_at"))
     wanted = request.session.get(SESSION_KEY)
     chosen = next((m for m in memberships if m.workspace_id == wanted), None)
-    return chosen or memberships.order_by("created_at").first()
+    return chosen or (memberships[0] if memberships else None)
 
 
 class TenantMiddleware:

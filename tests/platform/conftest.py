@@ -1,9 +1,8 @@
-import os
-
 import pytest
 from django.db import connection
 
 from tenancy.services import credit_grant
+from tests.conftest import require_service
 from tests.factories import BrandFactory, MembershipFactory
 
 
@@ -21,7 +20,4 @@ def two_workspaces(db):
 
 @pytest.fixture
 def postgres_only():
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
-        pytest.skip("needs PostgreSQL (make test starts one)")
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")

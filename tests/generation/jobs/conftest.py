@@ -1,6 +1,5 @@
 """Real-worker fixtures: Redis broker + PostgreSQL, the sample shop on loopback."""
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -11,22 +10,16 @@ from django.conf import settings
 
 from catalog.sample_shop import sample_shop_serve
 from tenancy.context import tenant_context
+from tests.conftest import require_service
 from tests.factories import BrandFactory, MembershipFactory
-
-
-def _require(condition: bool, why: str):
-    if not condition:
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail(why)
-        pytest.skip(why)
 
 
 @pytest.fixture
 def broker_required():
-    _require(settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
+    require_service(settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
     from django.db import connection
 
-    _require(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")
 
 
 @pytest.fixture
