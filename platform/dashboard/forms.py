@@ -38,7 +38,7 @@ class PasteLinkForm(forms.Form):
 class PreviewForm(forms.Form):
     """The user's corrections of what was extracted."""
 
-    title = forms.CharField(max_length=500)
+    title = forms.CharField(max_length=500, error_messages={"required": "A product needs a title."})
     price = forms.DecimalField(required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2)
     features = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}),
                                help_text="One feature per line.")
