@@ -142,3 +142,12 @@ def test_editor_cannot_manage_members_or_keys(client, two_workspaces, member_of)
     owner = Membership.objects.get(workspace=two_workspaces["a"]["workspace"], user=two_workspaces["a"]["user"])
     assert client.post(reverse("dashboard:member-remove", args=[owner.pk])).status_code == 403
     assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_demo_login_by_username_still_works(client):
+    from tenancy.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_workspace_ensure
+
+    demo_workspace_ensure()
+    response = client.post(reverse("account_login"), {"login": DEMO_USERNAME, "password": DEMO_PASSWORD})
+    assert response.wsgi_request.user.is_authenticated and response.status_code == 302
+    assert client.get(reverse("dashboard:home")).status_code == 302
