@@ -131,3 +131,31 @@ def test_workspace_switch_only_into_own_memberships(client, two_workspaces, memb
     client.logout()
     login(client, outsider)
     assert client.post(reverse("dashboard:workspace-switch"), {"workspace": two_workspaces["a"]["workspace"].pk}).status_code == 404
+
+
+def test_a_bad_link_is_a_form_error_and_creates_nothing(logged_in, two_workspaces, settings):
+    settings.CATALOG_SSRF_ALLOWED_HOSTS = []
+    response = logged_in.post(reverse("dashboard:create"), {"product_url": "http://127.0.0.1:9/products/x"})
+    assert response.status_code == 200
+    errors = response.context["form"].errors["product_url"]
+    assert errors and "Traceback" not in errors[0]
+    with tenant_context(two_workspaces["a"]["workspace"]):
+        assert not Product.objects.exists()
+
+
+def test_retry_of_a_failed_job_keeps_the_corrected_product(logged_in, two_workspaces, django_capture_on_commit_callbacks):
+    a = two_workspaces["a"]
+    product = _product(a)
+    with tenant_context(a["workspace"]):
+        failed = VideoJob.objects.create(workspace=a["workspace"], brand=a["brand"], product=product,
+                                         product_url=product.source_url, template="product_showcase",
+                                         aspect="1:1", status="failed", failure_reason="The render step failed.")
+    page = logged_in.get(reverse("dashboard:job", args=[failed.pk])).content.decode()
+    assert "The render step failed." in page and "Try again" in page
+    with NO_QUEUE as queued, django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(reverse("dashboard:job-retry", args=[failed.pk]))
+    with tenant_context(a["workspace"]):
+        new = VideoJob.objects.exclude(pk=failed.pk).get()
+    assert response["Location"] == reverse("dashboard:job", args=[new.pk]) and queued.call_count == 1
+    assert (new.product_id, new.aspect, new.status) == (product.pk, "1:1", "queued")
+    assert credit_balance(workspace=a["workspace"]) == 9
