@@ -66,14 +66,31 @@ def _siblings(job: VideoJob):
 @role_required(VIEW)
 def job_detail(request, pk: int):
     job = job_or_404(pk)
-    editable = {"lines": [], "texts": []}
+    editable = {"lines": [], "texts": [], "shots": [], "assets": 0}
     if job.status == VideoJob.Status.SUCCEEDED:
         try:
             editable = timeline_editable(timeline_load(job=job))
         except RerenderError:
             pass
     return render(request, "dashboard/job.html", {"job": job, "status": job_status_data(job), "editable": editable,
-                                                  "siblings": _siblings(job)})
+                                                  "pictures": range(editable["assets"]), "siblings": _siblings(job)})
+
+
+@role_required(VIEW)
+def job_shot(request, pk: int, n: int):
+    """Picture ``n`` a shot of this job's timeline may show (for the shot picker)."""
+    from django.http import FileResponse
+
+    from .rerender import shot_asset_path
+
+    job = job_or_404(pk)
+    try:
+        path = shot_asset_path(job=job, n=n)
+    except RerenderError:
+        path = None
+    if path is None:
+        raise Http404
+    return FileResponse(path.open("rb"))
 
 
 @role_required(VIEW)
@@ -112,13 +129,19 @@ def job_rerender(request, pk: int):
     editable = timeline_editable(timeline_load(job=job)) if job.status == VideoJob.Status.SUCCEEDED else None
     lines = _indexed(request.POST, "line-")
     texts = _indexed(request.POST, "text-")
+    shots = {i: int(v) for i, v in _indexed(request.POST, "shot-").items() if v.isdigit()}
     if editable is not None:  # only what changed
         old_lines = {x["index"]: x["text"] for x in editable["lines"]}
         old_texts = {x["index"]: x["text"] for x in editable["texts"]}
         lines = {i: t for i, t in lines.items() if old_lines.get(i) not in (None, t.strip())}
         texts = {i: t for i, t in texts.items() if old_texts.get(i) not in (None, t.strip())}
+        old_shots = {x["index"]: x["asset"] for x in editable["shots"]}
+        shots = {i: k for i, k in shots.items() if old_shots.get(i) not in (None, k)}
+    if not (lines or texts or shots):
+        messages.error(request, "Nothing was changed: edit a line, a text or a shot first.")
+        return redirect("dashboard:job", pk=pk)
     try:
-        revision = video_job_rerender(job=job, lines=lines, texts=texts, actor=request.user)
+        revision = video_job_rerender(job=job, lines=lines, texts=texts, shots=shots, actor=request.user)
     except RerenderError as exc:
         messages.error(request, str(exc))
     else:

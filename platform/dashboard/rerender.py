@@ -39,25 +39,44 @@ def timeline_load(*, job: VideoJob) -> dict:
     return json.loads(_media(rel).read_text())
 
 
+def shot_assets(timeline: dict) -> list[str]:
+    """The distinct pictures the timeline's shot layers show, in order of first use: the only
+    choices a scene's shot may be swapped for (never a path typed by a user)."""
+    return list(dict.fromkeys(ly["asset"] for ly in timeline.get("layers", [])
+                              if ly.get("type") in ("shot", "image") and ly.get("asset")))
+
+
 def timeline_editable(timeline: dict) -> dict:
-    """The lines a person may edit: caption chunks (by index) and on-screen texts (by layer index)."""
+    """What a person may edit: caption chunks (by index), on-screen texts (by layer index) and
+    which picture each shot layer shows (by layer index, as an index into ``shot_assets``)."""
     lines, texts = [], []
+    assets = shot_assets(timeline)
+    shots = [{"index": li, "start": round(ly.get("start") or 0, 2), "end": round(ly.get("end") or 0, 2),
+              "asset": assets.index(ly["asset"])}
+             for li, ly in enumerate(timeline.get("layers", []))
+             if ly.get("type") in ("shot", "image") and ly.get("asset") in assets]
     for li, layer in enumerate(timeline.get("layers", [])):
         if layer.get("type") == "captions" and not lines:
             lines = [{"index": ci, "start": round(c["start"], 2), "end": round(c["end"], 2),
                       "text": " ".join(w["word"] for w in c["words"])} for ci, c in enumerate(layer.get("chunks", []))]
         elif layer.get("type") == "text" and layer.get("variant", "plain") in EDITABLE_TEXT_VARIANTS:
             texts.append({"index": li, "start": round(layer.get("start") or 0, 2), "text": layer.get("text", "")})
-    return {"lines": lines, "texts": texts}
+    return {"lines": lines, "texts": texts, "shots": shots, "assets": len(assets)}
 
 
-def timeline_edits_apply(timeline: dict, *, lines: dict[int, str], texts: dict[int, str]) -> dict:
+def timeline_edits_apply(timeline: dict, *, lines: dict[int, str], texts: dict[int, str],
+                         shots: dict[int, int] | None = None) -> dict:
     """A copy of ``timeline`` with caption chunk ``i`` showing ``lines[i]`` (words spread evenly
-    over the chunk's time) and text layer ``j`` reading ``texts[j]``. Empty edits are ignored."""
+    over the chunk's time), text layer ``j`` reading ``texts[j]`` and shot layer ``k`` showing
+    picture ``shots[k]`` of ``shot_assets``. Empty or out-of-range edits are ignored."""
     from generation.video import Timeline
 
     out = json.loads(json.dumps(timeline))
     layers = out.get("layers", [])
+    assets = shot_assets(timeline)
+    for li, choice in (shots or {}).items():
+        if 0 <= li < len(layers) and layers[li].get("type") in ("shot", "image") and 0 <= choice < len(assets):
+            layers[li]["asset"] = assets[choice]
     captions = next((ly for ly in layers if ly.get("type") == "captions"), None)
     for ci, text in lines.items():
         words = clean_text(text, limit=MAX_LINE).split()
@@ -79,7 +98,8 @@ def timeline_edits_apply(timeline: dict, *, lines: dict[int, str], texts: dict[i
         raise RerenderError(f"The edited timeline is not valid: {exc}") from exc
 
 
-def video_job_rerender(*, job: VideoJob, lines: dict[int, str], texts: dict[int, str], actor=None) -> int:
+def video_job_rerender(*, job: VideoJob, lines: dict[int, str], texts: dict[int, str],
+                       shots: dict[int, int] | None = None, actor=None) -> int:
     """Save the edited timeline as revision N and queue its render (after commit). Returns N."""
     from .tasks import video_job_rerender_task
 
@@ -87,7 +107,7 @@ def video_job_rerender(*, job: VideoJob, lines: dict[int, str], texts: dict[int,
         raise RerenderError("Only a finished video can be re-rendered.")
     if (job.outputs.get("rerender") or {}).get("state") in ("queued", "running"):
         raise RerenderError("A re-render of this video is already running.")
-    edited = timeline_edits_apply(timeline_load(job=job), lines=lines, texts=texts)
+    edited = timeline_edits_apply(timeline_load(job=job), lines=lines, texts=texts, shots=shots)
     with tenant_context(job.workspace_id), transaction.atomic():
         job = VideoJob.objects.select_for_update().get(pk=job.pk)
         revision = int((job.outputs.get("rerender") or {}).get("revision", 0)) + 1
@@ -97,10 +117,23 @@ def video_job_rerender(*, job: VideoJob, lines: dict[int, str], texts: dict[int,
         job.outputs = {**job.outputs, "rerender": {"state": "queued", "revision": revision, "edits": rel}}
         job.save(update_fields=["outputs"])
         audit_log_write(workspace=job.workspace, action="video_job.rerender", actor=actor, target=str(job.pk),
-                        data={"revision": revision, "lines": len(lines), "texts": len(texts)})
+                        data={"revision": revision, "lines": len(lines), "texts": len(texts),
+                              "shots": len(shots or {})})
         transaction.on_commit(lambda: video_job_rerender_task.apply_async(
             args=(job.workspace_id, job.pk, revision), queue="render"))
     return revision
+
+
+def shot_asset_path(*, job: VideoJob, n: int) -> Path | None:
+    """The file of picture ``n`` of the job's current timeline, if it lies in the job's folder."""
+    assets = shot_assets(timeline_load(job=job))
+    if not 0 <= n < len(assets):
+        return None
+    folder = (Path(settings.MEDIA_ROOT) / job.media_dir()).resolve()
+    path = Path(assets[n])
+    path = (path if path.is_absolute() else folder / path).resolve()
+    media = Path(settings.MEDIA_ROOT).resolve()
+    return path if path.is_file() and media in path.parents else None
 
 
 def _rerender_state(job_id: int, **state) -> VideoJob:

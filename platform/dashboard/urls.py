@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", jobs.job_detail, name="job"),
     path("jobs/<int:pk>/status.json", jobs.job_status, name="job-status"),
     path("jobs/<int:pk>/files/<str:name>", jobs.job_file, name="job-file"),
+    path("jobs/<int:pk>/shots/<int:n>", jobs.job_shot, name="job-shot"),
     path("jobs/<int:pk>/retry/", jobs.job_retry, name="job-retry"),
     path("jobs/<int:pk>/rerender/", jobs.job_rerender, name="job-rerender"),
     path("library/", library.library, name="library"),

@@ -165,6 +165,11 @@ def test_first_video_from_sign_up_to_re_render(browser, stack, tmp_path):
     page.goto(job_links[0])
     page.wait_for_selector("#line-0")
     page.fill("#line-0", "Trail tested twice")
+    before = page.request.get(f"{job_links[0]}files/timeline").json()
+    shot_layers = [ly for ly in before["layers"] if ly["type"] == "shot"]
+    pictures = list(dict.fromkeys(ly["asset"] for ly in shot_layers))
+    first_shot = page.get_attribute("input[name^='shot-']", "name")
+    page.check(f"input[name='{first_shot}'][value='1']")  # scene 1 shows the second picture
     page.click("text=Re-render with my edits")
     page.wait_for_function("document.getElementById('rerender-state').textContent.includes('Re-rendering') === false "
                            "&& !document.querySelector('#player[hidden]')", timeout=180_000)
@@ -172,6 +177,8 @@ def test_first_video_from_sign_up_to_re_render(browser, stack, tmp_path):
     assert page.input_value("#line-0") == "Trail tested twice"
     srt = page.request.get(f"{job_links[0]}files/captions").text()
     assert "Trail tested twice" in srt
+    after = page.request.get(f"{job_links[0]}files/timeline").json()
+    assert [ly["asset"] for ly in after["layers"] if ly["type"] == "shot"][0] == pictures[1]
     _wait_video(page)
 
     # Developers, usage and team pages with real data.

@@ -163,3 +163,16 @@ def test_timeline_edits_change_caption_words_and_texts():
     assert after["lines"][0]["text"] == "Brand new words"
     first = editable["lines"][0]
     assert (after["lines"][0]["start"], after["lines"][0]["end"]) == (first["start"], first["end"])
+
+
+def test_shot_swap_uses_only_pictures_of_the_timeline():
+    from dashboard.rerender import shot_assets, timeline_edits_apply, timeline_editable
+
+    layer = {"type": "shot", "start": 0.0, "end": 1.0, "rect": [0, 0, 64, 64], "asset": "shots/a.png"}
+    timeline = {"template": "t", "framework": "three_reasons", "aspect": "9:16", "width": 64, "height": 64, "fps": 10,
+                "duration": 2.0, "safe_rect": [0, 0, 64, 64], "brand": {}, "scenes": [],
+                "layers": [layer, {**layer, "start": 1.0, "end": 2.0, "asset": "shots/b.png"}]}
+    assert shot_assets(timeline) == ["shots/a.png", "shots/b.png"]
+    assert [s["asset"] for s in timeline_editable(timeline)["shots"]] == [0, 1]
+    edited = timeline_edits_apply(timeline, lines={}, texts={}, shots={0: 1, 1: 7})
+    assert [ly["asset"] for ly in edited["layers"]] == ["shots/b.png", "shots/b.png"]  # 7: out of range, ignored
