@@ -116,3 +116,52 @@ def sample_frame(brand: Brand, *, size=(270, 480)) -> bytes:
 @role_required(VIEW)
 def brand_sample(request, pk: int):
     return HttpResponse(sample_frame(_brand_or_404(pk)), content_type="image/png")
+
+
+SAMPLE_LINES = {"en": "Hi! This is how {name} sounds in your videos.", "zh": "你好！这是{name}在视频里的声音。"}
+
+
+def voice_sample_path(brand: Brand):
+    """Speak a short line in the brand's voice and language once; cached per (voice, language,
+    name) in the workspace's media folder. Raises TTSError when no engine can speak it."""
+    import hashlib
+    import wave
+    from pathlib import Path
+
+    import numpy as np
+    from django.conf import settings
+
+    from generation.voice import get_backend
+
+    language = (brand.language or "en").split("-")[0]
+    key = hashlib.sha256(f"{brand.voice}|{language}|{brand.name}".encode()).hexdigest()[:16]
+    path = Path(settings.MEDIA_ROOT) / f"workspaces/{brand.workspace_id}/brands/{brand.pk}/voice-{key}.wav"
+    if path.is_file():
+        return path
+    text = SAMPLE_LINES.get(language, SAMPLE_LINES["en"]).format(name=brand.name)
+    engine = get_backend(None, language, voice=brand.voice or None, settings=settings.GENERATION)
+    audio = engine.synth(text, language)
+    pcm = (np.clip(audio.samples, -1, 1) * 32767).astype("<i2").tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with wave.open(str(tmp), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(audio.sample_rate)
+        out.writeframes(pcm)
+    tmp.replace(path)
+    return path
+
+
+@role_required(VIEW)
+def brand_voice_sample(request, pk: int):
+    from django.http import FileResponse
+
+    from generation.voice import TTSError
+
+    brand = _brand_or_404(pk)
+    try:
+        path = voice_sample_path(brand)
+    except TTSError as exc:
+        return HttpResponse(f"No voice sample: {exc}", status=503, content_type="text/plain")
+    return FileResponse(path.open("rb"), content_type="audio/wav")

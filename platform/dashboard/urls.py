@@ -28,6 +28,7 @@ urlpatterns = [
     path("brand/<int:pk>/", brand.brand_edit, name="brand-edit"),
     path("brand/<int:pk>/logo", brand.brand_logo, name="brand-logo"),
     path("brand/<int:pk>/sample.png", brand.brand_sample, name="brand-sample"),
+    path("brand/<int:pk>/voice-sample.wav", brand.brand_voice_sample, name="brand-voice"),
     path("members/", team.members, name="members"),
     path("members/<int:pk>/role/", team.member_role, name="member-role"),
     path("members/<int:pk>/remove/", team.member_remove, name="member-remove"),

@@ -176,3 +176,20 @@ def test_shot_swap_uses_only_pictures_of_the_timeline():
     assert [s["asset"] for s in timeline_editable(timeline)["shots"]] == [0, 1]
     edited = timeline_edits_apply(timeline, lines={}, texts={}, shots={0: 1, 1: 7})
     assert [ly["asset"] for ly in edited["layers"]] == ["shots/b.png", "shots/b.png"]  # 7: out of range, ignored
+
+
+def test_voice_sample_is_spoken_once_and_cached(client, two_workspaces):
+    import wave
+
+    a = two_workspaces["a"]
+    login(client, a["user"])
+    url = reverse("dashboard:brand-voice", args=[a["brand"].pk])
+    first = client.get(url)
+    assert first.status_code == 200 and first["Content-Type"] == "audio/wav"
+    with wave.open(io.BytesIO(b"".join(first.streaming_content))) as wav:
+        assert wav.getnframes() / wav.getframerate() > 0.5
+    cached = list((Path(settings.MEDIA_ROOT) / f"workspaces/{a['workspace'].pk}/brands/{a['brand'].pk}").glob("voice-*.wav"))
+    assert len(cached) == 1
+    client.get(url)
+    assert len(list(cached[0].parent.glob("voice-*.wav"))) == 1
+    assert client.get(reverse("dashboard:brand-voice", args=[two_workspaces["b"]["brand"].pk])).status_code == 404
