@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import brand, developers, jobs, library, team, views
+from . import brand, developers, jobs, library, lora, team, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -28,6 +28,8 @@ urlpatterns = [
     path("brand/<int:pk>/", brand.brand_edit, name="brand-edit"),
     path("brand/<int:pk>/logo", brand.brand_logo, name="brand-logo"),
     path("brand/<int:pk>/sample.png", brand.brand_sample, name="brand-sample"),
+    path("brand/<int:pk>/lora/", lora.brand_lora, name="brand-lora"),
+    path("brand/<int:pk>/lora/<int:version>/activate/", lora.brand_lora_activate, name="brand-lora-activate"),
     path("brand/<int:pk>/voice-sample.wav", brand.brand_voice_sample, name="brand-voice"),
     path("members/", team.members, name="members"),
     path("members/<int:pk>/role/", team.member_role, name="member-role"),

@@ -193,3 +193,36 @@ def test_voice_sample_is_spoken_once_and_cached(client, two_workspaces):
     client.get(url)
     assert len(list(cached[0].parent.glob("voice-*.wav"))) == 1
     assert client.get(reverse("dashboard:brand-voice", args=[two_workspaces["b"]["brand"].pk])).status_code == 404
+
+
+def test_lora_training_upload_queues_a_version_and_activate_needs_ready(client, two_workspaces,
+                                                                       django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from generation.images.models import LoraVersion
+
+    a = two_workspaces["a"]
+    login(client, a["user"])
+    url = reverse("dashboard:brand-lora", args=[a["brand"].pk])
+    few = [SimpleUploadedFile(f"p{i}.png", _png((64, 64), "#00FF00"), content_type="image/png") for i in range(9)]
+    assert "between 10 and 30" in client.post(url, {"images": few}).content.decode()
+    pictures = [SimpleUploadedFile(f"p{i}.png", _png((64 + i, 64), "#0000FF"), content_type="image/png")
+                for i in range(10)]
+    with mock.patch("generation.images.tasks.lora_train_task.delay") as train, \
+            django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"images": pictures}).status_code == 302
+    with tenant_context(a["workspace"]):
+        version = LoraVersion.objects.get(brand=a["brand"])
+    assert train.call_args.args == (a["workspace"].pk, version.pk)
+    assert len(list((Path(settings.MEDIA_ROOT) / version.images_dir).glob("*.png"))) == 10
+    activate = reverse("dashboard:brand-lora-activate", args=[a["brand"].pk, version.version])
+    client.post(activate)
+    with tenant_context(a["workspace"]):
+        version.refresh_from_db()
+        assert not version.is_active  # queued, not ready
+        LoraVersion.objects.filter(pk=version.pk).update(status="ready")
+    client.post(activate)
+    with tenant_context(a["workspace"]):
+        version.refresh_from_db()
+    assert version.is_active
+    assert client.get(reverse("dashboard:brand-lora", args=[two_workspaces["b"]["brand"].pk])).status_code == 404
