@@ -76,6 +76,15 @@ def _logo_file(tmp: Path) -> Path:
     return path
 
 
+def _shot(page, path: Path) -> None:
+    """A full-page screenshot once every picture on the page has loaded (lazy ones too)."""
+    page.evaluate("""() => Promise.all([...document.images].map(img => {
+        img.loading = 'eager';
+        return img.complete ? null : new Promise(r => { img.onload = img.onerror = r; setTimeout(r, 5000); });
+    }))""")
+    page.screenshot(path=str(path), full_page=True)
+
+
 def _mail_link(pattern: str) -> str:
     for message in reversed(mail.outbox):
         found = re.search(r"https?://\S+", message.body)
@@ -96,7 +105,7 @@ def _signup(page, base: str, email: str, workspace: str, shots: Path | None = No
     page.fill("#id_password2", PASSWORD)
     page.fill("#id_workspace_name", workspace)
     if shots:
-        page.screenshot(path=str(shots / "signup.png"), full_page=True)
+        _shot(page, shots / "signup.png")
     page.click("button[type=submit]")
     page.wait_for_load_state()
     page.goto(_mail_link("/accounts/confirm-email/"))
@@ -123,30 +132,33 @@ def test_first_video_from_sign_up_to_re_render(browser, stack, tmp_path):
     _signup(page, base, "owner@northwind.example", "Northwind Outdoor", shots)
     assert page.url.endswith("/welcome/"), page.url
     assert "Set up your brand kit" in page.content()
-    page.screenshot(path=str(shots / "onboarding.png"), full_page=True)
+    _shot(page, shots / "onboarding.png")
 
     # Brand kit with a logo and two default aspects.
     page.click("text=Set up your brand kit")
     page.fill("#id_name", "Northwind")
     page.set_input_files("#id_logo", str(_logo_file(tmp_path)))
     page.fill("#id_tone", "bold, outdoorsy")
+    page.fill("#id_primary_color", "#0f3d3e")
+    page.fill("#id_secondary_color", "#f4f0e8")
     page.check("input[name=default_aspects][value='1:1']")
     page.click("text=Save brand kit")
     assert "Brand kit saved." in page.content()
-    page.screenshot(path=str(shots / "brand-kit.png"), full_page=True)
+    _shot(page, shots / "brand-kit.png")
 
     # Paste the sample shop link, then correct the preview.
     page.goto(f"{base}/create/")
     page.fill("#id_product_url", stack["shop"])
-    page.screenshot(path=str(shots / "create.png"), full_page=True)
+    _shot(page, shots / "create.png")
     page.click("text=Read the product")
     page.wait_for_selector("#preview-form", timeout=60_000)
     assert "Aurora" in page.input_value("#id_title")
+    preview_url = page.url
     page.fill("#id_title", "Aurora Bottle Trail Edition")
     page.select_option("#id_duration_s", "8")
     assert page.is_checked("input[name=aspects][value='9:16']") and page.is_checked("input[name=aspects][value='1:1']")
     assert page.text_content("#estimate") == "2"
-    page.screenshot(path=str(shots / "preview.png"), full_page=True)
+    _shot(page, shots / "preview.png")
     page.click("button:has-text('Generate')")
     page.wait_for_url(re.compile(r"/library/\?batch="))
     job_links = page.eval_on_selector_all(".tile a[href*='/jobs/']", "els => [...new Set(els.map(e => e.href))]")
@@ -157,9 +169,9 @@ def test_first_video_from_sign_up_to_re_render(browser, stack, tmp_path):
         page.goto(link)
         _wait_video(page)
     assert "Aurora Bottle Trail Edition" in page.content()
-    page.screenshot(path=str(shots / "job.png"), full_page=True)
+    _shot(page, shots / "job.png")
     page.goto(f"{base}/library/")
-    page.screenshot(path=str(shots / "library.png"), full_page=True)
+    _shot(page, shots / "library.png")
 
     # Edit one caption line and re-render from the timeline.
     page.goto(job_links[0])
@@ -187,26 +199,31 @@ def test_first_video_from_sign_up_to_re_render(browser, stack, tmp_path):
     page.click("text=Create key")
     secret = page.text_content("#secret").strip()
     assert secret.startswith("adf_")
-    page.screenshot(path=str(shots / "keys.png"), full_page=True)
+    _shot(page, shots / "keys.png")
     page.goto(f"{base}/usage/")
     assert "Credits spent per day" in page.content()
-    page.screenshot(path=str(shots / "usage.png"), full_page=True)
+    _shot(page, shots / "usage.png")
     page.goto(f"{base}/members/")
     page.fill("#id_email", "viewer@northwind.example")
     page.select_option("#id_role", "viewer")
     page.click("text=Send invitation")
-    page.screenshot(path=str(shots / "team.png"), full_page=True)
+    _shot(page, shots / "team.png")
     invite = _mail_link("/invite/")
 
     # Phone width: no horizontal scroll on any page.
     phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state())
     mobile = phone.new_page()
-    for path in ("/welcome/", "/create/", "/library/", "/brand/", "/developers/keys/", "/usage/", "/members/"):
-        mobile.goto(base + path)
+    for url in [base + p for p in ("/welcome/", "/create/", "/library/", "/brand/", "/developers/keys/", "/usage/",
+                                   "/members/")] + [preview_url]:
+        mobile.goto(url)
         _no_horizontal_scroll(mobile)
+    mobile.goto(base + "/brand/")
+    mobile.click("text=Brand style model (LoRA)")
+    _no_horizontal_scroll(mobile)
+    _shot(mobile, shots / "brand-lora.png")
     mobile.goto(job_links[0])
     _no_horizontal_scroll(mobile)
-    mobile.screenshot(path=str(shots / "mobile-job.png"), full_page=True)
+    _shot(mobile, shots / "mobile-job.png")
     phone.close()
     brand_url = page.evaluate("location.origin") + "/brand/"
     page.goto(brand_url)
