@@ -151,3 +151,32 @@ def test_demo_login_by_username_still_works(client):
     response = client.post(reverse("account_login"), {"login": DEMO_USERNAME, "password": DEMO_PASSWORD})
     assert response.wsgi_request.user.is_authenticated and response.status_code == 302
     assert client.get(reverse("dashboard:home")).status_code == 302
+
+
+def test_admin_changes_roles_but_never_makes_or_touches_owners(client, two_workspaces, member_of):
+    a = two_workspaces["a"]
+    admin, editor = member_of("a", "admin"), member_of("a", "editor")
+    login(client, admin)
+    editor_m = Membership.objects.get(user=editor)
+    owner_m = Membership.objects.get(workspace=a["workspace"], user=a["user"])
+    client.post(reverse("dashboard:member-role", args=[editor_m.pk]), {"role": "viewer"})
+    client.post(reverse("dashboard:member-role", args=[editor_m.pk]), {"role": "owner"})  # admins cannot make owners
+    editor_m.refresh_from_db()
+    assert editor_m.role == "viewer"
+    client.post(reverse("dashboard:member-role", args=[owner_m.pk]), {"role": "viewer"})
+    client.post(reverse("dashboard:member-remove", args=[owner_m.pk]))
+    owner_m.refresh_from_db()
+    assert owner_m.role == "owner"
+    client.post(reverse("dashboard:member-remove", args=[editor_m.pk]))
+    assert not Membership.objects.filter(pk=editor_m.pk).exists()
+    other = Membership.objects.get(workspace=two_workspaces["b"]["workspace"])
+    assert client.post(reverse("dashboard:member-remove", args=[other.pk])).status_code == 404
+
+
+def test_the_last_owner_stays(client, two_workspaces):
+    a = two_workspaces["a"]
+    login(client, a["user"])
+    owner_m = Membership.objects.get(workspace=a["workspace"], user=a["user"])
+    client.post(reverse("dashboard:member-role", args=[owner_m.pk]), {"role": "viewer"})
+    owner_m.refresh_from_db()
+    assert owner_m.role == "owner"
