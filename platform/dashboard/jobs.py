@@ -126,7 +126,11 @@ def _indexed(post, prefix: str) -> dict[int, str]:
 @role_required(EDIT)
 def job_rerender(request, pk: int):
     job = job_or_404(pk)
-    editable = timeline_editable(timeline_load(job=job)) if job.status == VideoJob.Status.SUCCEEDED else None
+    try:
+        editable = timeline_editable(timeline_load(job=job)) if job.status == VideoJob.Status.SUCCEEDED else None
+    except RerenderError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard:job", pk=pk)
     lines = _indexed(request.POST, "line-")
     texts = _indexed(request.POST, "text-")
     shots = {i: int(v) for i, v in _indexed(request.POST, "shot-").items() if v.isdigit()}

@@ -66,7 +66,9 @@ def no_workspace(request):
 @require_POST
 @login_required
 def workspace_switch(request):
-    membership = Membership.objects.filter(user=request.user, workspace_id=request.POST.get("workspace")).first()
+    wanted = request.POST.get("workspace", "")
+    membership = Membership.objects.filter(user=request.user, workspace_id=int(wanted)).first() \
+        if wanted.isdigit() else None
     if membership is None:
         raise Http404
     request.session[SESSION_KEY] = membership.workspace_id
@@ -105,6 +107,8 @@ def preview(request, pk: int):
                "main_image": getattr(product.images.order_by("position").first(), "pk", None)}
     fix = PreviewForm(request.POST or None, product=product, initial=initial)
     gen = GenerateForm(request.POST or None, brand_initial=brand)
+    if request.method == "POST" and not product.images.exists():
+        fix.add_error(None, "This product has no usable picture, so no video can be made: try another link.")
     if request.method == "POST" and fix.is_valid() and gen.is_valid():
         d, g = fix.cleaned_data, gen.cleaned_data
         product_preview_update(workspace=request.workspace, product=product, title=d["title"], price=d["price"],

@@ -159,3 +159,21 @@ def test_retry_of_a_failed_job_keeps_the_corrected_product(logged_in, two_worksp
     assert response["Location"] == reverse("dashboard:job", args=[new.pk]) and queued.call_count == 1
     assert (new.product_id, new.aspect, new.status) == (product.pk, "1:1", "queued")
     assert credit_balance(workspace=a["workspace"]) == 9
+
+
+def test_bad_inputs_get_clear_answers_not_500s(logged_in, two_workspaces):
+    a = two_workspaces["a"]
+    assert logged_in.post(reverse("dashboard:workspace-switch"), {"workspace": "abc"}).status_code == 404
+    with tenant_context(a["workspace"]):
+        bare = Product.objects.create(workspace=a["workspace"], source_url="https://shop.example/bare", title="Bare")
+        done = VideoJob.objects.create(workspace=a["workspace"], brand=a["brand"], product_url="https://x.example",
+                                       template="product_showcase", status="succeeded")
+    response = logged_in.post(reverse("dashboard:preview", args=[bare.pk]), {
+        "title": "Bare", "brand": a["brand"].pk, "template": "product_showcase", "aspects": ["9:16"],
+        "language": "en", "duration_s": 15, "variants": 1})
+    assert response.status_code == 200 and "no usable picture" in response.content.decode()
+    response = logged_in.post(reverse("dashboard:job-rerender", args=[done.pk]), {"line-0": "x"}, follow=True)
+    assert response.status_code == 200 and "no timeline to edit" in response.content.decode()
+    assert logged_in.get(reverse("dashboard:job-shot", args=[done.pk, 0])).status_code == 404
+    with tenant_context(a["workspace"]):
+        assert VideoJob.objects.count() == 1
