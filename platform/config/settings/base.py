@@ -146,7 +146,8 @@ SPECTACULAR_SETTINGS = {
 # Hosts that may resolve to loopback/private addresses despite the SSRF guard: only the
 # demo's bundled sample shop and test servers (host:port). Empty in production.
 CATALOG_SSRF_ALLOWED_HOSTS = env_list("CATALOG_SSRF_ALLOWED_HOSTS", [])
-CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)
+CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)  # each connect / socket read
+CATALOG_FETCH_DEADLINE_S = env_float("CATALOG_FETCH_DEADLINE_S", 30.0)  # whole fetch, by the clock
 CATALOG_FETCH_MAX_BYTES = env_int("CATALOG_FETCH_MAX_BYTES", 8 * 1024 * 1024)
 CATALOG_FETCH_MIN_INTERVAL_S = env_float("CATALOG_FETCH_MIN_INTERVAL_S", 1.0)  # per-host politeness
 CATALOG_BROWSER_ENABLED = env_bool("CATALOG_BROWSER_ENABLED", True)
