@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from api.videos import video_file_response
 from generation.jobs.models import VideoJob
+from generation.jobs.errors import QueueUnavailable
 from generation.jobs.services import ASPECTS, video_job_create
 from tenancy.models import Brand
 from tenancy.services import InsufficientCredits, credit_balance
@@ -57,6 +58,8 @@ def home(request):
                     aspect=form.cleaned_data["aspect"], created_by=request.user)
             except InsufficientCredits:
                 messages.error(request, "Your workspace has no credits left.")
+            except QueueUnavailable as exc:
+                messages.error(request, exc.message)
             else:
                 return redirect("dashboard:job", pk=job.pk)
     jobs = VideoJob.objects.select_related("brand").order_by("-created_at")[:20]
