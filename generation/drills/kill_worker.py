@@ -87,6 +87,9 @@ def run(args: list[str], out) -> dict:
             killed_at = time.monotonic()
             os.kill(worker.pid, signal.SIGKILL)  # the main process, not a pool child
             worker.wait(timeout=30)
+            # Stages the kill interrupted (still RUNNING; the sweeper needs a stale heartbeat first):
+            # each may run exactly twice, everything else exactly once.
+            killed = {(j.pk, j.stage) for j in _jobs(workspace, ids) if j.status == "running"}
             orphans = wait_until(lambda: not any(_alive(c) for c in children) or None, timeout=10)
             out.write(f"[drill] killed worker {worker.pid} (children {children}) while job "
                       f"{victim.pk if victim else '?'} rendered\n")
@@ -98,18 +101,19 @@ def run(args: list[str], out) -> dict:
                 out.write(cluster.log("worker-second.log")[-4000:] + cluster.log("beat.log")[-2000:])
     media = Path(settings.MEDIA_ROOT)
     videos = sum(len(list((media / j.media_dir()).rglob("*.mp4"))) for j in jobs)
-    expected_runs = {(victim.pk, "render"): 2} if victim else {}
+    expected_runs = {key: 2 for key in killed}
     duplicates = sum(max(0, n - expected_runs.get((j.pk, stage), 1)) for j in jobs for stage, n in j.attempts.items())
     result = {
         "jobs": len(jobs),
         "videos": videos,
         "killed_mid_render": victim is not None,
+        "killed_stages": sorted(stage for _, stage in killed),
         "children_died_with_worker": bool(orphans),
         "recovered_s": round(recovered_s, 1),
         "duplicates": duplicates,
         "lost": sum(j.status != "succeeded" for j in jobs),
         "credits_ok": _credits_ok(workspace, jobs, granted),
     }
-    result["ok"] = bool(victim and done and result["lost"] == 0 and duplicates == 0 and videos == len(jobs)
-                        and result["credits_ok"] and orphans)
+    result["ok"] = bool(victim and (victim.pk, "render") in killed and done and result["lost"] == 0
+                        and duplicates == 0 and videos == len(jobs) and result["credits_ok"] and orphans)
     return result
