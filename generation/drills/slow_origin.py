@@ -4,7 +4,8 @@ byte a second; workspace B queues one normal job at the same time. With a real w
 readable reason, no stage may run twice at once, and no worker may stay stuck.
 
 Args: ``--a-jobs N`` (default 4), ``--deadline S`` ingest stage deadline (default 20),
-``--timeout S`` overall bound (default 600)."""
+``--timeout S`` overall bound (default 600), ``--cap N`` running stages per workspace (default 1;
+``--cap 99`` shows the starvation the cap prevents)."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ def _args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--a-jobs", type=int, default=4)
     parser.add_argument("--deadline", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--cap", type=int, default=1, help="running stages per workspace (a large cap = no fairness)")
     return parser.parse_args(args)
 
 
@@ -43,7 +45,7 @@ def run(args: list[str], out) -> dict:
             "CATALOG_SSRF_ALLOWED_HOSTS": f"{origin.host},{urlsplit(shop_url).netloc}",
             "CATALOG_FETCH_MIN_INTERVAL_S": "0",
             "GENERATION_STAGE_DEADLINES": f"ingest={opts.deadline:g}",
-            "GENERATION_WORKSPACE_MAX_RUNNING": "1", "GENERATION_DEFER_S": "1",
+            "GENERATION_WORKSPACE_MAX_RUNNING": str(opts.cap), "GENERATION_DEFER_S": "1",
             "GENERATION_HEARTBEAT_S": "0.5", "GENERATION_HEARTBEAT_STALE_S": "3", "JOBS_SWEEP_INTERVAL_S": "1",
         }
         with Cluster(env=env, name="slow-origin") as cluster:
