@@ -1,5 +1,6 @@
 """A shop trickling one byte a second cannot hold a fetch past its total deadline: the OS clock
 ends it (a watchdog shuts the socket), whether the bytes trickle in the body or the headers."""
+import shutil
 import threading
 import time
 
@@ -63,3 +64,22 @@ def test_a_stage_budget_narrows_every_fetch(allow, settings):
             with pytest.raises(IngestError, match="too slow"):  # budget spent: fails at once
                 fetch_url(origin.url("/after"), use_cache=False, rate_limit=False)
             assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="chromium not installed")
+def test_browser_render_ends_by_its_deadline_when_a_subresource_trickles(shop):
+    """The page's script comes from a 1 B/s origin: the render still ends by its total
+    deadline (every routed request shares it) with the page or a readable IngestError."""
+    from catalog.ingest.browser import render_url
+
+    with SlowOrigin(mode="body", rate_s=0.2) as origin:
+        shop.html("/page", f'<html><head><script src="{origin.url("/app.js")}"></script></head>'
+                           "<body><h1>Kettle</h1></body></html>")
+        started = time.monotonic()
+        try:
+            rendered = render_url(f"{shop.origin}/page", allowed_hosts=[shop.host, origin.host], timeout_s=3)
+        except IngestError as exc:  # a readable failure is fine; a hang or a bare TimeoutError is not
+            assert "too" in str(exc) or "render" in str(exc)
+        else:
+            assert "Kettle" in rendered.html
+        assert time.monotonic() - started < 10
