@@ -174,3 +174,41 @@ def test_a_running_stage_keeps_its_heartbeat_fresh(queued, gen, monkeypatch):
     assert seen["lag"] < 0.6 and seen["swept"] == {"requeued": 0, "failed": 0}
     _reload(job)
     assert job.stage == "voice" and job.attempts == {"script": 1}
+
+
+def test_every_stage_message_carries_its_stage_time_limits(gen):
+    from celery.app.task import Task
+
+    from generation.jobs.tasks import video_job_stage_task
+
+    gen(stage_deadlines={"ingest": 100, "render": 700}, stage_hard_grace_s=30)
+    with mock.patch.object(Task, "apply_async") as sent:
+        video_job_stage_task.apply_async(args=(1, 2, "ingest"), queue="default")
+        video_job_stage_task.apply_async(args=(1, 2, "render"), queue="render", countdown=5)
+    assert sent.call_args_list[0].kwargs == {
+        "args": (1, 2, "ingest"), "kwargs": None, "queue": "default", "soft_time_limit": 105, "time_limit": 130}
+    assert sent.call_args_list[1].kwargs["soft_time_limit"] == 705 and sent.call_args_list[1].kwargs["time_limit"] == 730
+
+
+@pytest.mark.django_db
+def test_a_hard_time_limit_kill_fails_the_job_readably(queued, gen):
+    from celery.exceptions import TimeLimitExceeded
+
+    from generation.jobs.tasks import video_job_stage_task
+
+    gen(stage_deadlines={"render": 60}, stage_hard_grace_s=30)
+    ws, (job,) = _workspace_jobs(1, queued=queued)
+    _set(job, status="running", stage="render", attempts={"render": 1}, heartbeat_at=timezone.now())
+    video_job_stage_task.on_failure(TimeLimitExceeded(90), "task-id", (ws.pk, job.pk, "render"), {}, None)
+    _reload(job)
+    assert job.status == "failed" and job.failure_reason == "The render step took longer than 90 s and was stopped."
+    assert credit_balance(workspace=ws) == 2
+
+
+def test_make_serve_runs_a_prefork_worker_and_one_beat():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[3] / "Makefile").read_text()
+    serve = makefile.split("\nserve:", 1)[1].split("\n\n", 1)[0]
+    assert "celery -A config worker --pool=prefork" in serve  # Celery time limits need prefork
+    assert serve.count("celery -A config beat") == 1  # the sweeper, exactly once
