@@ -80,7 +80,7 @@ def run(args: list[str], out) -> dict:
             if not cluster.wait_ready():
                 raise RuntimeError("the drill worker did not start:\n" + cluster.log("worker-first.log")[-3000:])
             ids = [video_job_create(workspace=workspace, brand=brand, product_url=shop_url,
-                                    template="product_showcase", duration_s=8).pk for _ in range(opts.jobs)]
+                                    template="product_showcase", duration_s=6).pk for _ in range(opts.jobs)]
             victim = wait_until(lambda: next((j for j in _jobs(workspace, ids) if j.stage == "render"
                                               and j.status == "running" and j.worker), None), timeout=opts.timeout)
             children = _children(worker.pid)

@@ -55,9 +55,9 @@ def run(args: list[str], out) -> dict:
                 raise RuntimeError("the drill worker did not start:\n" + cluster.log("worker-w.log")[-3000:])
             started = time.monotonic()
             a_ids = [video_job_create(workspace=ws_a, brand=brand_a, product_url=origin.url(f"/a/{i}"),
-                                      template="product_showcase", duration_s=8).pk for i in range(opts.a_jobs)]
+                                      template="product_showcase", duration_s=6).pk for i in range(opts.a_jobs)]
             b_job = video_job_create(workspace=ws_b, brand=brand_b, product_url=shop_url,
-                                     template="product_showcase", duration_s=8)
+                                     template="product_showcase", duration_s=6)
             out.write(f"[drill] {opts.a_jobs} slow jobs in workspace A, 1 job in workspace B\n")
             b_done = wait_until(lambda: next((j for j in _jobs(ws_b, [b_job.pk]) if j.is_finished), None),
                                 timeout=opts.timeout)
