@@ -1,7 +1,5 @@
 """POST /api/v1/videos while the broker is down: a clear 503 problem response with
 Retry-After, no 500, the job failed with a readable reason and its credit released."""
-import socket
-
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -11,25 +9,16 @@ from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
 from tenancy.models import CreditLedger
 from tenancy.services import api_key_create, credit_balance
+from tests.brokers import broker_unreachable
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens here once the socket is closed
-
-
 @pytest.fixture
 def broker_down():
-    """Point this process's Celery app at a closed port: Redis is really unreachable."""
-    saved = app.conf.broker_url
-    app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
-    app._pool, app.amqp._producer_pool = None, None
-    yield
-    app.conf.broker_url = saved
-    app._pool, app.amqp._producer_pool = None, None
+    """This process's Celery app points at a closed port: Redis is really unreachable."""
+    with broker_unreachable():
+        yield
 
 
 @pytest.fixture
