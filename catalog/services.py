@@ -51,7 +51,12 @@ def page_extract(*, url: str, allowed_hosts=None) -> tuple[dict, dict]:
         raise IngestError(reason)
     if not found and settings.CATALOG_BROWSER_ENABLED:
         from catalog.ingest.browser import render_url
-        rendered = render_url(fetched.final_url, allowed_hosts=allowed_hosts)
+        from catalog.ingest.fetch import fetch_budget_left
+        budget = fetch_budget_left()  # a job stage's deadline bounds the render too
+        if budget is not None and budget <= 1:
+            raise IngestError("The shop took too long to answer; it is too slow to import.", code="too_slow")
+        rendered = render_url(fetched.final_url, allowed_hosts=allowed_hosts,
+                              timeout_s=30.0 if budget is None else min(30.0, budget - 1))
         facts = extract_product(rendered.html, url=rendered.final_url)
         page = {"html": rendered.html, "final_url": rendered.final_url, "status": rendered.status,
                 "fetched_with": "browser"}

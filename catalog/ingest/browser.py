@@ -16,7 +16,9 @@ import atexit
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -48,6 +50,7 @@ class _Job:
     timeout_s: float
     allowed_hosts: list[str]
     future: Future
+    deadline: float = 0.0  # time.monotonic() by which every request of this render must end
 
 
 class BrowserRenderer:
@@ -68,8 +71,11 @@ class BrowserRenderer:
         if allowed_hosts is None:
             allowed_hosts = list(getattr(settings, "CATALOG_SSRF_ALLOWED_HOSTS", []))
         future: Future = Future()
-        self._jobs.put(_Job(url, timeout_s, list(allowed_hosts), future))
-        return future.result(timeout=timeout_s + 15)
+        self._jobs.put(_Job(url, timeout_s, list(allowed_hosts), future, time.monotonic() + timeout_s))
+        try:  # a total deadline: the route handlers' fetches share it, so this wait is bounded
+            return future.result(timeout=timeout_s + 15)
+        except FutureTimeout as exc:
+            raise IngestError(f"The page took longer than {timeout_s:.0f} s to render.", code="too_slow") from exc
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -139,7 +145,8 @@ class BrowserRenderer:
         try:
             result = fetch_url(url, allowed_hosts=job.allowed_hosts, raise_for_status=False,
                                max_bytes=None if request.is_navigation_request() else _SUBRESOURCE_MAX_BYTES,
-                               timeout=min(job.timeout_s, 20), rate_limit=request.is_navigation_request())
+                               timeout=min(job.timeout_s, 20), rate_limit=request.is_navigation_request(),
+                               deadline_s=job.deadline - time.monotonic() if job.deadline else None)
         except UnsafeURLError:
             blocked.append(url)
             route.abort("addressunreachable")

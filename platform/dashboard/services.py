@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from catalog.models import Product
 from generation.jobs.models import VideoJob
-from generation.jobs.services import video_job_create
+from generation.jobs.errors import QueueUnavailable
+from generation.jobs.services import QUEUE_DOWN_REASON, video_job_create
 from tenancy.context import tenant_context
 from tenancy.models import Brand, Invitation, Membership, Workspace
 from tenancy.services import InsufficientCredits, audit_log_write, credit_balance, membership_add
@@ -153,6 +154,12 @@ def video_batch_create(*, workspace: Workspace, brand: Brand, product: Product, 
                 VideoJob.objects.filter(pk=job.pk).update(product=product)
                 job.product = product
                 jobs.append(job)
+    # Inside the batch's transaction a refused publish cannot raise (it happens at commit):
+    # the refused jobs are already failed and refunded, so report the down queue here.
+    with tenant_context(workspace):
+        if VideoJob.objects.filter(pk__in=[j.pk for j in jobs], status=VideoJob.Status.FAILED,
+                                   failure_reason=QUEUE_DOWN_REASON).exists():
+            raise QueueUnavailable()
     logger.info("video_batch.created workspace=%s jobs=%s", workspace.pk, [j.pk for j in jobs])
     return jobs
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from catalog.ingest.errors import IngestError
 from catalog.models import Product
 from catalog.services import product_ingest
+from generation.jobs.errors import QueueUnavailable
 from generation.jobs.models import VideoJob
 from tenancy.middleware import SESSION_KEY
 from tenancy.models import Brand, Membership
@@ -120,6 +121,8 @@ def preview(request, pk: int):
                 created_by=request.user)
         except InsufficientCredits:
             gen.add_error(None, "Your workspace does not have enough credits for this many videos.")
+        except QueueUnavailable as exc:
+            gen.add_error(None, exc.message)
         else:
             return redirect("dashboard:job", pk=jobs[0].pk) if len(jobs) == 1 else \
                 redirect(f"{_url('dashboard:library')}?batch={','.join(str(j.pk) for j in jobs)}")

@@ -153,6 +153,8 @@ if CELERY_BROKER_URL.startswith("redis"):
         # sweeper re-queues anything stuck past its deadline.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 4 * 3600),
         "unacked_restore_interval": 5,
+        # An unreachable Redis fails a publish fast (the API answers 503) instead of hanging.
+        "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT_S", 3.0),
     }
 elif CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -170,8 +172,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_CREATE_MISSING_QUEUES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": 60.0},
+    # Re-queues stages whose worker is gone (stale heartbeat); `make serve` runs one beat.
+    "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": env_float("JOBS_SWEEP_INTERVAL_S", 60.0)},
 }
+# A publish to a down broker fails within about a second (the API then answers 503), not
+# after kombu's default retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT_S", 3.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
@@ -190,7 +197,8 @@ SPECTACULAR_SETTINGS = {
 # Hosts that may resolve to loopback/private addresses despite the SSRF guard: only the
 # demo's bundled sample shop and test servers (host:port). Empty in production.
 CATALOG_SSRF_ALLOWED_HOSTS = env_list("CATALOG_SSRF_ALLOWED_HOSTS", [])
-CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)
+CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)  # each connect / socket read
+CATALOG_FETCH_DEADLINE_S = env_float("CATALOG_FETCH_DEADLINE_S", 30.0)  # whole fetch, by the clock
 CATALOG_FETCH_MAX_BYTES = env_int("CATALOG_FETCH_MAX_BYTES", 8 * 1024 * 1024)
 CATALOG_FETCH_MIN_INTERVAL_S = env_float("CATALOG_FETCH_MIN_INTERVAL_S", 1.0)  # per-host politeness
 CATALOG_BROWSER_ENABLED = env_bool("CATALOG_BROWSER_ENABLED", True)
