@@ -13,7 +13,7 @@ from catalog.ingest.ssrf import check_url, ip_refusal
     ("fc00::1", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
     ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("240.0.0.1", "reserved"),
     ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("::ffff:127.0.0.1", "IPv4-mapped"),
-    ("::ffff:8.8.8.8", "IPv4-mapped"), ("100.64.0.1", "not a public"), ("2002:7f00:1::1", "6to4"),
+    ("::ffff:8.8.8.8", "IPv4-mapped"), ("100.64.0.1", "CGNAT"), ("2002:7f00:1::1", "6to4"),
 ])
 def test_refused_addresses(address, reason):
     assert reason in ip_refusal(address)
