@@ -11,6 +11,7 @@ are read.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import threading
@@ -23,6 +24,9 @@ from catalog.ingest.ssrf import Resolver, check_url
 
 _REFUSED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "expect", "upgrade",
                     "proxy-authorization", "te", "trailer", "keep-alive"}
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class OutboundError(Exception):
@@ -55,8 +59,8 @@ def guarded_post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: f
     for key, value in (headers or {}).items():
         if key.lower() in _REFUSED_HEADERS:
             continue
-        if any(c in f"{key}{value}" for c in "\r\n\x00"):
-            raise ValueError(f"Header {key!r} contains a line break or NUL.")
+        if not _TOKEN.fullmatch(str(key)) or any(c in str(value) for c in "\r\n\x00"):
+            raise ValueError(f"Header {key!r} is not a valid header (bad name, line break or NUL).")
         clean[key] = value
     try:
         sock = socket.create_connection((target.ip, target.port), timeout=max(0.05, min(timeout_s, 10.0)))
@@ -76,10 +80,15 @@ def guarded_post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: f
     timer.daemon = True
     timer.start()
     try:
-        return _exchange(live, target, bytes(body), clean, max_response_bytes, deadline)
-    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        result = _exchange(live, target, bytes(body), clean, max_response_bytes, deadline)
+        if timed_out.is_set():   # the shutdown can look like a clean end of the answer
+            raise TimeoutError("deadline passed while reading the answer")
+        return result
+    except (OSError, http.client.HTTPException, ssl.SSLError, ValueError) as exc:
         if timed_out.is_set() or time.monotonic() >= deadline:
             raise OutboundError(f"{target.host} did not answer within {timeout_s:g} s.") from exc
+        if isinstance(exc, ValueError):   # a caller's bad header, not a network failure
+            raise
         if isinstance(exc, ssl.SSLCertVerificationError):
             raise OutboundError(f"The HTTPS certificate of {target.host} could not be verified.",
                                 transient=False) from exc

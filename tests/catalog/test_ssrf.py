@@ -135,3 +135,27 @@ def test_cache_is_no_ssrf_bypass(shop, settings):
     settings.CATALOG_SSRF_ALLOWED_HOSTS = []
     with pytest.raises(UnsafeURLError):
         fetch_url(f"{shop.origin}/p")
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("fec0::1", "site-local"), ("feff:1::2", "site-local"),                       # deprecated IPv6 site-local
+    ("100.64.0.1", "CGNAT"), ("100.127.255.254", "CGNAT"),
+    ("192.0.0.8", "IETF protocol"), ("192.0.0.170", "IETF protocol"),
+    ("198.18.0.1", "benchmarking"), ("198.19.255.255", "benchmarking"),
+    ("0.1.2.3", "this network"), ("192.0.2.1", "documentation"), ("203.0.113.9", "documentation"),
+    ("2001:db8::1", "documentation"), ("3fff::1", "documentation"), ("192.88.99.1", "6to4 relay"),
+    ("233.252.0.1", "multicast"), ("255.255.255.255", "reserved"), ("100::1", "reserved"),
+    ("fd00:ec2::254", "private"),                                                 # AWS IMDS over IPv6
+    ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254"), ("64:ff9b::7f00:1", "NAT64 address of 127.0.0.1"),
+    ("64:ff9b::a00:1", "NAT64 address of 10.0.0.1"), ("64:ff9b:1::a00:1", "local-use NAT64"),
+    ("2002:a00:1::1", "6to4"), ("2002:a9fe:a9fe::1", "6to4"), ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+    ("::127.0.0.1", "IPv4-mapped/compatible"), ("::ffff:a9fe:a9fe", "IPv4-mapped"), ("fe80::1%eth0", "link-local"),
+])
+def test_reserved_and_embedding_ranges_are_refused(address, reason):
+    assert reason in ip_refusal(address)
+    with pytest.raises(UnsafeURLError):
+        check_url("http://host.example/", allowed_hosts=[], resolver=lambda h, p: [address])
+
+
+def test_nat64_of_a_public_ipv4_address_is_public():
+    assert ip_refusal("64:ff9b::808:808") is None
