@@ -163,3 +163,47 @@ class PageServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class Tripwire:
+    """While active, any Python socket connect to an address outside this machine's loopback
+    (127.0.0.0/8, ::1) is refused before a packet leaves and recorded: a safety net so that a
+    broken guard in a drill never sends traffic to a real private or metadata address.
+    Chromium is another process; its connections all go through the in-process guarded proxy."""
+
+    def __init__(self):
+        self.trips: list[tuple[str, object]] = []
+        self.current = ""
+        self._saved = None
+
+    def __enter__(self):
+        import ipaddress
+        original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+        wire = self
+
+        def allowed(address) -> bool:
+            if not isinstance(address, tuple):      # AF_UNIX paths
+                return True
+            try:
+                return ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+            except ValueError:
+                return False
+
+        def connect(sock, address):
+            if not allowed(address):
+                wire.trips.append((wire.current, address))
+                raise ConnectionRefusedError(f"drill tripwire: {address!r} is not loopback")
+            return original_connect(sock, address)
+
+        def connect_ex(sock, address):
+            if not allowed(address):
+                wire.trips.append((wire.current, address))
+                return 111
+            return original_connect_ex(sock, address)
+
+        self._saved = (original_connect, original_connect_ex)
+        socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+        return self
+
+    def __exit__(self, *exc):
+        socket.socket.connect, socket.socket.connect_ex = self._saved

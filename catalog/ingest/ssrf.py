@@ -138,6 +138,11 @@ def check_url(url: str, *, allowed_hosts: Iterable[str] | None = None,
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise UnsafeURLError("This link has no host name.")
+    if not host.isascii():   # IDN: the ASCII (punycode) form is what DNS, Host and SNI carry
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise UnsafeURLError("This link's host name is not a valid domain name.") from exc
     try:
         port = parts.port or ALLOWED_SCHEMES[scheme]
     except ValueError as exc:
