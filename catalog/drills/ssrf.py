@@ -42,7 +42,7 @@ class Drill:
     def resolver(self, host: str, port: int) -> list[str]:
         key = host.lower().rstrip(".")
         if key in NAMES or key in self.extra_names:
-            return (NAMES.get(key) or self.extra_names[key])
+            return NAMES.get(key) or self.extra_names[key]
         return system_resolver(host, port)
 
     @property
@@ -66,9 +66,8 @@ class Drill:
         try:
             outcome = call()
             refused, detail = not expect_refusal, f"not refused: {str(outcome)[:120]}" if expect_refusal else ""
-        except UnsafeURLError as exc:
+        except UnsafeURLError:
             refused, detail = True, ""
-            del exc
         except (IngestError, OutboundError) as exc:
             refused, detail = False, f"guard let it through, then: {exc}"
         except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported, not an escape
@@ -193,8 +192,8 @@ try {{ new Worker(URL.createObjectURL(new Blob(['fetch("{t['worker-fetch']}/w").
   {{type: "text/javascript"}}))); }} catch (e) {{}}
 try {{ navigator.serviceWorker.register("/sw.js"); }} catch (e) {{}}
 function rtc(RTC, kind) {{
-  var pc = new RTC({{iceServers: [{{urls: kind + ":127.0.0.2:{stun}"}}].concat(kind === "turn" ?
-    [] : []).map(function (s) {{ return kind === "turn" ? Object.assign(s, {{username: "u", credential: "p"}}) : s; }})}});
+  var server = {{urls: kind + ":127.0.0.2:{stun}", username: "u", credential: "p"}};
+  var pc = new RTC({{iceServers: [server]}});
   pc.createDataChannel("d"); pc.createOffer().then(function (o) {{ return pc.setLocalDescription(o); }});
 }}
 try {{ rtc(window.RTCPeerConnection, "stun"); }} catch (e) {{}}

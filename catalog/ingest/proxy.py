@@ -180,6 +180,11 @@ class GuardedProxy:
             _reply(client, 413, "Request body too large")
             return
         body = rest + _read_exact(client, length - len(rest)) if length > len(rest) else rest[:length]
+        self._exchange(client, target, method, clean, body)
+
+    def _exchange(self, client: socket.socket, target: ResolvedTarget, method: str, headers: list,
+                  body: bytes) -> None:
+        """One request to the checked address; the answer goes back close-delimited."""
         conn = http.client.HTTPConnection(target.ip, target.port, timeout=self.idle_timeout_s)
         try:
             conn.sock = self._connect(target)
@@ -189,7 +194,7 @@ class GuardedProxy:
         try:
             conn.putrequest(method, target.path, skip_host=True, skip_accept_encoding=True)
             conn.putheader("Host", target.host_header)
-            for key, value in clean:
+            for key, value in headers:
                 if key.lower() != "host":
                     conn.putheader(key, value)
             conn.putheader("Connection", "close")
