@@ -11,6 +11,7 @@ are read.
 from __future__ import annotations
 
 import http.client
+import logging
 import re
 import socket
 import ssl
@@ -22,6 +23,7 @@ from typing import NamedTuple
 from catalog.ingest.errors import UnsafeURLError
 from catalog.ingest.ssrf import Resolver, check_url
 
+log = logging.getLogger(__name__)
 _REFUSED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "expect", "upgrade",
                     "proxy-authorization", "te", "trailer", "keep-alive"}
 
@@ -42,7 +44,6 @@ class OutboundResponse(NamedTuple):
     status: int
     headers: dict[str, str]       # lower-case names
     body_prefix: bytes            # at most max_response_bytes
-    ip: str                       # the checked address that was contacted
 
 
 def guarded_post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float = 10.0,
@@ -121,9 +122,10 @@ def _exchange(live: list[socket.socket], target, body: bytes, headers: dict, max
     while total < max_bytes and (chunk := response.read1(min(64 * 1024, max_bytes - total))):
         chunks.append(chunk)
         total += len(chunk)
+    log.info("outbound_post host=%s ip=%s status=%s", target.host, target.ip, response.status)
     return OutboundResponse(status=response.status,
                             headers={k.lower(): v for k, v in response.getheaders()},
-                            body_prefix=b"".join(chunks)[:max_bytes], ip=target.ip)
+                            body_prefix=b"".join(chunks)[:max_bytes])
 
 
 __all__ = ["guarded_post", "OutboundResponse", "OutboundError", "UnsafeURLError"]
