@@ -16,7 +16,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from catalog.ingest.errors import UnsafeURLError
 
@@ -147,7 +147,8 @@ def check_url(url: str, *, allowed_hosts: Iterable[str] | None = None,
         port = parts.port or ALLOWED_SCHEMES[scheme]
     except ValueError as exc:
         raise UnsafeURLError("This link has an invalid port.") from exc
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Request-line form: non-ASCII characters percent-encoded as UTF-8 (what browsers send).
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe="!#$%&'()*+,/:;=?@[]~")
     exception = _allowed(host, port, allowed_hosts)
     addresses = (resolver or system_resolver)(host, port)
     if not addresses:

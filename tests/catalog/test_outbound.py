@@ -27,6 +27,8 @@ def test_posts_the_body_and_returns_status_headers_and_a_capped_prefix(world):
                                          allowed_hosts=[receiver.host], max_response_bytes=1000)
     assert (status, headers["x-seen"], body) == (202, "1", b"y" * 1000)
     assert receiver.requests == [("POST", "/hook")]
+    receiver.routes["/h%C3%BCk"] = (204, {}, b"")
+    assert guarded_post(f"{receiver.origin}/hük", body=b"", headers={}, allowed_hosts=[receiver.host]).status == 204
 
 
 def test_redirects_are_returned_not_followed(world):

@@ -1,6 +1,8 @@
 """SSRF matrix: every refused address class, schemes, redirects re-checked per hop, the
 allow-list exception, and connecting to the checked IP (no DNS rebinding window)."""
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from catalog.ingest.errors import IngestError, UnsafeURLError
 from catalog.ingest.fetch import fetch_url
@@ -159,3 +161,27 @@ def test_reserved_and_embedding_ranges_are_refused(address, reason):
 
 def test_nat64_of_a_public_ipv4_address_is_public():
     assert ip_refusal("64:ff9b::808:808") is None
+
+
+_URL_PIECES = ["http://", "https://", "HTTP://", "ftp://", "//", "[", "]", "::1", "@", ":", "%00", "%2e", "\\", "#",
+               "?", "/", "127.0.0.1", "0x7f", "．", "。", "ü", "xn--", "localhost", ":99999", ":-1", ":80", "\t", " ",
+               "user:pw@", "[::ffff:1.2.3.4]", "[fe80::1%25eth0]", "1e3", "..", "-", "_", "\ud7ff", "a" * 70]
+
+
+@hypothesis.settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@hypothesis.given(st.lists(st.sampled_from(_URL_PIECES) | st.text(max_size=8), max_size=10).map("".join))
+def test_the_guard_never_crashes_on_odd_urls(url):
+    """Any string: a checked target with a public address, or UnsafeURLError; nothing else."""
+    try:
+        target = check_url(url, allowed_hosts=[], resolver=lambda h, p: ["8.8.8.8"])
+    except UnsafeURLError:
+        return
+    assert target.scheme in ("http", "https") and target.host.isascii() and 0 < target.port < 65536
+    target.host_header.encode("ascii")
+
+
+@hypothesis.settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@hypothesis.given(st.ip_addresses() | st.text(max_size=45))
+def test_ip_refusal_is_total(address):
+    reason = ip_refusal(str(address))
+    assert reason is None or isinstance(reason, str)
