@@ -230,14 +230,17 @@ def browser_vectors(d: Drill, renderer) -> None:
     rendered = None
     try:
         rendered = renderer.render(f"{d.pages.origin}/attack", allowed_hosts=d.allowed, timeout_s=15)
-    except IngestError as exc:
+    except Exception as exc:  # noqa: BLE001 - reported as a drill failure, listeners still checked
         d.results.append({"surface": "browser", "vector": "allowed-page-renders", "escaped": False,
-                          "detail": f"render failed: {exc}", "failed": True})
+                          "detail": f"render failed: {type(exc).__name__}: {exc}", "failed": True})
     for name in top:
         try:
             renderer.render(f"{d.pages.origin}/{name}", allowed_hosts=d.allowed, timeout_s=8)
         except IngestError:
-            pass
+            pass   # a refused navigation may end the render; the listeners tell what happened
+        except Exception as exc:  # noqa: BLE001
+            d.results.append({"surface": "browser", "vector": name, "escaped": False,
+                              "detail": f"render crashed: {type(exc).__name__}: {exc}", "failed": True})
     time.sleep(0.3)   # late datagrams or connects would still be counted
     browser_trips = [trip for trip in d.tripwire.trips if trip[0] == "browser"]
     names = [*BROWSER_VECTORS, *top, "webrtc", "name-to-loopback-iframe-2"] + (["ipv6"] if d.ipv6 else [])

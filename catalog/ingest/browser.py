@@ -162,14 +162,41 @@ class BrowserRenderer:
                 page.wait_for_load_state("networkidle", timeout=min(5000, job.timeout_s * 1000))
             except PlaywrightError:
                 pass
-            return RenderResult(url=job.url, final_url=page.url, html=page.content(),
+            return RenderResult(url=job.url, final_url=page.url, html=self._content(page),
                                 status=response.status if response else None, blocked=blocked,
                                 proxy_refused=list(proxy.refused))
+        except PlaywrightError as exc:   # a page closed or navigating under us: a readable failure
+            raise IngestError(f"The page could not be rendered: {str(exc).splitlines()[0]}", transient=True) from exc
         finally:
-            context.close()
+            try:
+                context.close()
+            except PlaywrightError:
+                log.info("browser context close failed", exc_info=True)
             proxy.close()
 
+    @staticmethod
+    def _content(page) -> str:
+        """The DOM as HTML; a page that is still navigating (a script or meta refresh moving it)
+        is given a moment to settle, a few times."""
+        from playwright.sync_api import Error as PlaywrightError
+        for _attempt in range(3):
+            try:
+                return page.content()
+            except PlaywrightError:
+                try:
+                    page.wait_for_load_state("domcontentloaded", timeout=2000)
+                except PlaywrightError:
+                    pass
+        return page.content()
+
     def _handle(self, route, request, job: _Job, blocked: list[str], count: list[int]) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+        try:
+            self._answer(route, request, job, blocked, count)
+        except PlaywrightError:   # the page or its context closed while we were answering
+            log.debug("route answer dropped for %s", request.url)
+
+    def _answer(self, route, request, job: _Job, blocked: list[str], count: list[int]) -> None:
         url = request.url
         if request.resource_type in _SKIPPED_TYPES and not request.is_navigation_request():
             route.abort("blockedbyclient")
