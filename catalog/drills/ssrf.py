@@ -252,8 +252,9 @@ def browser_vectors(d: Drill, renderer) -> None:
         d.record("browser", f"browser-name-to-{host.split('.')[0]}", host in seen and not browser_trips,
                  "" if host in seen else "never reached the guard")
     ok_page = bool(rendered and "drill page" in rendered.html)
-    d.results.append({"surface": "browser", "vector": "allowed-page-renders", "escaped": False,
-                      "detail": "" if ok_page else "the allowed page did not render", "failed": not ok_page})
+    if rendered is not None:   # a failed render was reported above
+        d.results.append({"surface": "browser", "vector": "allowed-page-renders", "escaped": False,
+                          "detail": "" if ok_page else "the allowed page did not render", "failed": not ok_page})
 
 
 # --- webhooks -------------------------------------------------------------------------------
