@@ -12,13 +12,14 @@ speaks UDP):
 1. Every connection Chromium makes goes through a guarded forward proxy
    (``catalog.ingest.proxy``) that resolves the host itself, applies the fetcher's SSRF guard
    and connects to the checked IP (no DNS rebinding window). Each render gets its own proxy
-   carrying that job's ``allowed_hosts``; the browser-wide default proxy refuses everything. The bypass list is ``<-loopback>``, so loopback goes through the proxy too.
-   Chromium's own resolver maps every name to "not found", so nothing can go around it.
+   carrying that job's ``allowed_hosts``; the browser-wide default proxy refuses everything.
+   The bypass list is ``<-loopback>``, so loopback goes through the proxy too. Chromium's own
+   resolver maps every name to "not found", so nothing can go around it.
 2. Route interception: GET requests are checked and performed by our own fetcher (which
    connects to the checked IP), other methods are checked and continued through the proxy;
    images, media, fonts and stylesheets are not fetched (not needed for the DOM); WebSockets
    are closed.
-3. WebRTC cannot send UDP outside the proxy (``--force-webrtc-ip-handling-policy``) and its
+3. WebRTC cannot send UDP outside the proxy (``--webrtc-ip-handling-policy``) and its
    constructors are removed from every page; service workers are blocked, downloads refused,
    QUIC and DNS prefetching off.
 """
@@ -42,9 +43,10 @@ log = logging.getLogger(__name__)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage",
-                  # WebRTC: no UDP that does not go through the (TCP-only) proxy, i.e. none.
+                  # WebRTC: no UDP that does not go through the (TCP-only) proxy, i.e. none. The
+                  # switch is spelled without "force-" in current Chromium, with it in older ones.
+                  "--webrtc-ip-handling-policy=disable_non_proxied_udp",
                   "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
-                  "--webrtc-ip-handling-policy=disable_non_proxied_udp", "--enforce-webrtc-ip-permission-check",
                   # Nothing resolves inside Chromium: names are resolved by the proxy, after the guard.
                   # (No --disable-features here: it would replace Playwright's own list.)
                   "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--dns-prefetch-disable"]
