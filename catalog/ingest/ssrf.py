@@ -116,7 +116,12 @@ def _allowed(host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
             name, entry_port = entry.split(":")
         else:
             name, entry_port = entry, None
-        if name == host and (entry_port is None or entry_port == str(port)):
+        if not name.isascii():   # an operator may write the exception in Unicode
+            try:
+                name = name.encode("idna").decode("ascii")
+            except UnicodeError:
+                continue
+        if name.rstrip(".") == host and (entry_port is None or entry_port == str(port)):
             return True
     return False
 

@@ -60,6 +60,12 @@ def test_allow_list_is_by_host_or_host_and_port():
         check_url("http://demo.local:8001/", allowed_hosts=["demo.local:8000"], resolver=resolver)
 
 
+def test_internationalised_names_travel_as_punycode_and_match_the_allow_list():
+    target = check_url("http://bücher.example:8000/ä", allowed_hosts=["BÜCHER.example:8000"],
+                       resolver=lambda h, p: ["127.0.0.1"] if h == "xn--bcher-kva.example" else [])
+    assert target.exception and target.host_header == "xn--bcher-kva.example:8000" and target.path == "/%C3%A4"
+
+
 def test_settings_allow_list_is_the_default(settings):
     settings.CATALOG_SSRF_ALLOWED_HOSTS = ["127.0.0.1:5555"]
     assert check_url("http://127.0.0.1:5555/x").exception
