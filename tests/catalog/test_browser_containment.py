@@ -147,3 +147,28 @@ fetch("http://127.0.0.1:{other}/x").catch(() => {{}});
     assert "api:42" in rendered.html
     assert ("POST /api", shop.host) in shop.requests
     assert listeners.hits == []
+
+
+def test_chromium_runs_with_the_guarded_proxy_and_no_loopback_bypass(shop):
+    """The launch flags themselves: the default proxy, loopback through it, the WebRTC policy and
+    the resolver rule are on Chromium's command line."""
+    from pathlib import Path
+
+    from catalog.ingest.browser import get_renderer
+    if not Path("/proc/self/cmdline").exists():
+        pytest.skip("needs Linux /proc to read Chromium's command line")
+    renderer = get_renderer()
+    wanted = f"--proxy-server=http://127.0.0.1:{renderer._default_proxy.port}"
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted.encode() in args:
+            lines.append([a.decode(errors="replace") for a in args])
+    assert lines, "no Chromium process runs with the guarded proxy"
+    args = lines[0]
+    assert "--proxy-bypass-list=<-loopback>" in args
+    assert "--webrtc-ip-handling-policy=disable_non_proxied_udp" in args
+    assert any(a.startswith("--host-resolver-rules=MAP * ~NOTFOUND") for a in args)
