@@ -1,22 +1,11 @@
 """URL map. No route serves MEDIA_ROOT directly, in any mode: tenant files are reached through
 views that check membership (dashboard, API) or through short-lived signed links (/files/)."""
 from django.contrib import admin
-from django.db import connection
-from django.http import HttpResponse
 from django.urls import include, path
 
 from tenancy.files import signed_file_view
 
-
-def healthz(request):
-    """Liveness/readiness probe for compose and Kubernetes: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("files/<str:token>", signed_file_view, name="signed-file"),

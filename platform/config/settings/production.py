@@ -43,7 +43,6 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 # TLS: redirect http->https unless a proxy in front already does (DJANGO_SECURE_SSL_REDIRECT=0),
 # and trust X-Forwarded-Proto only when the proxy is named (DJANGO_SECURE_PROXY_SSL_HEADER).
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP inside the cluster
 _proxy_header = env_str("DJANGO_SECURE_PROXY_SSL_HEADER", "")
 if _proxy_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_").removeprefix("HTTP_"), "https")
