@@ -6,4 +6,4 @@ class TenancyConfig(AppConfig):
     verbose_name = "Workspaces and access"
 
     def ready(self):
-        from . import dbrole  # noqa: F401  (registers the database-role system check)
+        from . import dbrole, signals  # noqa: F401  (registers the database-role check, key revocation)
