@@ -1,0 +1,55 @@
+"""#10.8: request bodies have depth and size limits: a 100,000-deep JSON body was a
+RecursionError 500; now it is a 400 before the decoder runs. Brackets inside strings don't count."""
+import json
+from unittest import mock
+
+import pytest
+from rest_framework.test import APIClient
+
+from api.parsers import json_depth
+from tenancy.services import api_key_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(two_workspaces):
+    _, raw = api_key_create(workspace=two_workspaces["a"]["workspace"], name="t", created_by=two_workspaces["a"]["user"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    with mock.patch("generation.jobs.tasks.video_job_stage_task.apply_async"):
+        yield api
+
+
+def _post(client, body: bytes):
+    return client.generic("POST", "/api/v1/videos", body, content_type="application/json")
+
+
+def test_hundred_thousand_deep_body_is_a_400(client):
+    response = _post(client, b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    assert b"nested" in response.content
+
+
+def test_deep_object_body_is_a_400(client):
+    response = _post(client, b'{"a":' * 5000 + b"1" + b"}" * 5000)
+    assert response.status_code == 400 and b"nested" in response.content
+
+
+def test_oversized_body_is_refused(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    body = json.dumps({"product_url": "https://x.example/p", "pad": "x" * 70_000}).encode()
+    response = _post(client, body)
+    assert response.status_code in (400, 413)  # Django's RequestDataTooBig or our parser's 400, never a 500
+
+
+def test_nan_is_not_json(client):
+    response = _post(client, b'{"product_url": "https://x.example/p", "duration": NaN}')
+    assert response.status_code == 400
+
+
+def test_brackets_in_strings_do_not_count_and_normal_bodies_pass(client):
+    url = "https://x.example/p?q=" + "[" * 200 + '\\"{'
+    assert json_depth(json.dumps({"u": url}).encode(), limit=32) == 1
+    response = _post(client, json.dumps({"product_url": "https://x.example/p?q=" + "%5B" * 50}).encode())
+    assert response.status_code == 202, response.content
