@@ -12,7 +12,8 @@ from generation.config import GenerationSettings
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-change-me")
+# Empty = the development default, which production settings refuse to start with.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or "dev-insecure-change-me"
 # Debug is opt-in everywhere (DJANGO_DEBUG=1): its 500 page and media serving are for a
 # developer's own machine, never the default of anything that listens on a socket.
 DEBUG = env_bool("DJANGO_DEBUG", False)
