@@ -6,6 +6,7 @@ and the body is refused with a 400 before the decoder sees it."""
 from __future__ import annotations
 
 import json
+import re
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
@@ -18,32 +19,43 @@ class BodyTooDeep(ParseError):
 
 
 class BodyTooLarge(ParseError):
+    status_code = 413
     default_detail = "Request body is too large."
     default_code = "body_too_large"
 
 
+_STRUCTURAL = re.compile(rb'[\[\]{}"\\]')
+
+
 def json_depth(raw: bytes, *, limit: int) -> int:
-    """Maximum nesting depth of a JSON text, stopping as soon as it passes ``limit``.
-    Brackets inside strings (and escaped quotes) are not counted."""
+    """Nesting depth of a JSON text, stopping as soon as it passes ``limit``; a text with at
+    most ``limit`` brackets in all returns that count (an upper bound that is within limit).
+    Brackets inside strings (and escaped quotes) are not counted. Linear, and only the
+    structural bytes are visited (C-speed ``count``/``finditer``, not a Python byte loop)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return min(raw.count(b"[") + raw.count(b"{"), limit)  # cannot be deeper than that
     depth = deepest = 0
     in_string = escaped = False
-    for byte in raw:
+    for match in _STRUCTURAL.finditer(raw):
+        char = match.group()
+        if escaped:  # the byte right after a backslash inside a string
+            escaped = False
+            if match.start() == last_backslash + 1:
+                continue
         if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
+            if char == b"\\":
+                escaped, last_backslash = True, match.start()
+            elif char == b'"':
                 in_string = False
-        elif byte == 0x22:
+        elif char == b'"':
             in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
+        elif char in (b"[", b"{"):
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > limit:
                     return deepest
-        elif byte in (0x5D, 0x7D):
+        elif char in (b"]", b"}"):
             depth -= 1
     return deepest
 
