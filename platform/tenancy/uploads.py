@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 import warnings
 from dataclasses import dataclass
 
@@ -51,6 +52,8 @@ def _read_bounded(file, max_bytes: int) -> bytes:
         if hasattr(file, "seek"):
             file.seek(0)
         data = file.read(max_bytes + 1)
+        if hasattr(file, "seek"):
+            file.seek(0)  # storage saves it next: from the start
     if len(data) > max_bytes:
         raise ImageUploadError("too_large", f"The image is larger than {max_bytes // (1024 * 1024)} MB.")
     if not data:
@@ -88,8 +91,30 @@ def image_upload_validate(file, *, max_bytes: int | None = None, max_pixels: int
         except ImageUploadError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageUploadError("too_many_pixels", "The image has too many pixels.") from exc
+            raise ImageUploadError("too_many_pixels", f"The image has too many pixels; the limit is "
+                                                      f"{max_pixels // 1_000_000} megapixels.") from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageUploadError("corrupt", f"The {extension.upper()} file is damaged or incomplete.") from exc
     return ValidatedImage(data=data, content_type=content_type, extension=extension, width=width, height=height,
                           sha256=hashlib.sha256(data).hexdigest())
+
+
+def image_upload_field_validator(value) -> None:
+    """Model/form field validator: the same checks, as a Django ValidationError."""
+    from django.core.exceptions import ValidationError
+
+    upload = getattr(value, "file", value)
+    if getattr(value, "_committed", False) and not hasattr(upload, "content_type"):
+        return  # an already stored file, not a new upload
+    try:
+        image_upload_validate(upload)
+    except ImageUploadError as exc:
+        raise ValidationError(exc.message, code=exc.code) from exc
+
+
+def brand_logo_path(instance, filename: str) -> str:
+    """Logos live under their workspace's folder, like every tenant file (signed links and
+    storage prefixes rely on it); the client's file name is reduced to a safe extension."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    extension = extension if extension in {"png", "jpg", "jpeg", "webp"} else "img"
+    return f"workspaces/{instance.workspace_id}/brand/logos/{uuid.uuid4().hex}.{extension}"

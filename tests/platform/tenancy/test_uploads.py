@@ -67,3 +67,33 @@ def test_other_types_too_large_empty_truncated_and_animated_are_refused():
     out = io.BytesIO()
     frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
     assert _code(out.getvalue()) == "animated"
+
+
+@pytest.mark.django_db
+def test_brand_logo_field_validates_and_stores_under_the_workspace(two_workspaces):
+    from django import forms
+    from django.core.files.storage import default_storage
+
+    from tenancy.context import tenant_context
+    from tenancy.models import Brand
+
+    class LogoForm(forms.ModelForm):
+        class Meta:
+            model = Brand
+            fields = ["name", "logo"]
+
+    a = two_workspaces["a"]["workspace"]
+    with tenant_context(a):
+        bomb = SimpleUploadedFile("logo.png", _encode("PNG", size=(20_000, 20_000), mode="1"), "image/png")
+        form = LogoForm({"name": "Bomb"}, {"logo": bomb}, instance=Brand(workspace=a))
+        assert not form.is_valid() and "megapixels" in form.errors["logo"][0]
+        svg = SimpleUploadedFile("logo.png", b"<svg onload='alert(1)'/>", "image/png")
+        assert not LogoForm({"name": "Svg"}, {"logo": svg}, instance=Brand(workspace=a)).is_valid()
+        png = _encode("PNG")
+        form = LogoForm({"name": "Good"}, {"logo": SimpleUploadedFile("../../evil name.PNG", png, "image/png")},
+                        instance=Brand(workspace=a))
+        assert form.is_valid(), form.errors
+        brand = form.save()
+        assert brand.logo.name.startswith(f"workspaces/{a.pk}/brand/logos/") and brand.logo.name.endswith(".png")
+        with default_storage.open(brand.logo.name, "rb") as stored:
+            assert stored.read() == png  # validation rewound the upload before the save
