@@ -16,6 +16,7 @@ import time
 import psycopg
 import pytest
 from django.conf import settings
+from django.shortcuts import resolve_url
 
 from tests.conftest import require_service
 from tests.platform.procs import BIN, PYTHON, REPO, manage, production_env, run
@@ -144,10 +145,11 @@ def test_image_command_line_serves_pages_as_the_app_role(deployment_db):
             except OSError:
                 time.sleep(0.3)
         assert status == 200 and body == "ok", proc.stdout.read() if proc.poll() is not None else status
-        status, body = _get(port, "/login/", Host="ads.example.com", **{"X-Forwarded-Proto": "https"})
+        login = resolve_url(settings.LOGIN_URL)
+        status, body = _get(port, login, Host="ads.example.com", **{"X-Forwarded-Proto": "https"})
         assert status == 200 and "<form" in body
-        assert _get(port, "/login/", Host="ads.example.com")[0] == 301  # plain http -> https
-        assert _get(port, "/login/", Host="evil.example")[0] == 400  # ALLOWED_HOSTS
+        assert _get(port, login, Host="ads.example.com")[0] == 301  # plain http -> https
+        assert _get(port, login, Host="evil.example")[0] == 400  # ALLOWED_HOSTS
     finally:
         proc.terminate()
         proc.wait(timeout=30)
