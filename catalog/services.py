@@ -23,6 +23,7 @@ from catalog.ingest.extract import EXTRACTOR_VERSION, extract_product, has_produ
 from catalog.ingest.fetch import fetch_url
 from catalog.ingest.images import images_download
 from catalog.models import Product, ProductImage, ProductSnapshot, ProductVariant
+from catalog.text import db_text_clean
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def product_ingest(*, workspace, url: str, allowed_hosts=None) -> Product:
     Same workspace + URL → the same Product, updated; every ingest adds a ProductSnapshot
     (raw HTML in storage + extraction JSON), so history is kept. Raises IngestError."""
     facts, page = page_extract(url=url, allowed_hosts=allowed_hosts)
+    facts = db_text_clean(facts)  # a NUL or control character from the page must not crash the save
     pictures = images_download(facts.get("images") or [], allowed_hosts=allowed_hosts)
     html_bytes = page["html"].encode("utf-8")
     html_sha = hashlib.sha256(html_bytes).hexdigest()

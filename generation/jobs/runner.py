@@ -29,6 +29,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Workspace
 
 from .errors import StageError, TransientError
+from .failures import stage_failure_reason
 from .models import VideoJob
 from .services import video_job_enqueue_stage, video_job_fail, video_job_stage_done
 
@@ -206,9 +207,8 @@ def video_job_run_stage(*, job_id: int, stage: str, task_id: str = "", final_try
             return RUN
         _release(job)
         raise
-    except Exception:  # noqa: BLE001 - a bug must end the job visibly, not leave it running
-        logger.exception("video_job.stage_crashed job=%s stage=%s", job.pk, stage)
-        video_job_fail(job=job, reason=f"Internal error during the {stage} step; the team has been notified.")
+    except Exception as exc:  # noqa: BLE001 - a bug must end the job visibly, not leave it running
+        video_job_fail(job=job, reason=stage_failure_reason(stage=stage, exc=exc, job_id=job.pk))
         return RUN
     finally:
         _running_here.discard((job.pk, stage))

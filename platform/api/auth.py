@@ -1,10 +1,15 @@
-"""API-key authentication: `Authorization: Bearer adf_xxxx.yyyy`."""
+"""API-key authentication: `Authorization: Bearer adf_xxxx.yyyy`.
+
+A key acts for its workspace only while the person who created it may: the creator must be
+active and still a member of that workspace (checked on every request, not only when the
+off-boarding services ran). A key without a creator is a workspace service key (created so,
+or re-homed by explicit choice); a deleted user's keys are revoked before the row goes."""
 from __future__ import annotations
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from tenancy.models import ApiKey
+from tenancy.models import ApiKey, Membership
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -21,6 +26,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             key_hash=ApiKey.hash_key(parts[1])).first()
         if key is None or not key.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        creator = key.created_by
+        if creator is not None and (not creator.is_active or not Membership.objects.filter(
+                workspace_id=key.workspace_id, user_id=creator.pk).exists()):
+            raise exceptions.AuthenticationFailed("This API key's creator no longer has access to the workspace.")
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return (key.created_by or _ApiKeyUser(key), key)
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from .managers import TenantModel
+from .uploads import brand_logo_path, image_upload_field_validator
 
 
 class Workspace(models.Model):
@@ -46,7 +47,8 @@ class Brand(TenantModel):
     primary_color = models.CharField(max_length=7, default="#111827")
     secondary_color = models.CharField(max_length=7, default="#F9FAFB")
     accent_color = models.CharField(max_length=7, default="#F59E0B")
-    logo = models.FileField(upload_to="brands/logos/", blank=True)
+    logo = models.FileField(upload_to=brand_logo_path, blank=True, validators=[image_upload_field_validator],
+                            help_text="PNG, JPEG or WebP; checked by tenancy.uploads")
     font_family = models.CharField(max_length=80, default="Inter")
     voice = models.CharField(max_length=80, blank=True, help_text="TTS voice name; empty = default")
     language = models.CharField(max_length=10, default="en")

@@ -12,7 +12,10 @@ from generation.config import GenerationSettings
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-change-me")
+# Empty = the development default, which production settings refuse to start with.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or "dev-insecure-change-me"
+# Debug is opt-in everywhere (DJANGO_DEBUG=1): its 500 page and media serving are for a
+# developer's own machine, never the default of anything that listens on a socket.
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",  # first: probes skip host checks and the https redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,6 +55,17 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Error pages and mails never show credentials (URL passwords, SECRET_KEY, env secrets).
+DEFAULT_EXCEPTION_REPORTER = "config.reporting.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.CredentialRedactingFilter"
+# Request bodies: size cap for anything read into memory (JSON, forms), and a nesting cap
+# for JSON (a 100,000-deep array would otherwise exhaust the parser's recursion).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
+# Image uploads (brand logos, LoRA training images): see tenancy/uploads.py.
+UPLOAD_IMAGE_MAX_BYTES = env_int("UPLOAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_IMAGE_MAX_PIXELS = env_int("UPLOAD_IMAGE_MAX_PIXELS", 40_000_000)
 WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
@@ -73,6 +88,12 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Migrations run as the table-owner role (`manage.py db_migrate` connects with this URL);
+# web and workers connect with DATABASE_URL as a plain role that owns nothing and obeys RLS.
+DATABASE_MIGRATE_URL = env_str("DATABASE_MIGRATE_URL", "")
+# Refuse to start web/worker processes whose database role can bypass row-level security
+# (superuser, BYPASSRLS, or owner of a tenant table). On in production settings.
+TENANCY_REQUIRE_RLS_ROLE = env_bool("TENANCY_REQUIRE_RLS_ROLE", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -183,6 +204,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT_S", 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {},
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
