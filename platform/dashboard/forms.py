@@ -1,7 +1,6 @@
 """Dashboard forms. Every user input is validated here; views only call services."""
 from __future__ import annotations
 
-import io
 import re
 from decimal import Decimal
 
@@ -20,7 +19,6 @@ FONTS = ["Inter", "Noto Sans CJK SC", "DejaVu Sans"]
 # Logo limits. TODO(lead): swap for platform/tenancy/uploads.py's image validator (helper 2).
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 4096 * 4096
-LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 
 
 def template_choices() -> list[tuple[str, str]]:
@@ -144,25 +142,19 @@ class BrandKitForm(forms.ModelForm):
 
 
 def logo_validate(upload):
-    """Type by content (not by name), byte size and pixel count before any decode of pixels
-    (decompression bombs). Minimal check until the shared upload validator lands."""
-    from PIL import Image, UnidentifiedImageError
+    """The shared upload validator (type by content, byte cap, pixel cap read from the header
+    before any decode: decompression bombs) plus a logo's own minimum size."""
+    from tenancy.uploads import ImageUploadError, image_upload_validate
 
-    if upload.size > LOGO_MAX_BYTES:
-        raise forms.ValidationError("The logo is larger than 2 MB.")
-    data = upload.read()
-    upload.seek(0)
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt, (w, h) = img.format, img.size
-            if fmt not in LOGO_FORMATS:
-                raise forms.ValidationError("The logo must be a PNG, JPEG or WebP image.")
-            if w * h > LOGO_MAX_PIXELS or w < 16 or h < 16:
-                raise forms.ValidationError("The logo must be between 16×16 and 4096×4096 pixels.")
-            img.verify()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise forms.ValidationError("This file is not a readable image.") from exc
-    upload.name = f"logo.{LOGO_FORMATS[fmt]}"
+        image = image_upload_validate(upload, max_bytes=LOGO_MAX_BYTES, max_pixels=LOGO_MAX_PIXELS)
+    except ImageUploadError as exc:
+        raise forms.ValidationError(exc.message, code=exc.code) from exc
+    finally:
+        upload.seek(0)
+    if image.width < 16 or image.height < 16:
+        raise forms.ValidationError("The logo must be at least 16×16 pixels.")
+    upload.name = f"logo.{image.extension}"
     return upload
 
 

@@ -36,7 +36,13 @@ def timeline_load(*, job: VideoJob) -> dict:
     rel = (job.outputs or {}).get("timeline")
     if not rel or not _media(rel).is_file():
         raise RerenderError("This video has no timeline to edit yet.")
-    return json.loads(_media(rel).read_text())
+    try:
+        timeline = json.loads(_media(rel).read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RerenderError("This video's timeline cannot be read; render it again.") from exc
+    if not isinstance(timeline, dict):
+        raise RerenderError("This video's timeline cannot be read; render it again.")
+    return timeline
 
 
 def shot_assets(timeline: dict) -> list[str]:

@@ -52,11 +52,12 @@ def test_removal_from_a_workspace_revokes_only_that_workspaces_keys(two_workspac
 def test_deactivation_revokes_every_key_and_ends_sessions(two_workspaces, person):
     browser = Client()
     browser.force_login(person["user"])
-    assert browser.get("/").status_code == 200
+    assert browser.get("/welcome/").status_code == 200  # the onboarding page, signed in
     result = user_deactivate(user=person["user"])
     assert len(result["revoked_keys"]) == 2 and result["sessions_ended"] == 1
     assert _status(person["keys"]["a"]) == 401 and _status(person["keys"]["b"]) == 401
-    assert browser.get("/").status_code == 302  # back to the login page
+    response = browser.get("/welcome/")
+    assert response.status_code == 302 and "login" in response["Location"]  # back to the login page
     assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(person["user"].pk)]
 
 
