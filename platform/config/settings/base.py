@@ -127,6 +127,8 @@ CELERY_TASK_CREATE_MISSING_QUEUES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": 60.0},
+    # Campaign occurrences live in PostgreSQL (Campaign.next_due_at); the beat only ticks.
+    "campaign-tick": {"task": "campaigns.tick", "schedule": env_float("CAMPAIGNS_TICK_S", 15.0)},
 }
 
 REST_FRAMEWORK = {
