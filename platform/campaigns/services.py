@@ -28,6 +28,10 @@ CAMPAIGN_FIELDS = (
 )
 
 
+LANGUAGES = ("en", "zh")
+MAX_VARIANTS = 3
+
+
 class CampaignError(ValueError):
     """Invalid campaign settings; ``field`` names the input at fault."""
 
@@ -55,6 +59,20 @@ def _check(campaign: Campaign, *, now: datetime) -> None:
         raise CampaignError("No such brand in this workspace.", field="brand")
     if not (campaign.templates and campaign.aspects and campaign.languages) or campaign.variants < 1:
         raise CampaignError("Choose at least one template, aspect and language.", field="templates")
+    from generation.jobs.services import ASPECTS
+    from generation.video import list_templates
+
+    for name, allowed in (("templates", list_templates()), ("aspects", ASPECTS), ("languages", LANGUAGES)):
+        unknown = [v for v in getattr(campaign, name) if v not in allowed]
+        if unknown:
+            raise CampaignError(f"Unknown {name}: {', '.join(map(str, unknown))}; choose from {', '.join(allowed)}.",
+                                field=name)
+    if campaign.variants > MAX_VARIANTS:
+        raise CampaignError(f"At most {MAX_VARIANTS} variants.", field="variants")
+    try:
+        campaign.as_schedule().zone
+    except ScheduleError as exc:
+        raise CampaignError(str(exc), field="timezone") from exc
     if campaign.source_kind == Campaign.SourceKind.LIST and not campaign.source_urls:
         raise CampaignError("Add at least one product link.", field="source_urls")
     if campaign.source_kind not in (Campaign.SourceKind.LIST, Campaign.SourceKind.WEBHOOK) and not campaign.source_url:
