@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from campaigns.models import Campaign, CampaignRun, CampaignRunItem
 from campaigns.schedule import occurrences_preview, schedule_describe
+from campaigns.webhooks import shopify_products_create
 from campaigns.services import (CampaignError, campaign_create, campaign_delete, campaign_pause, campaign_run_now,
                                 campaign_update)
 from tenancy.models import Brand
@@ -136,7 +137,7 @@ class CampaignListCreate(_CampaignView):
             return _invalid(exc)
         body = CampaignSerializer(campaign).data
         if token:  # shown once
-            body["webhook_url"] = request.build_absolute_uri(f"/hooks/shopify/{token}")
+            body["webhook_url"] = request.build_absolute_uri(f"/api/v1/campaign-hooks/shopify/{token}")
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -211,4 +212,5 @@ urlpatterns = [
     path("v1/campaigns/<int:pk>/run-now", CampaignRunNow.as_view(), name="campaign-run-now"),
     path("v1/campaigns/<int:pk>/runs", CampaignRunList.as_view(), name="campaign-runs"),
     path("v1/campaigns/<int:pk>/runs/<int:run_id>", CampaignRunDetail.as_view(), name="campaign-run"),
+    path("v1/campaign-hooks/shopify/<str:token>", shopify_products_create, name="campaign-hook-shopify"),
 ]
