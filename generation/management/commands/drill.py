@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 # name -> module; drills live in `<package>/drills/` modules that the runtime never imports.
 DRILLS: dict[str, str] = {
+    "campaign-schedule": "campaigns.drills.campaign_schedule",
 }
 
 
