@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .campaign_views import urlpatterns as campaign_urlpatterns
 
 app_name = "dashboard"
 urlpatterns = [
@@ -11,4 +12,4 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/status.json", views.job_status, name="job-status"),
     path("jobs/<int:pk>/files/<str:name>", views.job_file, name="job-file"),
-]
+] + campaign_urlpatterns  # campaign pages (campaigns helper)
