@@ -77,3 +77,15 @@ def test_other_workspace_and_viewers(client, logged_in, two_workspaces, make_cam
     assert client.post(reverse("dashboard:campaign-action", args=[campaign.pk, "pause"])).status_code == 403
     with tenant_context(two_workspaces["a"]["workspace"]):
         assert CampaignRun.objects.count() == 0 and Campaign.objects.get().paused is False
+
+
+def test_admin_shows_the_operators_workspace_only(client, two_workspaces, make_campaign, queued):
+    make_campaign(two_workspaces["a"], name="Campaign of A")
+    make_campaign(two_workspaces["b"], name="Campaign of B")
+    operator = two_workspaces["a"]["user"]
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    assert client.login(username=operator.username, password="pw-123456")
+    page = client.get("/admin/campaigns/campaign/").content.decode()
+    assert "Campaign of A" in page and "Campaign of B" not in page
+    assert client.get("/admin/campaigns/campaignrun/").status_code == 200

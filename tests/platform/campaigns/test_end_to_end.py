@@ -2,13 +2,19 @@
 and PostgreSQL: the tick (a Celery task) claims the due campaign, the run reads products.json,
 creates jobs for the new products only, the jobs render real videos and the run completes with
 ``campaign_run_completed``; a second tick makes nothing; a product added to the store is picked
-up by the next tick."""
+up by the next tick. Then the campaign pages are opened in headless Chromium against a live
+server (the docs screenshots come from here: SCREENSHOTS_DIR=docs/screenshots)."""
+import os
+import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
+
+from catalog.ingest.browser import CHROMIUM_FLAGS
 
 from campaigns.models import Campaign, CampaignRun
 from campaigns.signals import campaign_run_completed
@@ -43,7 +49,8 @@ def _tick_and_wait(campaign, *, expected_runs: int, timeout: float = 300) -> Cam
     raise AssertionError(f"runs: {[(r.pk, r.status) for r in runs]}")
 
 
-def test_ticks_make_videos_for_new_products_only(worker, two_workspaces, make_campaign, store):
+def test_ticks_make_videos_for_new_products_only(worker, two_workspaces, make_campaign, store, live_server,
+                                                 tmp_path):
     a = two_workspaces["a"]
     store.add("Aurora Bottle")
     store.add("Borealis Mug", price="19.50")
@@ -73,5 +80,60 @@ def test_ticks_make_videos_for_new_products_only(worker, two_workspaces, make_ca
             assert not CampaignRun.objects.exists() and not VideoJob.objects.exists()
         assert [s["id"] for s in completed] == [first.pk, second.pk, third.pk]
         assert completed[0]["jobs"] == {"created": 2, "succeeded": 2, "failed": 0} and len(completed[0]["videos"]) == 2
+        shots = _browse(live_server.url, a["user"].username, campaign.pk, first.pk,
+                        Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path))
+        assert shots["thumbnails"] == 2 and shots["preview"].startswith("At 02:30 (America/New_York)")
+        assert "Borealis Mug" in shots["run_text"] and "completed" in shots["list_text"]
     finally:
         campaign_run_completed.disconnect(dispatch_uid="e2e-test")
+
+
+def _browse(base: str, username: str, campaign_id: int, run_id: int, out: Path) -> dict:
+    """Log in, open list / form (with the live preview) / detail / run, screenshot each. Runs in
+    its own thread: Playwright's sync API must not share a thread with the ORM."""
+    result: dict = {}
+
+    def browse():
+        try:
+            _pages(base, username, campaign_id, run_id, out, result)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            result["error"] = repr(exc)
+
+    thread = threading.Thread(target=browse)
+    thread.start()
+    thread.join(timeout=180)
+    assert "error" not in result, result
+    return result
+
+
+def _pages(base: str, username: str, campaign_id: int, run_id: int, out: Path, result: dict) -> None:
+    """The pages themselves (Playwright only, no ORM)."""
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(f"{base}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "pw-123456")
+        page.click("button[type=submit], input[type=submit]")
+        page.goto(f"{base}/campaigns/")
+        result["list_text"] = page.inner_text("main")
+        page.screenshot(path=str(out / "campaigns_list.png"), full_page=True)
+        page.goto(f"{base}/campaigns/new/")
+        page.fill("input[name=name]", "Nightly new arrivals")
+        page.fill("input[name=timezone]", "America/New_York")
+        page.fill("input[name=schedule]", "30 2 * * *")
+        page.wait_for_function("document.getElementById('preview-text').textContent.startsWith('At 02:30')")
+        result["preview"] = page.inner_text("#preview-text")
+        page.screenshot(path=str(out / "campaign_form.png"), full_page=True)
+        page.goto(f"{base}/campaigns/{campaign_id}/")
+        page.screenshot(path=str(out / "campaign_detail.png"), full_page=True)
+        page.goto(f"{base}/campaigns/{campaign_id}/runs/{run_id}/")
+        page.wait_for_load_state("networkidle")
+        result["run_text"] = page.inner_text("main")
+        result["thumbnails"] = page.evaluate(
+            "[...document.querySelectorAll('.tile img')].filter(i => i.complete && i.naturalWidth > 0).length")
+        page.screenshot(path=str(out / "campaign_run.png"), full_page=True)
+        browser.close()
