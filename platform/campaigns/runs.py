@@ -53,9 +53,13 @@ def campaign_tick(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     totals = Counter()
     for workspace_id in Workspace.objects.order_by("pk").values_list("pk", flat=True):
-        with tenant_context(workspace_id):
-            totals["claimed"] += len(campaign_due_claim(now=now))
-            totals.update(campaign_run_recover(now=now))
+        try:
+            with tenant_context(workspace_id):
+                totals["claimed"] += len(campaign_due_claim(now=now))
+                totals.update(campaign_run_recover(now=now))
+        except Exception:  # noqa: BLE001 - one workspace's bad row must not stop every other campaign
+            logger.exception("campaign.tick_failed workspace=%s", workspace_id)
+            totals["errors"] += 1
     return dict(totals)
 
 

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from croniter.croniter import CroniterError
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import MINUTELY, SECONDLY, rrule, rrulestr
 
 CRON, RRULE = "cron", "rrule"
+HORIZON = timedelta(days=5 * 366)  # an occurrence further away than this counts as "none"
 _MAX_STEPS = 2000  # bound on iterations of one lookup (a rule that never fires cannot hang a tick)
 
 
@@ -73,6 +74,34 @@ def local_to_utc(naive: datetime, zone: ZoneInfo) -> datetime:
     raise ScheduleError(f"{naive} does not exist in {zone.key} and no valid time follows within a day.")
 
 
+_RRULE_PARTS = {"FREQ", "INTERVAL", "BYMONTH", "BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND", "COUNT",
+                "UNTIL", "WKST", "DTSTART"}
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _rrule_precheck(expression: str) -> None:
+    """Refuse rule parts we do not support and month/day combinations that never happen:
+    dateutil would walk every period up to the year 9999 looking for them (tens of seconds)."""
+    parts = {}
+    for line in expression.upper().replace("RRULE:", "").replace("\n", ";").split(";"):
+        if "=" in line:
+            key, _, value = line.partition("=")
+            parts[key.strip()] = value.strip()
+        elif ":" in line and line.split(":", 1)[0].strip() == "DTSTART":
+            parts["DTSTART"] = line
+    unsupported = sorted(set(parts) - _RRULE_PARTS)
+    if unsupported:
+        raise ScheduleError(f"RRULE parts not supported here: {', '.join(unsupported)}.")
+    try:
+        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(range(1, 13))
+        days = [int(d) for d in parts["BYMONTHDAY"].split(",")] if "BYMONTHDAY" in parts else [1]
+    except ValueError as exc:
+        raise ScheduleError("BYMONTH and BYMONTHDAY take numbers.") from exc
+    if not any(1 <= m <= 12 and (d < 0 and -d <= _MONTH_DAYS[m - 1] or 0 < d <= _MONTH_DAYS[m - 1])
+               for m in months for d in days):
+        raise ScheduleError("This rule names a day that never happens (e.g. 30 February).")
+
+
 class _Iterator:
     """Naive local occurrences after/before a naive local time."""
 
@@ -83,12 +112,16 @@ class _Iterator:
             if not croniter.is_valid(schedule.expression):
                 raise ScheduleError(f"Not a valid cron expression: {schedule.expression!r}.")
         elif schedule.kind == RRULE:
+            _rrule_precheck(schedule.expression)
             anchor = _local(schedule.starts_at, self.zone) if schedule.starts_at else datetime(2000, 1, 1)
-            # Whole seconds (whole minutes unless the rule is SECONDLY): a rule without BYSECOND
-            # inherits the anchor's seconds, and "daily at 02:30" must not run at 02:30:41.
+            # Whole hours unless the rule is MINUTELY/SECONDLY: a part a rule leaves out (BYMINUTE,
+            # BYSECOND) is taken from DTSTART, and "daily at 09" must not mean 09:48:13.
+            upper = schedule.expression.upper()
             anchor = anchor.replace(microsecond=0)
-            if "SECONDLY" not in schedule.expression.upper():
+            if "SECONDLY" not in upper:
                 anchor = anchor.replace(second=0)
+            if "SECONDLY" not in upper and "MINUTELY" not in upper:
+                anchor = anchor.replace(minute=0)
             try:
                 rule = rrulestr(schedule.expression, dtstart=anchor, ignoretz=True)
             except (ValueError, TypeError) as exc:
@@ -96,6 +129,7 @@ class _Iterator:
             if not isinstance(rule, rrule):
                 raise ScheduleError("Use a single RRULE (no RRULE sets, EXDATE or RDATE).")
             self.rule = rule
+            self.subhourly = rule._freq in (MINUTELY, SECONDLY)
         else:
             raise ScheduleError(f"Unknown schedule kind {schedule.kind!r}; use 'cron' or 'rrule'.")
 
@@ -105,7 +139,12 @@ class _Iterator:
                 return croniter(self.schedule.expression, naive).get_next(datetime)
             except CroniterError:  # e.g. "0 0 30 2 *" never matches
                 return None
-        return self.rule.after(naive, inc=False)
+        # Search at most HORIZON ahead: dateutil walks every period from DTSTART, so a rule that
+        # never matches (BYMONTH=2;BYMONTHDAY=30) would otherwise walk to the year 9999.
+        until = naive + HORIZON
+        if self.rule._until is not None and self.rule._until < until:
+            until = self.rule._until
+        return self.rule.replace(until=until).after(naive, inc=False)
 
     def prev(self, naive: datetime) -> datetime | None:
         if self.schedule.kind == CRON:
@@ -222,7 +261,9 @@ def _rrule_words(expression: str) -> str:
 def schedule_validate(schedule: Schedule, *, now: datetime, min_interval: float) -> None:
     """Raise ScheduleError unless the schedule parses, has a future occurrence and is not
     denser than ``min_interval`` seconds."""
-    _Iterator(schedule)
+    it = _Iterator(schedule)
+    if schedule.kind == RRULE and it.subhourly and min_interval >= 60:
+        raise ScheduleError("Use FREQ=HOURLY or longer (minute and second rules are for drills only).")
     if schedule.starts_at and schedule.ends_at and schedule.ends_at <= schedule.starts_at:
         raise ScheduleError("The end must be after the start.")
     if occurrence_next(schedule, after=now) is None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, CampaignRun
 from campaigns.schedule import Schedule, ScheduleError, occurrences_preview, schedule_describe
-from campaigns.services import (LANGUAGES, CampaignError, campaign_create, campaign_pause, campaign_run_now,
+from campaigns.services import (LANGUAGES, CampaignError, campaign_create, campaign_schedule_check, campaign_pause, campaign_run_now,
                                 campaign_update)
 from generation.jobs.services import ASPECTS
 from tenancy.models import Brand
@@ -175,10 +175,11 @@ def schedule_preview(request):
     zone_name = request.GET.get("timezone", "UTC")[:64]
     try:
         schedule = Schedule(kind, expression, zone_name, starts_at=datetime.now(UTC))
+        campaign_schedule_check(schedule=schedule)  # refuses rules too dense or too costly to expand
         times = occurrences_preview(schedule, after=datetime.now(UTC), count=5)
         text = schedule_describe(schedule)
-    except ScheduleError as exc:
-        return JsonResponse({"ok": False, "error": str(exc)})
+    except (ScheduleError, CampaignError) as exc:
+        return JsonResponse({"ok": False, "error": getattr(exc, "message", str(exc))})
     return JsonResponse({"ok": True, "text": text, "next": [
         t.astimezone(schedule.zone).strftime("%a %d %b %Y %H:%M %Z") for t in times]})
 

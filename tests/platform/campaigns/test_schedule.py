@@ -133,3 +133,25 @@ def test_readable_preview():
         "At 09:00, only on Monday (Europe/Berlin)"
     assert schedule_describe(Schedule("rrule", "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9", "UTC")) == \
         "Every week on MO at 09:00 (UTC)"
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "never happens"),     # dateutil alone would walk to 9999
+    ("FREQ=HOURLY;BYMONTH=4,6;BYMONTHDAY=31", "never happens"),
+    ("FREQ=DAILY;BYYEARDAY=100", "not supported"),
+    ("FREQ=MINUTELY;INTERVAL=90", "FREQ=HOURLY or longer"),
+])
+def test_costly_or_impossible_rules_are_refused_at_once(expression, message):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ScheduleError, match=message):
+        schedule_validate(Schedule("rrule", expression, "UTC", starts_at=datetime(2026, 5, 1, tzinfo=UTC)),
+                          now=datetime(2026, 5, 1, tzinfo=UTC), min_interval=60)
+    assert time.monotonic() - started < 1
+
+
+def test_rrule_parts_left_out_do_not_inherit_the_start_minute():
+    start = datetime(2026, 5, 1, 12, 48, 13, tzinfo=UTC)
+    schedule = Schedule("rrule", "FREQ=DAILY;BYHOUR=9", "UTC", starts_at=start)
+    assert occurrence_next(schedule, after=start) == datetime(2026, 5, 2, 9, 0, tzinfo=UTC)
