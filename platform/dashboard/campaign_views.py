@@ -87,7 +87,7 @@ def _campaign_or_404(request, pk: int) -> Campaign:
 def campaign_list(request):
     _editor(request)
     campaigns = list(Campaign.objects.select_related("brand").order_by("name"))
-    rows = [{"campaign": c, "last": c.runs.order_by("-scheduled_for").first(),
+    rows = [{"campaign": c, "last": c.runs.order_by("-scheduled_for").first(), "zone": c.as_schedule().zone,
              "text": schedule_describe(c.as_schedule()) if c.schedule else "Run now / store push only"}
             for c in campaigns]
     return render(request, "dashboard/campaigns/list.html", {"rows": rows})

@@ -106,6 +106,16 @@ def _wait_workers(count: int, timeout: float = 90) -> None:
     raise RuntimeError(f"{count} drill workers did not answer within {timeout}s")
 
 
+def _wait_beats(log_dir: Path, names: tuple[str, ...], timeout: float = 90) -> None:
+    """Both beats have sent a tick (so a slow start cannot fold the first occurrences)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all("campaign-tick" in (log_dir / f"{n}.log").read_text(errors="replace") for n in names):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"beats {names} did not tick within {timeout}s")
+
+
 def _setup(store_url: str, interval_s: int, starts_at: datetime):
     from django.contrib.auth import get_user_model
     from django.test import override_settings
@@ -190,6 +200,7 @@ def run(argv: list[str], out) -> dict:
             for name in ("worker-a", "worker-b", "beat-a", "beat-b"):
                 procs.start(name)
             _wait_workers(2)
+            _wait_beats(log_dir, ("beat-a", "beat-b"))
             starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
             workspace, campaign = _setup(store.url, args.interval_s, starts_at)
             connection.close()
