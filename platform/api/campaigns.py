@@ -85,6 +85,9 @@ class RunVideoSerializer(serializers.ModelSerializer):
 
 
 class RunSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="pending | reading | running | completed | failed")
+    trigger = serializers.CharField(read_only=True, help_text="schedule | manual | webhook")
+
     class Meta:
         model = CampaignRun
         fields = ["id", "campaign", "trigger", "status", "scheduled_for", "started_at", "finished_at",
