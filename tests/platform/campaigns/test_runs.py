@@ -335,3 +335,24 @@ def test_row_level_security_hides_runs_from_the_other_workspace(two_workspaces, 
     with tenant_context(two_workspaces["a"]["workspace"]), connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM campaigns_campaignrun")
         assert cursor.fetchone()[0] == 1
+
+
+def test_a_run_whose_reader_died_is_requeued_by_the_tick(two_workspaces, make_campaign, queued, settings,
+                                                         django_capture_on_commit_callbacks):
+    from campaigns.services import campaign_run_now
+
+    settings.CAMPAIGNS_RUN_LEASE_S = 60
+    a = two_workspaces["a"]
+    run, _ = campaign_run_now(workspace=a["workspace"], campaign=make_campaign(a))
+    queued["execute"].reset_mock()
+    now = datetime.now(UTC)
+    with tenant_context(a["workspace"]):
+        CampaignRun.objects.filter(pk=run.pk).update(status="reading", task_id="dead-worker",
+                                                     heartbeat_at=now - timedelta(seconds=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_tick(now=now).get("requeued", 0) == 0  # still within its lease
+        assert campaign_tick(now=now + timedelta(seconds=45)) == {"claimed": 0, "requeued": 1}
+    queued["execute"].assert_called_once_with(args=(a["workspace"].pk, run.pk))
+    with tenant_context(a["workspace"]):
+        run.refresh_from_db()
+    assert (run.status, run.task_id) == ("pending", "")
