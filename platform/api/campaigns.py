@@ -2,8 +2,8 @@
 and the runs with their videos. Tenant-scoped by the API key's workspace (scoped manager + RLS).
 
 Scopes: reads need ``videos:read``, writes ``videos:write`` (a campaign makes videos).
-Idempotency: ``run-now`` honours ``Idempotency-Key`` (same key -> the same run, 200 instead of
-202); the other POSTs rely on the API-wide idempotency layer where it is installed."""
+Idempotency: create and ``run-now`` honour ``Idempotency-Key`` (same key -> the same campaign /
+run, 200 instead of 201/202, nothing new); pause and resume are idempotent by nature."""
 from __future__ import annotations
 
 from django.http import Http404
@@ -133,9 +133,12 @@ class CampaignListCreate(_CampaignView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         secret = fields.pop("webhook_secret", "")
+        key = request.headers.get("Idempotency-Key", "")
+        if key and (existing := Campaign.objects.filter(request_key=key[:120]).first()):
+            return Response(CampaignSerializer(existing).data, status=status.HTTP_200_OK)  # a retried POST
         try:
             campaign, token = campaign_create(workspace=self.workspace, actor=request.auth.created_by,
-                                              webhook_secret=secret, **fields)
+                                              webhook_secret=secret, request_key=key, **fields)
         except CampaignError as exc:
             return _invalid(exc)
         body = CampaignSerializer(campaign).data

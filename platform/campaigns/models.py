@@ -60,12 +60,15 @@ class Campaign(TenantModel):
     # Budget in credits (0 = no limit)
     credits_per_run = models.PositiveIntegerField(default=0)
     credits_per_month = models.PositiveIntegerField(default=0)
+    request_key = models.CharField(max_length=120, blank=True, help_text="Idempotency-Key of the create request")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["next_due_at"], name="campaign_due_idx",
                                 condition=Q(paused=False, next_due_at__isnull=False))]
+        constraints = [models.UniqueConstraint(fields=["workspace", "request_key"], condition=~Q(request_key=""),
+                                               name="campaign_request_key_once")]
         ordering = ["name"]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tenancy.context import tenant_context
@@ -82,17 +82,29 @@ def _check(campaign: Campaign, *, now: datetime) -> None:
 
 
 @transaction.atomic
-def campaign_create(*, workspace: Workspace, actor=None, webhook_secret: str = "", **fields) -> tuple[Campaign, str]:
+def campaign_create(*, workspace: Workspace, actor=None, webhook_secret: str = "", request_key: str = "",
+                    **fields) -> tuple[Campaign, str]:
     """Create a campaign and store its first due instant. Returns (campaign, raw webhook
-    token) — the token (store-push sources only, else "") is shown once, stored hashed."""
+    token) — the token (store-push sources only, else "") is shown once, stored hashed.
+    The same ``request_key`` (an Idempotency-Key) returns the campaign it created, token "",
+    and creates nothing."""
     now = timezone.now()
     with tenant_context(workspace):
-        campaign = Campaign(workspace=workspace, **{k: v for k, v in fields.items() if k in CAMPAIGN_FIELDS})
+        if request_key and (existing := Campaign.objects.filter(request_key=request_key[:120]).first()):
+            return existing, ""
+        campaign = Campaign(workspace=workspace, request_key=request_key[:120],
+                            **{k: v for k, v in fields.items() if k in CAMPAIGN_FIELDS})
         if not fields.get("starts_at"):
             campaign.starts_at = now
         _check(campaign, now=now)
         campaign.next_due_at = _next_due(campaign, now=now)
-        campaign.save()
+        try:
+            with transaction.atomic():
+                campaign.save()
+        except IntegrityError:  # a concurrent request with the same Idempotency-Key won
+            if not request_key:
+                raise
+            return Campaign.objects.get(request_key=request_key[:120]), ""
         token = ""
         if campaign.source_kind == Campaign.SourceKind.WEBHOOK:
             if not webhook_secret:

@@ -120,3 +120,15 @@ def test_openapi_lists_the_campaign_endpoints():
     text = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     for path in ("/api/v1/campaigns", "/api/v1/campaigns/{id}/run-now", "/api/v1/campaigns/{id}/runs/{run_id}"):
         assert path in text
+
+
+def test_create_with_the_same_idempotency_key_makes_one_campaign(clients, two_workspaces, queued):
+    payload = _payload(two_workspaces["a"]["brand"])
+    first = clients["a"].post("/api/v1/campaigns", payload, format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    again = clients["a"].post("/api/v1/campaigns", payload, format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    other_ws = clients["b"].post("/api/v1/campaigns", _payload(two_workspaces["b"]["brand"]), format="json",
+                                 HTTP_IDEMPOTENCY_KEY="create-1")  # keys are per workspace
+    assert (first.status_code, again.status_code, other_ws.status_code) == (201, 200, 201)
+    assert first.json()["id"] == again.json()["id"] != other_ws.json()["id"]
+    with tenant_context(two_workspaces["a"]["workspace"]):
+        assert Campaign.objects.count() == 1
