@@ -7,12 +7,11 @@ import json
 import pytest
 
 from campaigns.drills import campaign_schedule
-from tests.generation.jobs.conftest import broker_required  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 
-def test_two_beats_and_a_killed_worker_make_every_run_once(broker_required):  # noqa: F811
+def test_two_beats_and_a_killed_worker_make_every_run_once(broker_required):
     out = io.StringIO()
     result = campaign_schedule.run(["--seconds", "40", "--interval-s", "5", "--tick-s", "1", "--drain-s", "60"], out)
     print(out.getvalue(), json.dumps(result))

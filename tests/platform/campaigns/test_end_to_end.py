@@ -14,7 +14,6 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from catalog.ingest.browser import CHROMIUM_FLAGS
 
 from campaigns.models import Campaign, CampaignRun
 from campaigns.signals import campaign_run_completed
@@ -22,13 +21,16 @@ from campaigns.tasks import campaign_tick_task
 from config.celery import app
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
-from tests.generation.jobs.conftest import broker_required  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
+# Debian Chromium, headless, no network extras (FIELD_NOTES: never `playwright install`).
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage"]
 
 
 @pytest.fixture
-def worker(broker_required, transactional_db, django_db_blocker):  # noqa: F811
+def worker(broker_required, transactional_db, django_db_blocker):
     with django_db_blocker.unblock():
         with start_worker(app, pool="solo", perform_ping_check=False, queues=["default", "render", "gpu"],
                           shutdown_timeout=30):

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 
 from campaigns.models import Campaign, CampaignRun, CampaignRunItem, CampaignSeenProduct
+from campaigns.runs import RunReadRetry, campaign_run_execute, campaign_tick
 from campaigns.schedule import occurrence_next
-from campaigns.runs import RunReadRetry, campaign_due_claim, campaign_run_execute, campaign_tick
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
 from tenancy.services import credit_balance
