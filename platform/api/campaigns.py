@@ -157,7 +157,7 @@ class CampaignDetail(_CampaignView):
         campaign = self.campaign(pk)
         data = CampaignSerializer(campaign, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = {k: v for k, v in data.validated_data.items() if k != "webhook_secret"}
+        fields = dict(data.validated_data)
         try:
             campaign = campaign_update(workspace=self.workspace, campaign=campaign,
                                        actor=request.auth.created_by, **fields)

@@ -120,8 +120,10 @@ def campaign_create(*, workspace: Workspace, actor=None, webhook_secret: str = "
 
 
 @transaction.atomic
-def campaign_update(*, workspace: Workspace, campaign: Campaign, actor=None, **fields) -> Campaign:
-    """Change settings; the next due instant is recomputed from now (no catch-up for edits)."""
+def campaign_update(*, workspace: Workspace, campaign: Campaign, actor=None, webhook_secret: str = "",
+                    **fields) -> Campaign:
+    """Change settings; the next due instant is recomputed from now (no catch-up for edits).
+    A new ``webhook_secret`` replaces the store's signing secret (the address stays)."""
     now = timezone.now()
     with tenant_context(workspace):
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -131,6 +133,8 @@ def campaign_update(*, workspace: Workspace, campaign: Campaign, actor=None, **f
         _check(campaign, now=now)
         campaign.next_due_at = _next_due(campaign, now=now)
         campaign.save()
+        if webhook_secret:
+            StoreWebhookEndpoint.objects.filter(campaign=campaign).update(secret=webhook_secret)
         audit_log_write(workspace=workspace, action="campaign.updated", actor=actor, target=str(campaign.pk),
                         data={"fields": sorted(k for k in fields if k in CAMPAIGN_FIELDS)})
     return campaign

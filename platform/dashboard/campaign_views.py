@@ -105,7 +105,7 @@ def _save(request, form: CampaignForm, campaign: Campaign | None):
                               + " (shown once).")
         else:
             campaign = campaign_update(workspace=request.workspace, campaign=campaign, actor=request.user,
-                                       **form.campaign_fields())
+                                       webhook_secret=form.cleaned_data["webhook_secret"], **form.campaign_fields())
     except CampaignError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return None

@@ -89,3 +89,11 @@ def test_the_push_lands_in_its_own_workspace_only(hook, two_workspaces):
     _post(hook["url"], PRODUCT)
     with tenant_context(two_workspaces["b"]["workspace"]):
         assert not CampaignRun.objects.exists() and not StoreWebhookDelivery.objects.exists()
+
+
+def test_a_new_signing_secret_replaces_the_old_one(hook, two_workspaces):
+    from campaigns.services import campaign_update
+
+    campaign_update(workspace=hook["workspace"], campaign=hook["campaign"], webhook_secret="rotated")
+    assert _post(hook["url"], PRODUCT, delivery="old").status_code == 401
+    assert _post(hook["url"], PRODUCT, delivery="new", secret="rotated").status_code == 202
