@@ -106,9 +106,9 @@ class RunDetailSerializer(RunSerializer):
         return RunVideoSerializer(items, many=True, context=self.context).data
 
 
-def _invalid(exc: CampaignError) -> Response:
-    return Response({"error": {"code": "invalid", "message": exc.message, "fields": {exc.field: [exc.message]}}},
-                    status=status.HTTP_400_BAD_REQUEST)
+def _invalid(exc: CampaignError):
+    """A service-level validation error, raised through the API's one error handler (400)."""
+    raise serializers.ValidationError({exc.field: [exc.message]}) from exc
 
 
 class _CampaignView(TenantAPIView):
@@ -140,7 +140,7 @@ class CampaignListCreate(_CampaignView):
             campaign, token = campaign_create(workspace=self.workspace, actor=request.auth.created_by,
                                               webhook_secret=secret, request_key=key, **fields)
         except CampaignError as exc:
-            return _invalid(exc)
+            _invalid(exc)
         body = CampaignSerializer(campaign).data
         if token:  # shown once
             body["webhook_url"] = request.build_absolute_uri(f"/api/v1/campaign-hooks/shopify/{token}")
@@ -162,7 +162,7 @@ class CampaignDetail(_CampaignView):
             campaign = campaign_update(workspace=self.workspace, campaign=campaign,
                                        actor=request.auth.created_by, **fields)
         except CampaignError as exc:
-            return _invalid(exc)
+            _invalid(exc)
         return Response(CampaignSerializer(campaign).data)
 
     @extend_schema(responses={204: None})

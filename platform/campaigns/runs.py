@@ -374,8 +374,16 @@ def run_summary(run: CampaignRun) -> dict:
 
 
 def _announce(run: CampaignRun, summary: dict) -> None:
-    campaign_run_completed.send(sender=CampaignRun, run=run, summary=summary)
-    webhook_emit_run_completed(run=run, summary=summary)
+    """After commit: the signal, then the webhook. A failing receiver or webhook is logged, never
+    raised: the run is finished either way."""
+    for receiver, response in campaign_run_completed.send_robust(sender=CampaignRun, run=run, summary=summary):
+        if isinstance(response, Exception):
+            logger.error("campaign.run_completed_receiver_failed run=%s receiver=%r error=%r", run.pk, receiver,
+                         response)
+    try:
+        webhook_emit_run_completed(run=run, summary=summary)
+    except Exception:  # noqa: BLE001 - see docstring
+        logger.exception("campaign.run_completed_webhook_failed run=%s", run.pk)
 
 
 def webhook_emit_run_completed(*, run: CampaignRun, summary: dict) -> bool:
