@@ -4,6 +4,7 @@ their AppConfig.ready) or in the base template's ``{% block nav_extra %}``."""
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("dashboard:create", "Create", "editor"),
     ("dashboard:library", "Library", "viewer"),
+    ("dashboard:campaigns", "Campaigns", "viewer"),
     ("dashboard:brand", "Brand kit", "viewer"),
     ("dashboard:members", "Team", "viewer"),
     ("dashboard:keys", "Developers", "admin"),

@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from . import brand, developers, jobs, library, lora, team, views
+from .campaign_views import urlpatterns as campaign_urlpatterns
 
 app_name = "dashboard"
 urlpatterns = [
@@ -39,4 +40,4 @@ urlpatterns = [
     path("developers/keys/", developers.api_keys, name="keys"),
     path("developers/keys/<str:prefix>/revoke/", developers.api_key_revoke_view, name="key-revoke"),
     path("usage/", developers.usage, name="usage"),
-]
+] + campaign_urlpatterns  # campaign pages (platform/dashboard/campaign_views.py)

@@ -16,6 +16,7 @@ DRILLS: dict[str, str] = {
     "kill-worker": "generation.drills.kill_worker",
     "slow-origin": "generation.drills.slow_origin",
     "ssrf": "catalog.drills.ssrf",
+    "campaign-schedule": "campaigns.drills.campaign_schedule",
 }
 
 

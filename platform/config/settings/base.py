@@ -195,6 +195,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Re-queues stages whose worker is gone (stale heartbeat); `make serve` runs one beat.
     "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": env_float("JOBS_SWEEP_INTERVAL_S", 60.0)},
+    # Campaign occurrences live in PostgreSQL (Campaign.next_due_at); the beat only ticks.
+    "campaign-tick": {"task": "campaigns.tick", "schedule": env_float("CAMPAIGNS_TICK_S", 15.0)},
 }
 # A publish to a down broker fails within about a second (the API then answers 503), not
 # after kombu's default retries.
