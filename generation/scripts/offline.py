@@ -12,6 +12,7 @@ import json
 import random
 import re
 import zlib
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,8 +70,10 @@ def speakable(text: str, language: str) -> bool:
 
 
 def _rating_text(facts: ProductFacts) -> str:
-    text = format(facts.rating.normalize(), "f") if facts.rating is not None else ""
-    return text
+    """The rating as people say it: one decimal ("4.5", never "4.495636998254799"), "4" not "4.0"."""
+    if facts.rating is None:
+        return ""
+    return format(facts.rating.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize(), "f")
 
 
 def _feature_forms(text: str) -> set[str]:
@@ -127,6 +130,8 @@ class _Renderer:
         screen = dict(voice, name=name, brand=brand)
         for key in ("price", "original_price", "saving"):
             value = getattr(f, key)
+            if key != "price" and f.discount_percent is None:
+                continue  # "down from $X" only when X is really above the price
             if value is not None:
                 voice[key] = spoken.speak_price(str(value), cur, lang)
                 screen[key] = spoken.format_price(str(value), cur, lang)
