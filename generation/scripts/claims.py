@@ -29,21 +29,22 @@ from .claim_words import check_words
 from .facts import product_facts, to_decimal
 from .models import AdScript, Segment
 from .numerals import spoken_to_digits
-from .spoken import CURRENCIES, speak_text
+from .spoken import CURRENCIES, DATE_RE, date_parts, speak_text
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SYMS = "|".join(sorted({re.escape(c[0].strip()) for c in CURRENCIES.values()} | {r"\$"}, key=len, reverse=True))
 _CODES = "|".join(sorted(CURRENCIES) + ["RMB"])
 _CUR_WORDS_EN = "|".join(sorted({re.escape(w) for c in CURRENCIES.values() for w in c[1:4]} | {"bucks"},
                                 key=len, reverse=True)).replace("pounds", r"pounds(?!\s+of)")
-_CUR_WORDS_ZH = r"美元|欧元|英镑|日元|港元|港币|加元|澳元|韩元|新台币|人民币|瑞士法郎|卢比|卢布|雷亚尔|元|块钱|块"
+_CUR_WORDS_ZH = "|".join(sorted({c[4] for c in CURRENCIES.values()} | {"港币", "人民币", "元", "块钱", "块"},
+                               key=len, reverse=True))
 # which currencies a symbol / word / code can mean
 CURRENCY_OF: dict[str, set[str]] = {"bucks": {"USD", "CAD", "AUD"}, "rmb": {"CNY"}, "人民币": {"CNY"},
                                     "块": {"CNY"}, "块钱": {"CNY"}, "港币": {"HKD"}}
 for _code, _c in CURRENCIES.items():
     for _w in (_c[0].strip().lower(), *_c[1:5], _code.lower()):
         CURRENCY_OF.setdefault(_w.lower(), set()).add(_code)
-CURRENCY_OF["$"] = {"USD", "CAD", "AUD", "HKD", "TWD"}
+CURRENCY_OF["$"] = {"USD", "CAD", "AUD", "HKD", "TWD", "SGD", "NZD", "MXN"}
 CURRENCY_OF["元"] = {"CNY"}
 UNIT_ALIASES = {
     "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "小时": "h",
@@ -159,6 +160,9 @@ def build_grounds(product: dict, approved_claims=()) -> _Grounds:
             prices.add(value)
         if m["unit"]:
             quantities.add((value, UNIT_ALIASES[m["unit"].lower()]))
+    for m in DATE_RE.finditer(text):  # "7.12.2020": the day, month and year are facts too
+        if (parts := date_parts(m)) is not None:
+            numbers.update(Decimal(x) for x in parts)
     exact = None
     if facts.discount_percent is not None:
         percents.add(Decimal(facts.discount_percent))
@@ -258,6 +262,8 @@ def _judge(m: re.Match, g: _Grounds, before: str) -> tuple[str, str] | None:
         return None if value in known else ("count", f"{value:f} {m['people'].strip()} is not in the product facts")
     if m["unit"]:
         unit = UNIT_ALIASES[m["unit"].lower()]
+        if unit == "year" and 1900 <= value <= 2100 and value in g.numbers:
+            return None  # 2020年: a calendar year from the facts, not a duration
         return None if (value, unit) in g.quantities else ("quantity", f"no {value:f} {unit} in the product facts")
     if _RATED.search(before):  # "评分4", "rated 4": a rating without a scale word
         return _judge_rating(value, g, whole_stars=False)

@@ -248,7 +248,25 @@ def clip_words(text: str, max_words: int) -> str:
     while cut < len(words) and cut < max_words + 6 and _NUMBER_GROUP.match(words[cut].strip(",;")) \
             and (_NUMBER_GROUP.match(words[cut - 1].strip(",;")) or words[cut].lower() in ("x", "×")):
         cut += 1  # never cut "36 x 17 x 15 inches" in the middle of its numbers
+    if cut < len(words) and cut_changes_meaning(words[:cut], words[cut:]):
+        return ""  # "The lamps cannot be [used outdoors]": drop the line rather than invert it
     return _trim_dangling(words[:cut])
+
+
+# A clause cut mid-way must not lose a negation/qualifier or end on a verb that needs its object.
+_MEANING_TAIL = re.compile(r"^(?:not|no|never|without|except|unless|only|nor|cannot|can't|don't|doesn't|isn't|"
+                           r"aren't|won't|shouldn't|less|under|below|over|above|up|than|if|but|instead)$", re.I)
+_OPEN_ENDING = re.compile(r"^(?:be|is|are|was|were|been|being|can|cannot|can't|could|will|would|should|must|may|"
+                          r"might|shall|do|does|did|don't|doesn't|not|no|never|has|have|had|get|gets|make|makes|"
+                          r"keep|keeps|let|lets|to|than|from|into|without|except|only|very|too|so|more|most|less)$",
+                          re.I)
+
+
+def cut_changes_meaning(head: list[str], tail: list[str]) -> bool:
+    """Whether keeping ``head`` of a clause and dropping ``tail`` could change what it says."""
+    last = head[-1].strip(",;:.") if head else ""
+    return bool(_OPEN_ENDING.match(last)) or any(_MEANING_TAIL.match(w.strip(",;:.")) for w in tail) \
+        or bool(tail and re.match(r"\d", tail[0]))  # "running version [4]"
 
 
 # Where a feature phrase may be cut and still read as a phrase: "Keeps drinks cold for 24 hours |and

@@ -170,6 +170,8 @@ class _Renderer:
                 n: int, role: str) -> Segment | None:
         key, text = feature if feature else (None, None)
         voice_vals, screen_vals = self._values(text, max_words, n)
+        if text is not None and not voice_vals.get("feature"):
+            return None  # the feature cannot be shortened to this length without changing its meaning
         bank_key = beat
         if text is not None and not speakable(text, self.language) and f"{beat}_generic" in self.bank["beats"]:
             bank_key = f"{beat}_generic"  # no offline translation: say a generic line, show the fact

@@ -13,6 +13,7 @@ BENCHMARKS = {
     "claims": "generation.scripts.bench",
     "scrape": "catalog.bench",
     "shots": "generation.images.bench",
+    "zh-voice": "generation.voice.bench",
     "render": "generation.video.bench",
 }
 

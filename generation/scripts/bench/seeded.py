@@ -261,7 +261,7 @@ def rewordings(f: ProductFacts, product: dict, language: str) -> list[tuple[str,
                         f"Yours for {speak_price(str(f.price), code)}.", f"{code} {plain}"))
         out.append(("price with symbol", "现在入手。" if zh else "Shop it today.", format_price(str(f.price), f.currency)))
         ceiling = (f.price * Decimal("1.1") / 5).to_integral_value(rounding="ROUND_CEILING") * 5
-        if ceiling > f.price and code:
+        if f.price < ceiling <= f.price * Decimal("1.5") and code:
             out.append(("price under", f"不到{speak_price(str(ceiling), code, 'zh')}。" if zh else
                         f"Under {speak_price(str(ceiling), code)}.", ("不到" if zh else "Under ") + format_price(str(ceiling), code)))
     if f.discount_percent is not None:
