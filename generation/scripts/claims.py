@@ -26,13 +26,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel
 
 from .claim_words import check_words
-from .facts import product_facts, to_decimal
+from .facts import product_facts, to_decimal, url_name
 from .models import AdScript, Segment
 from .numerals import spoken_to_digits
 from .spoken import CURRENCIES, DATE_RE, date_parts, speak_text
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_SYMS = "|".join(sorted({re.escape(c[0].strip()) for c in CURRENCIES.values()} | {r"\$"}, key=len, reverse=True))
+_SYMS = "|".join(sorted({re.escape(c[0].strip()) for c in CURRENCIES.values()} | {r"\$", r"US\$"}, key=len, reverse=True))
 _CODES = "|".join(sorted(CURRENCIES) + ["RMB"])
 _CUR_WORDS_EN = "|".join(sorted({re.escape(w) for c in CURRENCIES.values() for w in c[1:4]} | {"bucks"},
                                 key=len, reverse=True)).replace("pounds", r"pounds(?!\s+of)")
@@ -45,7 +45,8 @@ for _code, _c in CURRENCIES.items():
     for _w in (_c[0].strip().lower(), *_c[1:5], _code.lower()):
         CURRENCY_OF.setdefault(_w.lower(), set()).add(_code)
 CURRENCY_OF["$"] = {"USD", "CAD", "AUD", "HKD", "TWD", "SGD", "NZD", "MXN"}
-CURRENCY_OF["元"] = {"CNY"}
+CURRENCY_OF["元"] = {"CNY", "TWD", "HKD"}  # Taiwan and Hong Kong shops print 元 too
+CURRENCY_OF["us$"] = {"USD"}
 UNIT_ALIASES = {
     "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "小时": "h",
     "in": "in", "inch": "in", "inches": "in", '"': "in", "″": "in", "”": "in", "英寸": "in",
@@ -66,7 +67,7 @@ _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNIT_ALIASES), key=len, revers
 _PEOPLE = (r"customers?|users?|buyers?|shoppers?|people|fans|households|families|owners|orders|units sold|sold"
            r"|位用户|位买家|位顾客|名用户|个家庭|人(?:购买|选择|在用|好评)|人|件已售|单")
 _MENTION = re.compile(
-    rf"(?P<sym>{_SYMS})\s?(?P<pnum>{_NUM})(?P<pmul>[kK万])?"
+    rf"(?<![A-Za-z])(?P<sym>{_SYMS})\s?(?P<pnum>{_NUM})(?P<pmul>[kK万])?"
     rf"|(?P<code>{_CODES})\s?(?P<cnum>{_NUM})"
     rf"|(?P<num>{_NUM})(?P<mul>[kK](?![A-Za-z])|\s?万|\s?亿|\s(?:thousand|million|billion)\b)?(?P<plus>\+|多|余)?\s?"
     rf"(?:(?P<pct>%|percent|百分比)|(?P<zhe>折)|(?P<star>★|[\s-]?stars?\b|星(?!期|座|空|球)|/\s?5(?!\d)|out of 5)"
@@ -140,6 +141,7 @@ def _product_text(product: dict, approved: tuple[str, ...]) -> str:
     parts = [product.get("title"), product.get("brand"), product.get("description"), *approved, *features]
     parts += [f"{k} {v}" for k, v in specs.items()]
     parts += [str(v.get("name") or "") for v in variants if isinstance(v, dict)]
+    parts.append(url_name(product.get("canonical_url")))  # the name a non-Latin title is said by
     return "\n".join(p for p in parts if isinstance(p, str))
 
 
@@ -160,6 +162,8 @@ def build_grounds(product: dict, approved_claims=()) -> _Grounds:
             prices.add(value)
         if m["unit"]:
             quantities.add((value, UNIT_ALIASES[m["unit"].lower()]))
+        if m["cur"] and m["cur"].lower() in UNIT_ALIASES:  # "30 Pounds" in a spec is a weight
+            quantities.add((value, UNIT_ALIASES[m["cur"].lower()]))
     for m in DATE_RE.finditer(text):  # "7.12.2020": the day, month and year are facts too
         if (parts := date_parts(m)) is not None:
             numbers.update(Decimal(x) for x in parts)

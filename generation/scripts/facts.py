@@ -41,6 +41,7 @@ class ProductFacts:
     availability: str | None
     features: list[tuple[str, str]] = field(default_factory=list)  # (fact key, text)
     description: str | None = None
+    url_name: str | None = None  # a Latin name from the product URL's slug, for non-Latin titles
 
     @property
     def discount_percent(self) -> int | None:
@@ -54,6 +55,29 @@ class ProductFacts:
         if self.discount_percent is None:
             return None
         return self.original_price - self.price
+
+
+_SLUG_NOISE = {"buy", "item", "items", "product", "products", "p", "dp", "htm", "html", "php", "aspx", "detail", "www",
+               "shop", "store", "goods", "sale", "new", "official", "pd", "ip", "itm"}
+
+
+def url_name(url: str | None, max_words: int = 5) -> str | None:
+    """"https://x.com/buy-adidas-youth-badge-of-sport-t-shirt-w712550a.html" -> "Adidas Youth Badge
+    of Sport": a readable Latin name from a URL slug (None without two real words)."""
+    if not isinstance(url, str) or not url:
+        return None
+    path = re.sub(r"[?#].*$", "", url).rstrip("/")
+    segments = [seg for seg in path.split("/")[3:] if re.search(r"[A-Za-z]{3,}", seg)]
+    if not segments:
+        return None
+    slug = max(segments, key=lambda seg: len(re.findall(r"[A-Za-z]{3,}", seg)))
+    words = [w for w in re.split(r"[-_+.\s]+", re.sub(r"\.\w{2,5}$", "", slug))
+             if w.isalpha() and w.isascii() and w.lower() not in _SLUG_NOISE]
+    if sum(len(w) >= 3 for w in words) < 2:
+        return None
+    small = {"of", "and", "for", "with", "the", "a", "an", "in", "on", "to", "by"}
+    return _trim_dangling([w.capitalize() if w.islower() and (i == 0 or w not in small) else w
+                           for i, w in enumerate(words[:max_words])])
 
 
 def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: int = 14) -> str:
@@ -355,4 +379,5 @@ def product_facts(product: dict) -> ProductFacts:
         availability=product.get("availability"),
         features=features,
         description=description if isinstance(description, str) else None,
+        url_name=url_name(product.get("canonical_url")),
     )

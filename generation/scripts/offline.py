@@ -21,6 +21,7 @@ from .facts import (ProductFacts, clip_words, feature_parts, has_cjk, product_fa
                     shorten_name, screen_phrase, feature_form,
                     indefinite_article)
 from .fitting import estimate_lines, fits
+from .language import text_language
 from .frameworks import FRAMEWORKS, Framework, reason_sources, resolve_framework
 from .models import AdScript, ScriptError, Segment, Shot
 
@@ -66,7 +67,8 @@ def speakable(text: str, language: str) -> bool:
     """Whether this language's voice can read ``text`` (zh: it has Chinese; en: Latin script only)."""
     if language.startswith("zh"):
         return has_cjk(text) and not _OTHER_SCRIPT.search(re.sub(r"[\u3000-\u9fff\uff00-\uffef]", "", text))
-    return not _OTHER_SCRIPT.search(text or "")
+    # Latin script is not enough: a German or Polish spec read by the English voice is gibberish
+    return not _OTHER_SCRIPT.search(text or "") and text_language(text) in (None, "en")
 
 
 def _rating_text(facts: ProductFacts) -> str:
@@ -108,19 +110,30 @@ class _Renderer:
         rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))
         return rng.choice(variants)
 
+    def _fallback_name(self, brand: str) -> str:
+        """A name the voice can say for a non-Latin title: the URL's slug, the brand, else a noun
+        ("this product"), never "this" alone ("This is this.")."""
+        if self.facts.url_name and speakable(self.facts.url_name, "en"):
+            return shorten_name(self.facts.url_name, self.name_words)
+        if brand and speakable(brand, "en"):
+            return brand
+        return "这款产品" if self.zh else "this product"
+
     def _values(self, feature: str | None, max_words: int, n: int) -> tuple[dict, dict]:
         f, lang, cur = self.facts, self.language, self.facts.currency
         brand = f.brand or ""
         in_name = bool(brand) and (brand.lower() in f.name.lower() or " by " in f.name)  # no "X by Y by Z"
         name = shorten_name(f.name, self.name_words) if not has_cjk(f.name) else f.name
         if not speakable(name, "en" if not has_cjk(name) else lang):  # drop words a voice would spell
-            name = " ".join(w for w in name.split() if speakable(w, "en") or has_cjk(w)) or brand or "this"
+            kept = [w for w in name.split() if speakable(w, "en") or has_cjk(w)]
+            name = " ".join(kept) if any(re.search(r"[^\W\d_]", w) for w in kept) else self._fallback_name(brand)
             brand = brand if speakable(brand, "en") or has_cjk(brand) else ""
         if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
             name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
             in_name = True
         elif not self.zh and not speakable(name, lang):  # an English voice spells Cyrillic letter by letter
-            name = " ".join(w for w in name.split() if speakable(w, lang)) or brand or "this"
+            kept = [w for w in name.split() if speakable(w, lang)]
+            name = " ".join(kept) if sum(w.isalpha() for w in kept) >= 1 else self._fallback_name(brand)
             in_name = True
         said_brand = spoken.speak_text(brand, lang, currency=cur) if brand else ""
         voice = {"name": spoken.speak_text(name, lang, currency=cur), "brand": said_brand,

@@ -37,7 +37,7 @@ CURRENCIES = {
     "DKK": ("DKK ", "krone", "kroner", "ore", "丹麦克朗"), "CZK": ("CZK ", "koruna", "korunas", "halers", "捷克克朗"),
     "MXN": ("MX$", "peso", "pesos", "centavos", "墨西哥比索"), "SGD": ("S$", "dollar", "dollars", "cents", "新加坡元"),
     "NZD": ("NZ$", "dollar", "dollars", "cents", "新西兰元"), "TRY": ("₺", "lira", "lira", "kurus", "土耳其里拉"),
-    "THB": ("฿", "baht", "baht", "satang", "泰铢"),
+    "THB": ("฿", "baht", "baht", "satang", "泰铢"), "KZT": ("₸", "tenge", "tenge", "tiyn", "坚戈"),
 }
 _DOLLAR_LIKE = {"USD", "CAD", "AUD", "HKD", "TWD", "SGD", "NZD", "MXN"}
 
@@ -160,6 +160,8 @@ def speak_price(amount: str, currency: str | None, language: str = "en") -> str:
     code = (currency or "").upper()
     names = CURRENCIES.get(code)
     if language.startswith("zh"):
+        if not names and code:  # a currency without a Chinese name here: never call it 元
+            return zh_number(f"{whole}.{cents:02d}".rstrip("0").rstrip(".")) + code
         if code == "CNY" or not names:
             out = zh_int(whole) + "元"
             if has_cents:
@@ -175,6 +177,8 @@ def speak_price(amount: str, currency: str | None, language: str = "en") -> str:
     cent_words = ("oh " + _ONES[cents]) if cents < 10 else en_int(cents)
     if whole == 0:
         return en_int(cents) + " " + (names[3] if names else "cents")
+    if not names and code:  # a currency without English words here: the number, then its code
+        return f"{en_number(f'{whole}.{cents:02d}')} {code}"
     if code in _DOLLAR_LIKE or not names:
         return en_int(whole) + " " + cent_words
     return f"{en_int(whole)} {names[1] if whole == 1 else names[2]} {cent_words}"
@@ -295,8 +299,9 @@ def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
     zh = language.startswith("zh")
 
     def price(m: re.Match) -> str:
-        code = currency if currency and format_price("1", currency).startswith(m["sym"]) \
-            else _SYMBOL_TO_CODE.get(m["sym"], currency)
+        own = format_price("1", currency)[:-1].strip() if currency else ""
+        code = currency if currency and (own.startswith(m["sym"]) or own.endswith(m["sym"])) \
+            else _SYMBOL_TO_CODE.get(m["sym"], currency)  # "$" on a NT$ page is NT$
         return " " + speak_price(m["num"], code, language) + " "
 
     def qty(m: re.Match) -> str:
