@@ -252,7 +252,8 @@ def _judge(m: re.Match, g: _Grounds, before: str) -> tuple[str, str] | None:
         paid = value * 10 if value < 10 else value
         return _judge_discount(_norm(100 - paid), g)
     if m["star"] or (m["zhrate"] and value <= 5):
-        return _judge_rating(value, g, whole_stars=bool(m["star"]))
+        # "a four-star pick" may round down; "rated 4 out of 5" / "4★" state the rating itself
+        return _judge_rating(value, g, whole_stars=bool(m["star"] and re.search(r"star|星", m["star"], re.I)))
     if m["rev"]:
         return _judge_reviews(value, g, before, bool(m["plus"]))
     if m["pct"]:

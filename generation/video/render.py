@@ -6,6 +6,7 @@ range, encodes H.264 and muxes the normalised AAC mix. A writer thread keeps ffm
 while the next frame is composed, so both cores stay busy. No database, no network;
 the same timeline and assets give the same frames.
 """
+from generation.voice.captions import join_tokens
 from __future__ import annotations
 
 import queue
@@ -101,8 +102,9 @@ def write_srt(timeline: Timeline, path: Path) -> Path:
         if layer.type == "captions":
             for chunk in layer.chunks:
                 k += 1
-                sep = "" if all(ord(c) > 0x2E80 for w in chunk.words for c in w.word[:1]) else " "
-                lines += [str(k), f"{ts(chunk.start)} --> {ts(chunk.end)}", sep.join(w.word for w in chunk.words), ""]
+                # spaces between Latin words only: "认识一下Northwind。", "Adidas Youth 运动"
+                text = join_tokens([w.word for w in chunk.words])
+                lines += [str(k), f"{ts(chunk.start)} --> {ts(chunk.end)}", text, ""]
             break
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -178,9 +178,15 @@ _SPOKEN_MONEY = re.compile(r"\b(\d[\d,]*) (euros?|pounds?) (\d{2})\b")
 _MONEY_SYMBOL = {"euro": "€", "euros": "€", "pound": "£", "pounds": "£"}
 
 
+_TEEN = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_SPOKEN_RATIO = re.compile(rf"^({_TEEN})-(one|two|three|four|five|six|seven|eight|nine)(\W*)$", re.IGNORECASE)
+
+
 def _en_caption(run: str) -> str:
     from generation.scripts.numerals import spoken_to_digits
 
+    if m := _SPOKEN_RATIO.match(run):  # "eighteen-eight" is how 18/8 steel is said
+        return spoken_to_digits(m[1], "en") + "/" + spoken_to_digits(m[2], "en") + m[3]
     text = spoken_to_digits(run, "en")
     text = _SPOKEN_MONEY.sub(lambda m: f"{_MONEY_SYMBOL[m[2].lower()]}{m[1]}.{m[3]}", text)
     return re.sub(r"\b(\d{4,})\b", lambda m: f"{int(m[1]):,}" if not 1900 <= int(m[1]) <= 2099 else m[1], text)

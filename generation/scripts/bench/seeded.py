@@ -246,7 +246,7 @@ def rewordings(f: ProductFacts, product: dict, language: str) -> list[tuple[str,
         whole = int(f.rating.to_integral_value(rounding=ROUND_DOWN))
         if whole >= 1:
             out.append(("whole stars", f"{zh_int(whole)}星以上好评。" if zh else f"A {en_int(whole)}-star pick.",
-                        f"{whole}★+" if not zh else f"{whole}星"))
+                        f"{whole}-star" if not zh else f"{whole}星"))
     if f.review_count is not None and f.review_count >= 20:
         low = _floor_round(f.review_count)
         out.append(("reviews lower bound", f"超过{zh_int(low)}条评价。" if zh else f"Over {en_int(low)} reviews.",

@@ -99,7 +99,7 @@ RATED = {**SAMPLE_PRODUCT, "rating": 4.49, "review_count": 1203, "price": "87.11
 @pytest.mark.parametrize("language,voice,screen", [
     ("en", "Rated four point five out of five.", "4.5★"),          # 4.49 rounded to one decimal
     ("en", "Over one thousand reviews.", "1,000+ reviews"),         # a lower bound under 1,203
-    ("en", "A four-star pick.", "4★"),
+    ("en", "A four-star pick.", "4-star"),
     ("en", "Yours for eighty-seven eleven.", "USD 87.11"),          # currency code vs symbol
     ("en", "Save twelve percent.", "12% off"),                      # the real discount
     ("en", "Under ninety dollars.", "Under $90"),
