@@ -87,6 +87,14 @@ def _feature_forms(text: str) -> set[str]:
     return {form, "noun_simple"} if simple else {form}
 
 
+def _without_trailing_numbers(words: list[str]) -> list[str]:
+    """"Luminarc Octime 330 [мл]" -> "Luminarc Octime": a number whose unit was dropped would run
+    into the next spoken number ("...three hundred thirty five stars")."""
+    while len(words) > 1 and re.fullmatch(r"[\d.,]+", words[-1]):
+        words = words[:-1]
+    return words
+
+
 class _Renderer:
     """Renders beats for one (product, language, seed); feature text clipped to ``max_words``."""
 
@@ -125,14 +133,14 @@ class _Renderer:
         in_name = bool(brand) and (brand.lower() in f.name.lower() or " by " in f.name)  # no "X by Y by Z"
         name = shorten_name(f.name, self.name_words) if not has_cjk(f.name) else f.name
         if not speakable(name, "en" if not has_cjk(name) else lang):  # drop words a voice would spell
-            kept = [w for w in name.split() if speakable(w, "en") or has_cjk(w)]
+            kept = _without_trailing_numbers([w for w in name.split() if speakable(w, "en") or has_cjk(w)])
             name = " ".join(kept) if any(re.search(r"[^\W\d_]", w) for w in kept) else self._fallback_name(brand)
             brand = brand if speakable(brand, "en") or has_cjk(brand) else ""
         if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
             name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
             in_name = True
         elif not self.zh and not speakable(name, lang):  # an English voice spells Cyrillic letter by letter
-            kept = [w for w in name.split() if speakable(w, lang)]
+            kept = _without_trailing_numbers([w for w in name.split() if speakable(w, lang)])
             name = " ".join(kept) if sum(w.isalpha() for w in kept) >= 1 else self._fallback_name(brand)
             in_name = True
         said_brand = spoken.speak_text(brand, lang, currency=cur) if brand else ""

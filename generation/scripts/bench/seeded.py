@@ -16,7 +16,7 @@ from typing import Callable
 
 from generation.scripts.claim_words import lexicon
 from generation.scripts.facts import ProductFacts, has_cjk, product_facts
-from generation.scripts.spoken import (en_int, format_price, number_words, speak_price, speak_text,
+from generation.scripts.spoken import (CURRENCIES, en_int, format_price, number_words, speak_price, speak_text,
                                        zh_int, zh_number)
 
 Maker = Callable[[ProductFacts, dict, random.Random, dict], "tuple[str, str] | None"]
@@ -261,14 +261,14 @@ def rewordings(f: ProductFacts, product: dict, language: str) -> list[tuple[str,
                         f"Yours for {speak_price(str(f.price), code)}.", f"{code} {plain}"))
         out.append(("price with symbol", "现在入手。" if zh else "Shop it today.", format_price(str(f.price), f.currency)))
         ceiling = (f.price * Decimal("1.1") / 5).to_integral_value(rounding="ROUND_CEILING") * 5
-        if f.price < ceiling <= f.price * Decimal("1.5") and code:
+        if f.price < ceiling <= f.price * Decimal("1.5") and code in CURRENCIES:
             out.append(("price under", f"不到{speak_price(str(ceiling), code, 'zh')}。" if zh else
                         f"Under {speak_price(str(ceiling), code)}.", ("不到" if zh else "Under ") + format_price(str(ceiling), code)))
     if f.discount_percent is not None:
         d = f.discount_percent
         out.append(("discount", f"直降百分之{zh_int(d)}。" if zh else f"Save {en_int(d)} percent.",
                     f"省{d}%" if zh else f"{d}% off"))
-        if zh and 0 < d < 100:
+        if zh and 0 < d <= 90:
             out.append(("discount as 折", f"现在{zh_number(str(100 - d))}折。".replace("十", "") if (100 - d) % 10 else
                         f"现在{zh_int((100 - d) // 10)}折。", f"{(100 - d) / 10:g}折"))
     for key, text in f.features[:3]:
