@@ -6,7 +6,6 @@ range, encodes H.264 and muxes the normalised AAC mix. A writer thread keeps ffm
 while the next frame is composed, so both cores stay busy. No database, no network;
 the same timeline and assets give the same frames.
 """
-from generation.voice.captions import join_tokens
 from __future__ import annotations
 
 import queue
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from generation.voice.captions import join_tokens
 
 from . import audio as audio_mix
 from . import ffmpeg as ff
