@@ -203,6 +203,8 @@ def numeral_words(timed: list[tuple[str, float, float]], language: str) -> list[
         if zh:
             while j < len(timed) and _ZH_NUMERAL.match(timed[j][0]):
                 j += 1
+            while j > i and timed[j - 1][0] == "点":  # 这一点 ("this point"): 点 needs digits after it
+                j -= 1
             run = "".join(w for w, _, _ in timed[i:j])
             numeric = j - i >= 2 or (j > i and run in "十百千")
         else:

@@ -63,5 +63,6 @@ def test_numeral_words_merge_spoken_numbers(spoken, shown):
 
 
 def test_numeral_words_chinese_keeps_words_like_yiqi():
-    timed = [(c, float(i), i + 1.0) for i, c in enumerate("评分四点五分一起来看")]
-    assert [w for w, _, _ in numeral_words(timed, "zh")] == ["评", "分", "4.5", "分", "一", "起", "来", "看"]
+    timed = [(c, float(i), i + 1.0) for i, c in enumerate("评分四点五分一起来看这一点")]
+    assert [w for w, _, _ in numeral_words(timed, "zh")] == ["评", "分", "4.5", "分", "一", "起", "来", "看",
+                                                              "这", "一", "点"]
