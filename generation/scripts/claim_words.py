@@ -26,6 +26,7 @@ class Concept:
     kind: str  # superlative | absolute | urgency | feature
     patterns: dict[str, tuple[re.Pattern, ...]]
     grounded_by: str | None = None
+    phrase: bool = False  # grounded by the claim's own words + the next word, not by the concept
 
     def all_patterns(self) -> tuple[re.Pattern, ...]:
         return tuple(p for ps in self.patterns.values() for p in ps)
@@ -40,7 +41,7 @@ def lexicon() -> tuple[tuple[Concept, ...], dict[str, tuple[re.Pattern, ...]]]:
     """(concepts, comparative patterns per language), compiled once."""
     data = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
     concepts = [Concept(e["id"], e["kind"], {lang: _compile(e.get(lang, ())) for lang in ("en", "zh")},
-                        e.get("grounded_by")) for e in data["entries"]]
+                        e.get("grounded_by"), bool(e.get("phrase"))) for e in data["entries"]]
     concepts += [Concept(cid, "feature", {lang: _compile(pats.get(lang, ())) for lang in ("en", "zh")})
                  for cid, pats in data["features"].items() if not cid.startswith("_")]
     comparatives = {lang: _compile(data["comparatives"][lang]) for lang in ("en", "zh")}
@@ -101,7 +102,11 @@ def check_words(text: str, language: str, *, product_text: str, has_discount: bo
             continue
         if concept.grounded_by == "discount" and has_discount:
             continue
-        if any(p.search(product_text) for p in concept.all_patterns()):
+        if concept.phrase:  # "the best on the market" is not grounded by "the best quality"
+            after = re.match(r"[\s-]*[^\s,.!?;:，。！？]*", text[hit.end():])
+            if _norm_space(hit.group(0) + after.group(0)) in _norm_space(product_text):
+                continue
+        elif any(p.search(product_text) for p in concept.all_patterns()):
             continue
         kind = "feature" if concept.kind == "feature" else concept.kind
         found.append((hit.group(0), kind, f"{hit.group(0)!r} ({concept.id}) is not supported by the product facts"))
