@@ -103,7 +103,7 @@ def check_words(text: str, language: str, *, product_text: str, has_discount: bo
         if concept.grounded_by == "discount" and has_discount:
             continue
         if concept.phrase:  # "the best on the market" is not grounded by "the best quality"
-            after = re.match(r"[\s-]*[^\s,.!?;:，。！？]*", text[hit.end():])
+            after = re.match(r"[\s-]*[^\s,.!?;:，。！？\u3000-\u9fff]*", text[hit.end():])
             if _norm_space(hit.group(0) + after.group(0)) in _norm_space(product_text):
                 continue
         elif any(p.search(product_text) for p in concept.all_patterns()):
