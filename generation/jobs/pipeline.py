@@ -68,16 +68,24 @@ def _framework_for(template: str) -> str:
 
 
 def stage_script(job: VideoJob) -> dict:
-    from generation.scripts import ground_script, write_script
+    from generation.scripts import ground_script, script_claims_gate, write_script
 
     facts = _read_json(job, "product.json")
     gen = settings.GENERATION
+    brand = job.brand.as_style()
     script = write_script(facts, framework=_framework_for(job.template), language=job.language,
                           duration=float(job.duration_s), seed=job.pk, backend=gen.script_backend,
-                          brand=job.brand.as_style())
-    script = ground_script(script, facts)
+                          brand=brand)
+    approved = tuple(brand.get("approved_claims") or ())
+    script = ground_script(script, facts, approved_claims=approved)
     _write_json(job_path(job, "script.json"), script.model_dump(mode="json"))
-    return {"script": _rel(job_path(job, "script.json"))}
+    flags = script_claims_gate(script, facts, approved_claims=approved)  # quality gate: unsupported claims
+    _write_json(job_path(job, "claims.json"), [f.model_dump() for f in flags])
+    if flags:
+        raise StageError("The script makes claims the product facts do not support: "
+                         + "; ".join(f"{f.text!r} ({f.reason})" for f in flags[:3]))
+    return {"script": _rel(job_path(job, "script.json")), "claims": _rel(job_path(job, "claims.json")),
+            "claim_flags": len(flags)}
 
 
 def stage_voice(job: VideoJob) -> dict:

@@ -7,7 +7,7 @@ models ``AdScript``/``Segment``/``Shot``, ``ScriptError``, ``FRAMEWORK_NAMES``.
 """
 from __future__ import annotations
 
-from .claims import Claim, check_claims, ground_script
+from .claims import Claim, ClaimFlag, check_claims, ground_script, script_claims_gate
 from .frameworks import FRAMEWORK_NAMES
 from .models import AdScript, ScriptError, Segment, Shot
 
@@ -40,5 +40,5 @@ def write_script(product: dict, *, framework: str, language: str, duration: floa
     return ground_script(script, product, approved_claims=approved)
 
 
-__all__ = ["AdScript", "Claim", "FRAMEWORK_NAMES", "ScriptError", "Segment", "Shot", "check_claims",
+__all__ = ["AdScript", "Claim", "ClaimFlag", "script_claims_gate", "FRAMEWORK_NAMES", "ScriptError", "Segment", "Shot", "check_claims",
            "ground_script", "write_script"]

@@ -41,6 +41,7 @@ class ProductFacts:
     availability: str | None
     features: list[tuple[str, str]] = field(default_factory=list)  # (fact key, text)
     description: str | None = None
+    url_name: str | None = None  # a Latin name from the product URL's slug, for non-Latin titles
 
     @property
     def discount_percent(self) -> int | None:
@@ -54,6 +55,29 @@ class ProductFacts:
         if self.discount_percent is None:
             return None
         return self.original_price - self.price
+
+
+_SLUG_NOISE = {"buy", "item", "items", "product", "products", "p", "dp", "htm", "html", "php", "aspx", "detail", "www",
+               "shop", "store", "goods", "sale", "new", "official", "pd", "ip", "itm"}
+
+
+def url_name(url: str | None, max_words: int = 5) -> str | None:
+    """"https://x.com/buy-adidas-youth-badge-of-sport-t-shirt-w712550a.html" -> "Adidas Youth Badge
+    of Sport": a readable Latin name from a URL slug (None without two real words)."""
+    if not isinstance(url, str) or not url:
+        return None
+    path = re.sub(r"[?#].*$", "", url).rstrip("/")
+    segments = [seg for seg in path.split("/")[3:] if re.search(r"[A-Za-z]{3,}", seg)]
+    if not segments:
+        return None
+    slug = max(segments, key=lambda seg: len(re.findall(r"[A-Za-z]{3,}", seg)))
+    words = [w for w in re.split(r"[-_+.\s]+", re.sub(r"\.\w{2,5}$", "", slug))
+             if w.isalpha() and w.isascii() and w.lower() not in _SLUG_NOISE]
+    if sum(len(w) >= 3 for w in words) < 2:
+        return None
+    small = {"of", "and", "for", "with", "the", "a", "an", "in", "on", "to", "by"}
+    return _trim_dangling([w.capitalize() if w.islower() and (i == 0 or w not in small) else w
+                           for i, w in enumerate(words[:max_words])])
 
 
 def short_name(title: str, brand: str | None, *, max_words: int = 6, max_cjk: int = 14) -> str:
@@ -248,7 +272,25 @@ def clip_words(text: str, max_words: int) -> str:
     while cut < len(words) and cut < max_words + 6 and _NUMBER_GROUP.match(words[cut].strip(",;")) \
             and (_NUMBER_GROUP.match(words[cut - 1].strip(",;")) or words[cut].lower() in ("x", "×")):
         cut += 1  # never cut "36 x 17 x 15 inches" in the middle of its numbers
+    if cut < len(words) and cut_changes_meaning(words[:cut], words[cut:]):
+        return ""  # "The lamps cannot be [used outdoors]": drop the line rather than invert it
     return _trim_dangling(words[:cut])
+
+
+# A clause cut mid-way must not lose a negation/qualifier or end on a verb that needs its object.
+_MEANING_TAIL = re.compile(r"^(?:not|no|never|without|except|unless|only|nor|cannot|can't|don't|doesn't|isn't|"
+                           r"aren't|won't|shouldn't|less|under|below|over|above|up|than|if|but|instead)$", re.I)
+_OPEN_ENDING = re.compile(r"^(?:be|is|are|was|were|been|being|can|cannot|can't|could|will|would|should|must|may|"
+                          r"might|shall|do|does|did|don't|doesn't|not|no|never|has|have|had|get|gets|make|makes|"
+                          r"keep|keeps|let|lets|to|than|from|into|without|except|only|very|too|so|more|most|less)$",
+                          re.I)
+
+
+def cut_changes_meaning(head: list[str], tail: list[str]) -> bool:
+    """Whether keeping ``head`` of a clause and dropping ``tail`` could change what it says."""
+    last = head[-1].strip(",;:.") if head else ""
+    return bool(_OPEN_ENDING.match(last)) or any(_MEANING_TAIL.match(w.strip(",;:.")) for w in tail) \
+        or bool(tail and re.match(r"\d", tail[0]))  # "running version [4]"
 
 
 # Where a feature phrase may be cut and still read as a phrase: "Keeps drinks cold for 24 hours |and
@@ -337,4 +379,5 @@ def product_facts(product: dict) -> ProductFacts:
         availability=product.get("availability"),
         features=features,
         description=description if isinstance(description, str) else None,
+        url_name=url_name(product.get("canonical_url")),
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import cn2an
+
 _ONES = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen".split())}
@@ -141,23 +143,36 @@ def zh_to_int(run: str) -> int:
     return total + section + number
 
 
+def _cn2an(run: str) -> int | None:
+    """cn2an's reading of a Chinese integer run (None when it refuses, e.g. "十八八")."""
+    try:
+        value = cn2an.cn2an(run, "smart")
+    except (ValueError, KeyError, IndexError):
+        return None
+    return int(value) if value == int(value) else None
+
+
 def _zh_number(run: str) -> str:
     whole, _, frac = run.partition("点")
     whole = whole.lstrip("十百千万亿") if whole[:1] in "百千万亿" else whole
     if not whole and not frac:
         return run
-    value = str(zh_to_int(whole)) if whole else "0"
+    converted = _cn2an(whole) if whole else 0
+    value = str(converted if converted is not None else zh_to_int(whole))
     if all(c in _ZH_DIGIT for c in whole) and len(whole) > 1 and whole.startswith("零"):
         value = "".join(str(_ZH_DIGIT[c]) for c in whole)  # "零五" (cents) keeps its zero
     return value + ("." + "".join(str(_ZH_DIGIT[c]) for c in frac) if frac else "")
 
 
-# Everyday words that start with 一: kept apart so "一百一定" is not read as 101.
+# Everyday words that start with 一: kept apart so "一百一定" is not read as 101; 十分 ("very")
+# and 三星 (Samsung) are words too, unless a score/star rating is meant.
 _ZH_WORDS_WITH_ONE = re.compile(r"一(?=[定起切下直样些般款键身手眼边旦共同])")
+_ZH_NUMBER_LOOKALIKES = re.compile(r"(?<![打得评给])十(?=分(?![钟制]))|三(?=星(?!级|好评|评价))")
 
 
 def _zh_to_digits(text: str) -> str:
     text = _ZH_WORDS_WITH_ONE.sub("\u2060一", text)
+    text = _ZH_NUMBER_LOOKALIKES.sub(lambda m: chr(0xE100 + "十三".index(m[0])), text)
     text = re.sub(r"百分之(" + _ZH_RUN.pattern + ")", lambda m: _zh_number(m[1]) + "%", text)
 
     def convert(m: re.Match) -> str:
@@ -166,7 +181,8 @@ def _zh_to_digits(text: str) -> str:
             return run  # 百搭, 千万, 万能: words
         return _zh_number(run)
 
-    return _ZH_RUN.sub(convert, text).replace("\u2060", " ")
+    out = _ZH_RUN.sub(convert, text).replace("\u2060", " ")
+    return out.replace("\ue100", "十").replace("\ue101", "三")
 
 
 def spoken_to_digits(text: str, language: str) -> str:

@@ -12,6 +12,7 @@ import json
 import random
 import re
 import zlib
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .facts import (ProductFacts, clip_words, feature_parts, has_cjk, product_fa
                     shorten_name, screen_phrase, feature_form,
                     indefinite_article)
 from .fitting import estimate_lines, fits
+from .language import text_language
 from .frameworks import FRAMEWORKS, Framework, reason_sources, resolve_framework
 from .models import AdScript, ScriptError, Segment, Shot
 
@@ -65,12 +67,15 @@ def speakable(text: str, language: str) -> bool:
     """Whether this language's voice can read ``text`` (zh: it has Chinese; en: Latin script only)."""
     if language.startswith("zh"):
         return has_cjk(text) and not _OTHER_SCRIPT.search(re.sub(r"[\u3000-\u9fff\uff00-\uffef]", "", text))
-    return not _OTHER_SCRIPT.search(text or "")
+    # Latin script is not enough: a German or Polish spec read by the English voice is gibberish
+    return not _OTHER_SCRIPT.search(text or "") and text_language(text) in (None, "en")
 
 
 def _rating_text(facts: ProductFacts) -> str:
-    text = format(facts.rating.normalize(), "f") if facts.rating is not None else ""
-    return text
+    """The rating as people say it: one decimal ("4.5", never "4.495636998254799"), "4" not "4.0"."""
+    if facts.rating is None:
+        return ""
+    return format(facts.rating.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize(), "f")
 
 
 def _feature_forms(text: str) -> set[str]:
@@ -80,6 +85,14 @@ def _feature_forms(text: str) -> set[str]:
     form = feature_form(text)
     simple = form in ("noun", "plural") and "," not in text and not text[:1].isdigit() and len(text.split()) <= 6
     return {form, "noun_simple"} if simple else {form}
+
+
+def _without_trailing_numbers(words: list[str]) -> list[str]:
+    """"Luminarc Octime 330 [мл]" -> "Luminarc Octime": a number whose unit was dropped would run
+    into the next spoken number ("...three hundred thirty five stars")."""
+    while len(words) > 1 and re.fullmatch(r"[\d.,]+", words[-1]):
+        words = words[:-1]
+    return words
 
 
 class _Renderer:
@@ -105,19 +118,30 @@ class _Renderer:
         rng = random.Random(zlib.crc32(f"{self.seed}:{self.framework}:{self.language}:{index}:{key}".encode()))
         return rng.choice(variants)
 
+    def _fallback_name(self, brand: str) -> str:
+        """A name the voice can say for a non-Latin title: the URL's slug, the brand, else a noun
+        ("this product"), never "this" alone ("This is this.")."""
+        if self.facts.url_name and speakable(self.facts.url_name, "en"):
+            return shorten_name(self.facts.url_name, self.name_words)
+        if brand and speakable(brand, "en"):
+            return brand
+        return "这款产品" if self.zh else "this product"
+
     def _values(self, feature: str | None, max_words: int, n: int) -> tuple[dict, dict]:
         f, lang, cur = self.facts, self.language, self.facts.currency
         brand = f.brand or ""
         in_name = bool(brand) and (brand.lower() in f.name.lower() or " by " in f.name)  # no "X by Y by Z"
         name = shorten_name(f.name, self.name_words) if not has_cjk(f.name) else f.name
         if not speakable(name, "en" if not has_cjk(name) else lang):  # drop words a voice would spell
-            name = " ".join(w for w in name.split() if speakable(w, "en") or has_cjk(w)) or brand or "this"
+            kept = _without_trailing_numbers([w for w in name.split() if speakable(w, "en") or has_cjk(w)])
+            name = " ".join(kept) if any(re.search(r"[^\W\d_]", w) for w in kept) else self._fallback_name(brand)
             brand = brand if speakable(brand, "en") or has_cjk(brand) else ""
         if self.zh and not has_cjk(name):  # a long Latin name inside Chinese speech: say the brand
             name = brand if brand and len(brand) <= 24 else short_name(name, None, max_words=3)
             in_name = True
         elif not self.zh and not speakable(name, lang):  # an English voice spells Cyrillic letter by letter
-            name = " ".join(w for w in name.split() if speakable(w, lang)) or brand or "this"
+            kept = _without_trailing_numbers([w for w in name.split() if speakable(w, lang)])
+            name = " ".join(kept) if sum(w.isalpha() for w in kept) >= 1 else self._fallback_name(brand)
             in_name = True
         said_brand = spoken.speak_text(brand, lang, currency=cur) if brand else ""
         voice = {"name": spoken.speak_text(name, lang, currency=cur), "brand": said_brand,
@@ -127,6 +151,8 @@ class _Renderer:
         screen = dict(voice, name=name, brand=brand)
         for key in ("price", "original_price", "saving"):
             value = getattr(f, key)
+            if key != "price" and f.discount_percent is None:
+                continue  # "down from $X" only when X is really above the price
             if value is not None:
                 voice[key] = spoken.speak_price(str(value), cur, lang)
                 screen[key] = spoken.format_price(str(value), cur, lang)
@@ -165,6 +191,8 @@ class _Renderer:
                 n: int, role: str) -> Segment | None:
         key, text = feature if feature else (None, None)
         voice_vals, screen_vals = self._values(text, max_words, n)
+        if text is not None and not voice_vals.get("feature"):
+            return None  # the feature cannot be shortened to this length without changing its meaning
         bank_key = beat
         if text is not None and not speakable(text, self.language) and f"{beat}_generic" in self.bank["beats"]:
             bank_key = f"{beat}_generic"  # no offline translation: say a generic line, show the fact

@@ -30,8 +30,16 @@ CURRENCIES = {
     "TWD": ("NT$", "dollar", "dollars", "cents", "新台币"), "KRW": ("₩", "won", "won", "jeon", "韩元"),
     "CHF": ("CHF ", "franc", "francs", "rappen", "瑞士法郎"), "INR": ("₹", "rupee", "rupees", "paise", "卢比"),
     "RUB": ("₽", "ruble", "rubles", "kopecks", "卢布"), "BRL": ("R$", "real", "reais", "centavos", "雷亚尔"),
+    # more shop currencies: without a name here a Chinese voice would say 元 (yuan) for any price
+    "SAR": ("SAR ", "riyal", "riyals", "halalas", "沙特里亚尔"), "AED": ("AED ", "dirham", "dirhams", "fils", "迪拉姆"),
+    "HRK": ("HRK ", "kuna", "kuna", "lipa", "库纳"), "PLN": ("zł ", "zloty", "zlotys", "groszy", "兹罗提"),
+    "SEK": ("SEK ", "krona", "kronor", "ore", "瑞典克朗"), "NOK": ("NOK ", "krone", "kroner", "ore", "挪威克朗"),
+    "DKK": ("DKK ", "krone", "kroner", "ore", "丹麦克朗"), "CZK": ("CZK ", "koruna", "korunas", "halers", "捷克克朗"),
+    "MXN": ("MX$", "peso", "pesos", "centavos", "墨西哥比索"), "SGD": ("S$", "dollar", "dollars", "cents", "新加坡元"),
+    "NZD": ("NZ$", "dollar", "dollars", "cents", "新西兰元"), "TRY": ("₺", "lira", "lira", "kurus", "土耳其里拉"),
+    "THB": ("฿", "baht", "baht", "satang", "泰铢"), "KZT": ("₸", "tenge", "tenge", "tiyn", "坚戈"),
 }
-_DOLLAR_LIKE = {"USD", "CAD", "AUD", "HKD", "TWD"}
+_DOLLAR_LIKE = {"USD", "CAD", "AUD", "HKD", "TWD", "SGD", "NZD", "MXN"}
 
 
 def en_int(n: int) -> str:
@@ -159,6 +167,8 @@ def speak_price(amount: str, currency: str | None, language: str = "en") -> str:
     code = (currency or "").upper()
     names = CURRENCIES.get(code)
     if language.startswith("zh"):
+        if not names and code:  # a currency without a Chinese name here: never call it 元
+            return zh_number(f"{whole}.{cents:02d}".rstrip("0").rstrip(".")) + code
         if code == "CNY" or not names:
             out = zh_int(whole) + "元"
             if has_cents:
@@ -174,6 +184,8 @@ def speak_price(amount: str, currency: str | None, language: str = "en") -> str:
     cent_words = ("oh " + _ONES[cents]) if cents < 10 else en_int(cents)
     if whole == 0:
         return en_int(cents) + " " + (names[3] if names else "cents")
+    if not names and code:  # a currency without English words here: the number, then its code
+        return f"{en_number(f'{whole}.{cents:02d}')} {code}"
     if code in _DOLLAR_LIKE or not names:
         return en_int(whole) + " " + cent_words
     return f"{en_int(whole)} {names[1] if whole == 1 else names[2]} {cent_words}"
@@ -260,14 +272,43 @@ def _in_one(m: re.Match, zh: bool) -> str:
     return f"{zh_int(a)}合{zh_int(b)}" if zh else f"{en_int(a)}-in-{en_int(b)}"
 
 
+# Dates: "7.12.2020" (day.month.year, as European shops print them), "2020-12-07" (ISO),
+# "7/12/2020" (day first unless the second part cannot be a month). Never "seven point one two".
+DATE_RE = re.compile(r"(?<![\w.])(?:(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>(?:19|20)\d{2})"
+                     r"|(?P<iy>(?:19|20)\d{2})-(?P<im>\d{1,2})-(?P<id>\d{1,2}))(?!\w|[./]\d)")
+_MONTHS = ("January February March April May June July August September October November December").split()
+
+
+def date_parts(m: re.Match) -> tuple[int, int, int] | None:
+    """(day, month, year) of a DATE_RE match, or None when it is not a calendar date."""
+    if m["iy"]:
+        day, month, year = int(m["id"]), int(m["im"]), int(m["iy"])
+    else:
+        day, month, year = int(m["d"]), int(m["m"]), int(m["y"])
+        if month > 12 and day <= 12:
+            day, month = month, day  # 12/25/2020: month first
+    return (day, month, year) if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+
+def speak_date(m: re.Match, language: str) -> str:
+    parts = date_parts(m)
+    if parts is None:
+        return m.group(0)
+    day, month, year = parts
+    if language.startswith("zh"):
+        return "".join(_ZH_DIGITS[int(c)] for c in str(year)) + "年" + zh_int(month) + "月" + zh_int(day) + "日"
+    return f" the {en_ordinal(day)} of {_MONTHS[month - 1]}, {en_int(year)} "
+
+
 @lru_cache(maxsize=4096)
 def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
     """Rewrite prices, numbers, ordinals, units and "36 x 17" dimensions as words."""
     zh = language.startswith("zh")
 
     def price(m: re.Match) -> str:
-        code = currency if currency and format_price("1", currency).startswith(m["sym"]) \
-            else _SYMBOL_TO_CODE.get(m["sym"], currency)
+        own = format_price("1", currency)[:-1].strip() if currency else ""
+        code = currency if currency and (own.startswith(m["sym"]) or own.endswith(m["sym"])) \
+            else _SYMBOL_TO_CODE.get(m["sym"], currency)  # "$" on a NT$ page is NT$
         return " " + speak_price(m["num"], code, language) + " "
 
     def qty(m: re.Match) -> str:
@@ -291,6 +332,7 @@ def speak_text(text: str, language: str, *, currency: str | None = None) -> str:
         text = re.sub(r"\b[wW]/\s*(?=[A-Za-z])", "with ", text)
         text = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " and ", text)
         text = re.sub(r"(?<=[A-Za-z])\s+/\s+(?=[A-Za-z])", ", ", text)
+    text = DATE_RE.sub(lambda m: speak_date(m, language), text)
     out = _MIXED_RE.sub(lambda m: _mixed(m, zh), _IN_ONE_RE.sub(lambda m: _in_one(m, zh), text))
     out = _RATIO_RE.sub(lambda m: _ratio(m, zh), out)
     codes: list[str] = []  # "513-1311W": a model code, left whole for the voice to spell

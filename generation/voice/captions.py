@@ -167,3 +167,64 @@ def _stamp(t: float) -> str:
 def to_srt(cues: list[dict]) -> str:
     return "".join(f"{i}\n{_stamp(c['start'])} --> {_stamp(c['end'])}\n{c['text']}\n\n"
                    for i, c in enumerate(cues, start=1))
+
+
+_EN_NUMBER = re.compile(r"^(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+                        r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+                        r"eighty|ninety|hundred|thousand|million|billion)(?:-\w+)?$", re.IGNORECASE)
+_EN_JOINERS = {"point", "and", "oh", "euros", "euro", "pounds", "pound"}  # "forty-eight pounds ninety-nine"
+_ZH_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百千万亿点]$")
+_SPOKEN_MONEY = re.compile(r"\b(\d[\d,]*) (euros?|pounds?) (\d{2})\b")
+_MONEY_SYMBOL = {"euro": "€", "euros": "€", "pound": "£", "pounds": "£"}
+
+
+_TEEN = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_SPOKEN_RATIO = re.compile(rf"^({_TEEN})-(one|two|three|four|five|six|seven|eight|nine)(\W*)$", re.IGNORECASE)
+
+
+def _en_caption(run: str) -> str:
+    from generation.scripts.numerals import spoken_to_digits
+
+    if m := _SPOKEN_RATIO.match(run):  # "eighteen-eight" is how 18/8 steel is said
+        return spoken_to_digits(m[1], "en") + "/" + spoken_to_digits(m[2], "en") + m[3]
+    text = spoken_to_digits(run, "en")
+    text = _SPOKEN_MONEY.sub(lambda m: f"{_MONEY_SYMBOL[m[2].lower()]}{m[1]}.{m[3]}", text)
+    return re.sub(r"\b(\d{4,})\b", lambda m: f"{int(m[1]):,}" if not 1900 <= int(m[1]) <= 2099 else m[1], text)
+
+
+def numeral_words(timed: list[tuple[str, float, float]], language: str) -> list[tuple[str, float, float]]:
+    """Caption words with spoken numbers shown as numerals: ["thirty-four", "reviews"] ->
+    ["34", "reviews"], 四点五 -> 4.5; a merged run keeps the first start and the last end."""
+    zh = language.startswith("zh")
+    out: list[tuple[str, float, float]] = []
+    i = 0
+    while i < len(timed):
+        j = i
+        if zh:
+            while j < len(timed) and _ZH_NUMERAL.match(timed[j][0]):
+                j += 1
+            while j > i and timed[j - 1][0] == "点":  # 这一点 ("this point"): 点 needs digits after it
+                j -= 1
+            run = "".join(w for w, _, _ in timed[i:j])
+            numeric = j - i >= 2 or (j > i and run in "十百千")
+        else:
+            while j < len(timed) and (_EN_NUMBER.match(timed[j][0].rstrip(",.!?;:")) or
+                                      (j > i and timed[j][0].lower() in _EN_JOINERS and j + 1 < len(timed)
+                                       and _EN_NUMBER.match(timed[j + 1][0].rstrip(",.!?;:")))):
+                j += 1
+                if timed[j - 1][0][-1:] in ",.!?;:":
+                    break  # a sentence mark ends the number
+            run = " ".join(w for w, _, _ in timed[i:j])
+            numeric = j > i
+        if not numeric:
+            out.append(timed[i])
+            i += 1
+            continue
+        if zh:
+            from generation.scripts.numerals import spoken_to_digits
+            shown = spoken_to_digits(run, "zh")
+        else:
+            shown = _en_caption(run)
+        out.append((shown, timed[i][1], timed[j - 1][2]))
+        i = j
+    return out

@@ -19,7 +19,7 @@ from generation.scripts.models import AdScript
 
 from .audio import TARGET_LUFS, integrated_loudness, normalize_loudness, resample, voiced_bounds, write_wav
 from .backends import TTSError, get_backend
-from .captions import align_events, build_cues, proportional, to_srt, tokens
+from .captions import align_events, build_cues, numeral_words, proportional, to_srt, tokens
 
 LEAD_IN_S = 0.15
 TAIL_S = 0.25
@@ -101,6 +101,7 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
         else:
             toks = [tok for tok, _ in tokens(text)]
             timed = [(tok, round(s, 3), round(e, 3)) for tok, (s, e) in zip(toks, proportional(toks, t, t + dur))]
+        timed = numeral_words(timed, script.language)  # captions show "34", not "thirty-four"
         idx = len(sentences)
         sentences.append({"text": text, "start": round(t, 3), "end": round(t + dur, 3), "segment": segment})
         words += [{"word": w, "start": s, "end": e, "segment": segment, "sentence": idx} for w, s, e in timed]

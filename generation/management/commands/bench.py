@@ -10,8 +10,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {
+    "claims": "generation.scripts.bench",
     "scrape": "catalog.bench",
     "shots": "generation.images.bench",
+    "zh-voice": "generation.voice.bench",
     "render": "generation.video.bench",
 }
 

@@ -14,14 +14,19 @@ from generation.scripts import FRAMEWORK_NAMES, ScriptError, write_script
 
 
 def read_product(path: str) -> dict:
+    """A product facts file: the pipeline's indented ``product.json`` or one ``--jsonl`` line."""
     try:
         text = Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc}") from exc
     try:
-        product = json.loads(text.splitlines()[0] if text else "")
-    except (json.JSONDecodeError, IndexError) as exc:
-        raise CommandError(f"{path} is not a JSON product (one line of extract_product --jsonl)") from exc
+        product = json.loads(text)  # a whole JSON document (the pipeline writes it indented)
+    except json.JSONDecodeError:
+        try:
+            product = json.loads(text.splitlines()[0] if text else "")  # first line of a JSONL file
+        except (json.JSONDecodeError, IndexError) as exc:
+            raise CommandError(f"{path} is not a JSON product (product.json or one extract_product "
+                               "--jsonl line)") from exc
     if not isinstance(product, dict):
         raise CommandError(f"{path} must hold a JSON object")
     return product

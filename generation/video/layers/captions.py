@@ -8,6 +8,11 @@ from PIL import Image, ImageDraw
 from .. import text as tx
 from .base import LayerRenderer, Plate, anim_state, blend, place, register
 from ..schema import Anim
+from generation.voice.captions import join_tokens
+
+
+def _spaced(left: str, right: str) -> bool:
+    return join_tokens([left, right]) != left + right
 
 
 @register("captions")
@@ -18,7 +23,7 @@ class CaptionsRenderer(LayerRenderer):
 
     def _layout(self, words: list[str]):
         st, (_, _, w, h) = self.layer.style, self.layer.rect
-        text = ("" if tx.has_cjk("".join(words)) else " ").join(words)
+        text = join_tokens(words)  # mixed-script text keeps its spaces between Latin words
         font, lines, line_h = tx.fit(text.upper() if st.uppercase else text, max_size=round(st.size * self.ctx.ref),
                                      max_w=round(w * 0.96), max_h=h, max_lines=st.max_lines, weight=st.weight,
                                      family=self.ctx.brand.font_family)
@@ -35,18 +40,19 @@ class CaptionsRenderer(LayerRenderer):
     def _draw(self, words, active):
         st, (_, _, w, h) = self.layer.style, self.layer.rect
         font, line_h = self._layout(words)
-        cjk = tx.has_cjk("".join(words))
-        space = 0 if cjk else font.getlength(" ")
+        space_w = font.getlength(" ")
         stroke = max(1, round(font.size * 0.08))
         pad = round(font.size * 0.18)
         # Greedy line layout of words, then each word drawn at its own x (for the highlight).
         rows, row, row_w = [], [], 0.0
         for i, word in enumerate(words):
             ww = font.getlength(word)
+            # a space only between two Latin words: none between Han characters, kept in "Adidas Youth"
+            space = space_w if i and _spaced(words[i - 1], word) else 0
             if row and row_w + space + ww > w * 0.96:
                 rows.append((row, row_w))
                 row, row_w = [], 0.0
-            row.append((i, word, ww))
+            row.append((i, word, ww, space))
             row_w += (space if len(row) > 1 else 0) + ww
         rows.append((row, row_w))
         width = round(max(rw for _, rw in rows)) + 2 * (pad + stroke)
@@ -56,7 +62,8 @@ class CaptionsRenderer(LayerRenderer):
         for r, (row, rw) in enumerate(rows):
             x = (width - rw) / 2
             y = pad + stroke + r * line_h
-            for i, word, ww in row:
+            for n, (i, word, ww, space) in enumerate(row):
+                x += space if n else 0
                 if i == active:
                     d.rounded_rectangle((x - pad, y - pad * 0.3, x + ww + pad, y + line_h + pad * 0.1),
                                         radius=round(line_h * 0.22), fill=hl)
@@ -66,7 +73,7 @@ class CaptionsRenderer(LayerRenderer):
                     # the highlight pill must sit on the glyphs in both.
                     d.text((x, y + line_h / 2), word, font=font, fill=fg, anchor="lm",
                            stroke_width=stroke, stroke_fill=outline)
-                x += ww + space
+                x += ww
         if img.width > w or img.height > h:
             img.thumbnail((w, h), Image.LANCZOS)
         plate = Plate.from_pil(img)

@@ -41,6 +41,9 @@ def test_job_round_trip_produces_a_real_mp4(worker, tenant, sample_shop):
     assert (v["codec_name"], v["width"], v["height"]) == ("h264", 270, 480)  # GENERATION_RENDER_SCALE=0.25
     assert any(s["codec_type"] == "audio" for s in probe["streams"])
     assert 5 <= float(probe["format"]["duration"]) <= 40
+    # the script stage's claim gate ran and recorded no unsupported claim (issue 16)
+    assert job.outputs["claim_flags"] == 0
+    assert (Path(settings.MEDIA_ROOT) / job.outputs["claims"]).read_text().strip() == "[]"
     with tenant_context(tenant["workspace"]):
         assert CreditLedger.objects.get(kind="reserve").state == "committed"
         assert job.product.title.startswith("Aurora")

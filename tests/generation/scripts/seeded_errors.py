@@ -44,7 +44,7 @@ def _wrong_rating(p):
 
 def _reviews_inflated(p):
     count = product_facts(p).review_count or 0
-    return 10000 if count < 9000 or count > 10000 else 50000
+    return 10000 if count < 9000 else max(50000, count * 5)  # "over 10,000" is true for 12,000 reviews
 
 
 EN = [

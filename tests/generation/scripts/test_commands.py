@@ -45,3 +45,17 @@ def test_bad_input_is_a_clear_error(tmp_path):
     (tmp_path / "p.json").write_text("not json")
     res = _manage("write_script", str(tmp_path / "p.json"))
     assert res.returncode == 1 and "not a JSON product" in res.stderr
+
+
+def test_check_claims_reads_the_pipelines_indented_files(tmp_path):
+    """The pipeline writes product.json / script.json indented (json.dumps(indent=1))."""
+    from generation.scripts import write_script
+    script = write_script(SAMPLE_PRODUCT, framework="feature_tour", language="en", duration=15)
+    (tmp_path / "product.json").write_text(json.dumps(SAMPLE_PRODUCT, indent=1, ensure_ascii=False))
+    (tmp_path / "script.json").write_text(json.dumps(script.model_dump(mode="json"), indent=1, ensure_ascii=False))
+    ok = _manage("check_claims", str(tmp_path / "script.json"), str(tmp_path / "product.json"))
+    assert ok.returncode == 0 and "grounded" in ok.stdout, ok.stderr
+    bad = script.model_copy(update={"cta": script.cta.model_copy(update={"on_screen_text": "FLASH SALE 50% OFF"})})
+    (tmp_path / "bad.json").write_text(json.dumps(bad.model_dump(mode="json"), indent=1))
+    res = _manage("check_claims", str(tmp_path / "bad.json"), str(tmp_path / "product.json"))
+    assert res.returncode == 1 and "urgency" in res.stdout and "percent" in res.stdout, res.stdout

@@ -79,3 +79,50 @@ def test_word_slashes_are_read_as_words():
     assert speak_text("Pan/Tilt camera", "en") == "Pan and Tilt camera"
     assert speak_text("Realistic Zombie / Halloween Tattoos", "en") == "Realistic Zombie, Halloween Tattoos"
     assert speak_text("Mug w/ lid", "en") == "Mug with lid"
+
+
+# ---- issue 16: dates, currencies, languages, names, cuts ---------------------------------------
+from generation.scripts.facts import clip_words, url_name  # noqa: E402
+from generation.scripts.language import language_for_product, text_language  # noqa: E402
+from generation.scripts.spoken import speak_price, speak_text  # noqa: E402
+
+
+@pytest.mark.parametrize("text,en,zh", [
+    ("Delivery by 7.12.2020.", "Delivery by the seventh of December, two thousand twenty.", "二零二零年十二月七日"),
+    ("Released 2020-12-07", "Released the seventh of December, two thousand twenty", "二零二零年十二月七日"),
+])
+def test_dates_are_spoken_as_dates(text, en, zh):
+    assert speak_text(text, "en") == en
+    assert zh in speak_text(text, "zh") and "点" not in speak_text(text, "zh")
+
+
+def test_chinese_never_calls_a_foreign_price_yuan():
+    assert speak_price("99", "SAR", "zh") == "九十九沙特里亚尔"
+    assert "元" not in speak_price("229.99", "CLP", "zh")
+    assert speak_price("99", "SAR", "en") == "ninety-nine riyals"
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Keeps drinks cold for 24 hours", "en"), ("WÄRMESTRAHLUNG: Das Mica-Heizelement erwärmt die Oberfläche", "de"),
+    ("Lampa LED do ogrodu, wodoodporna i energooszczędna dla domu", "pl"), ("保温杯 500ml 不锈钢", "zh")])
+def test_text_language(text, language):
+    assert text_language(text) == language
+
+
+def test_language_for_product_follows_the_page():
+    assert language_for_product({"title": "小米 保温杯 500ml 不锈钢"}) == "zh"
+    assert language_for_product({"title": "【官网价直降】Apple/苹果 iPhone 11 4G全网通智能手机"}) == "zh"
+    assert language_for_product({"title": "Apple AirPods Pro (2nd generation)"}) == "en"
+
+
+def test_url_slug_gives_a_latin_name():
+    assert url_name("https://ar-sa.namshi.com/buy-adidas-youth-badge-of-sport-essential-t-shirt-w712550a.html") \
+        == "Adidas Youth Badge of Sport"
+    assert url_name("https://item.taobao.com/item.htm?id=562283240178") is None
+
+
+def test_a_cut_never_inverts_a_clause():
+    assert clip_words("The lamps cannot be used outdoors in heavy rain", 4) == ""
+    assert clip_words("Works with all phones except older Android models running version 4", 4) == ""
+    assert clip_words("Soft breathable cotton fabric for everyday comfort and style all day long", 4) \
+        == "Soft breathable cotton fabric"

