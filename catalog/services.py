@@ -81,6 +81,7 @@ def _product_fields(facts: dict) -> dict:
         "gtin": (facts.get("gtin") or "")[:32],
         "mpn": (facts.get("mpn") or "")[:120],
         "provenance": facts.get("provenance") or {},
+        "rejected_facts": list(facts.get("rejected") or []),
     }
 
 

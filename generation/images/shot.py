@@ -1,0 +1,43 @@
+"""``Shot``: one finished picture of the shots stage, as the spine carries it to the timeline.
+
+``key`` names the image file: storage-relative in the job system (the job folder's
+``shots.json`` never holds an absolute server path); standalone tools (``render_template``,
+previews) may use a path relative to their assets folder or an absolute local path.
+"""
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+
+class Shot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1)
+    config_key: str | None = None
+    kind: str = "product"
+    segment: int = Field(0, ge=0)
+    fidelity: float | None = None
+    scores: dict = Field(default_factory=dict)
+    source_image: str | None = None  # key of the product photo this shot was made from
+
+    @field_validator("key", "config_key", "source_image")
+    @classmethod
+    def _no_climb(cls, v: str | None) -> str | None:
+        if v is not None and (".." in PurePosixPath(v).parts or "://" in v):
+            raise ValueError(f"a shot file must be a storage key or local path, got {v!r}")
+        return v
+
+    @classmethod
+    def from_result(cls, result, *, root: Path | None = None) -> "Shot":
+        """From a ``make_shots`` ``ShotResult``; paths made relative to ``root`` when given."""
+        def rel(p):
+            if p is None:
+                return None
+            p = Path(p)
+            return str(p.resolve().relative_to(Path(root).resolve())) if root else str(p)
+        return cls(key=rel(result.path), config_key=rel(result.config_path), kind=result.kind,
+                   segment=result.segment, fidelity=result.fidelity, scores=dict(result.scores or {}))
+
+
+SHOT_LIST = TypeAdapter(list[Shot])
