@@ -36,7 +36,8 @@ from PIL import Image
 DEFAULT_CORPUS = Path("/work/shared/corpus/product_pages")
 _ABS_IMG = re.compile(r"(?:https?:)?(?:\\?/){2}[\w-]+(?:\.[\w-]+)+(?:\\?/[^\s\"'<>()\\/]*)*?"
                       r"\.(?:jpe?g|png|webp|gif|avif)(?:\?[^\s\"'<>()\\]*)?(?=[\s\"'<>(),\\&]|$)", re.I)
-_REL_IMG = re.compile(r"((?:src|data-src|data-zoom-image|data-old-hires|data-large|href|content)=[\"'])"
+_REL_IMG = re.compile(r"((?:src|data-src|data-zoom-image|data-old-hires|data-large|href|content)=[\"']|"
+                      r"\"(?:image|url|contentUrl|thumbnailUrl)\"\s*:\s*\[?\s*\")"
                       r"(/[^/\"'][^\"'<>]*?\.(?:jpe?g|png|webp|gif|avif)(?:\?[^\"'<>]*)?)([\"'])", re.I)
 _TINY_HINT = re.compile(r"sprite|icon|pixel|spacer|1x1|blank|logo|_SS\d{2}_|_US\d{2}_|\.gif", re.I)
 
