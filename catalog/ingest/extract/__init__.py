@@ -136,7 +136,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                    head_title=head_title, hints=hints, brand_hint=brand_hint,
                    state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
-                   url=base_url)
+                   url=base_url, label_lookup=lambda: _labelled_brand(doc))
     return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
 
 
@@ -168,12 +168,39 @@ def _brand_from_names(names: list[str]) -> str | None:
     return None
 
 
+_BRAND_KEY = re.compile(r"^(brand|brand name|marque|marke|marca|merk|marka|бренд|производитель|品牌|ブランド|브랜드)\s*:?$",
+                        re.I)
+
+
+def _spec_brand(specs: dict) -> str | None:
+    """A 'Brand' row of the item specifics ('Marque: Duracell' on a marketplace page)."""
+    for key, value in specs.items():
+        if _BRAND_KEY.match(str(key).strip()) and value and 1 <= len(str(value)) <= 60:
+            text = clean_brand(str(value).strip())
+            if text and text.casefold() not in ("unbranded", "sans marque", "ohne marke", "n/a", "generic", "does not apply"):
+                return text
+    return None
+
+
+def _labelled_brand(doc) -> str | None:
+    """'Marque : | Duracell' in an item-specifics table (label cell, then its value cell)."""
+    for el in doc.xpath("//td|//th|//dt")[:4000]:
+        label = re.sub(r"\s+", " ", el.text_content() or "").strip()
+        if len(label) <= 24 and _BRAND_KEY.match(label) and (value := el.getnext()) is not None:
+            found = _spec_brand({"brand": re.sub(r"\s+", " ", value.text_content() or "").strip()})
+            if found:
+                return found
+    return None
+
+
 def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None, state_lookup=None,
-               spelling: str = "", url: str | None = None) -> None:
+               spelling: str = "", url: str | None = None, label_lookup=None) -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
         brand, source = brand_hint, "brand line beside the product name"
+        if not brand and (spec := _spec_brand(facts.get("specs") or {}) or (label_lookup() if label_lookup else None)):
+            brand, source = spec, "the product's spec table (Brand row)"
         if not brand and state_lookup and (brand := state_lookup()):
             brand, source = spelled_as_in(brand, spelling), "page state object naming the product"
         if not brand:
