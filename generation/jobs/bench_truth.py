@@ -215,7 +215,10 @@ def run_product(entry: dict, html: str, *, workspace, brand, duration: int, temp
         return result
     work.mkdir(parents=True, exist_ok=True)
     pictures = {}
-    for n in set(page.urls.values()) - own - page.tiny:
+    # Only a picture the pipeline downloaded can reach the video: those are the candidates.
+    used = {int(m.group(1)) for img in facts.images if img.source_url
+            and (m := re.search(r"/img/(\d+)\.png$", img.source_url))}
+    for n in used - own:
         path = work / f"standin_{n}.png"
         path.write_bytes(standin_picture(n))
         pictures[n] = path
