@@ -167,9 +167,9 @@ def video_checks(video: Path, *, main_image: Path | None, foreign: dict[int, Pat
 
     frames = _frames(video, fps)
     main = ProductMatcher(main_image) if main_image else None
-    main_hits = [main.score(f) >= min_score for f in frames] if main else [False] * len(frames)
+    main_hits = [main.score(f, stop_at=min_score) >= min_score for f in frames] if main else [False] * len(frames)
     matchers = {n: ProductMatcher(p) for n, p in foreign.items()}
-    foreign_frames = sum(any(m.score(f) >= min_score for m in matchers.values()) for f in frames)
+    foreign_frames = sum(any(m.score(f, stop_at=min_score) >= min_score for m in matchers.values()) for f in frames)
     return {"frames": len(frames), "main_photo_visible": round(sum(main_hits) / max(1, len(frames)), 3),
             "foreign_picture_frames": foreign_frames}
 
