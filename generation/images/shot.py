@@ -20,6 +20,9 @@ class Shot(BaseModel):
     fidelity: float | None = None
     scores: dict = Field(default_factory=dict)
     source_image: str | None = None  # key of the product photo this shot was made from
+    # Where the product stands in this picture: (x, y, w, h) as fractions of its size, so the
+    # timeline can keep text off it. None when unknown (a picture not made by make_shots).
+    product_box: tuple[float, float, float, float] | None = None
 
     @field_validator("key", "config_key", "source_image")
     @classmethod
@@ -37,7 +40,20 @@ class Shot(BaseModel):
             p = Path(p)
             return str(p.resolve().relative_to(Path(root).resolve())) if root else str(p)
         return cls(key=rel(result.path), config_key=rel(result.config_path), kind=result.kind,
-                   segment=result.segment, fidelity=result.fidelity, scores=dict(result.scores or {}))
+                   segment=result.segment, fidelity=result.fidelity, scores=dict(result.scores or {}),
+                   product_box=product_box_of(result.config_path))
+
+
+def product_box_of(config_path) -> tuple[float, float, float, float] | None:
+    """The product's placement in a ``make_shots`` picture, from its generation config."""
+    import json
+
+    try:
+        config = json.loads(Path(config_path).read_text())
+        p, (w, h) = config["details"]["placement"], config["size"]
+        return (round(p["x"] / w, 4), round(p["y"] / h, 4), round(p["width"] / w, 4), round(p["height"] / h, 4))
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
+        return None
 
 
 SHOT_LIST = TypeAdapter(list[Shot])

@@ -134,7 +134,8 @@ def stage_shots(job: VideoJob) -> dict:
     try:
         results = make_shots(product_images=images, requests=requests, brand=job.brand.as_style(),
                              out_dir=out_dir, backend=gen.shots_backend, n=gen.best_of_n, seed=job.pk,
-                             lora=adapter.path if adapter else None, segmentation_dir=gen.segmentation_dir)
+                             lora=adapter.path if adapter else None, segmentation_dir=gen.segmentation_dir,
+                             size=_shot_size(job.aspect, gen.render_scale))
     except ProductImageError as exc:
         raise StageError(f"The product image cannot be used: {exc}") from exc
     key_of = {str(_media_root() / img.key): img.key for img in facts.images if img.key}
@@ -142,6 +143,16 @@ def stage_shots(job: VideoJob) -> dict:
              for r in results]
     _write_model(job_path(job, "shots.json"), shots)
     return {"shots": _rel(job_path(job, "shots.json"))}
+
+
+def _shot_size(aspect: str, scale: float) -> tuple[int, int]:
+    """Shots are made at the ad's own aspect (a real 1:1 or 16:9 picture, not a vertical one
+    with blurred bars) and no larger than the render needs (at least half size, for fidelity);
+    sides are multiples of 16 for the DiT backends."""
+    from generation.video.layout import canvas_size
+
+    w, h = canvas_size(aspect, min(1.0, max(scale, 0.5)))
+    return max(16, w // 16 * 16), max(16, h // 16 * 16)
 
 
 def _source_of(result) -> str | None:

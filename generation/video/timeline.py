@@ -329,6 +329,7 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script, voice, v
     for i, (seg, role, (start, end)) in enumerate(zip(segs, roles, bounds)):
         scenes.append(Scene(role=role, index=i, start=round(start, 3), end=round(end, 3)))
         values = {**base, **_item_values(seg, i, segs), "n": str(i), "total": str(len(segs) - 2)}
+        scene_layers = []
         for spec in getattr(tpl.scenes, role):
             extend = 0.0
             if spec.type in ("shot", "image"):
@@ -336,7 +337,9 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script, voice, v
                     spec = spec.model_copy(update={"transition": spec.transition.model_copy(update={"type": "cut"})})
                 if i + 1 < len(segs):  # the incoming shot's transition is drawn over this one, which stays on
                     extend = min(_next_transition(tpl, roles, i + 1), bounds[i + 1][1] - bounds[i + 1][0])
-            layers.append(res.layer(spec, start, end + extend, values, i))
+            scene_layers.append(res.layer(spec, start, end + extend, values, i))
+        layers += _text_off_product([ly for ly in scene_layers if ly is not None], _shot_for(i, shots_m),
+                                    width=width, height=height, safe=safe_rect(aspect, width, height))
     layers += [res.layer(spec, 0.0, duration, base, None) for spec in tpl.overlay]
     order = {"shot": 0, "image": 0}
     layers = sorted((ly for ly in layers if ly is not None), key=lambda ly: (ly.z, order.get(ly.type, 1), ly.start))
@@ -362,6 +365,19 @@ def _item_values(seg: dict, i: int, segs: list[dict]) -> dict:
     elif 0 < i < len(segs) - 1 and not any(_ENUM.match((s.get("on_screen_text") or "")) for s in segs[1:-1]):
         out["item_n"] = str(i)
     return out
+
+
+def _text_off_product(layers: list, shot, *, width: int, height: int, safe) -> list:
+    """The scene's text layers moved off the product in its segment shot (see placement)."""
+    from .placement import keep_text_off, product_rect
+
+    if any(ly.type == "product" for ly in layers):
+        return layers  # the product card is the product here; the template keeps text off it
+    backdrop = next((ly for ly in layers if ly.type in ("shot", "image") and ly.source == "segment"), None)
+    prod = product_rect(backdrop, shot, width, height) if backdrop is not None else None
+    if prod is None:
+        return layers
+    return [keep_text_off(ly, prod, safe, height) if ly.type == "text" else ly for ly in layers]
 
 
 def _next_transition(tpl: Template, roles: list[str], i: int) -> float:
