@@ -102,3 +102,68 @@ def test_locale_true_prices(text, hints, amount, currency):
     from decimal import Decimal
     got, cur = parse_price_text(text, hints=hints)
     assert (got, cur) == (Decimal(amount), currency)
+
+
+@pytest.mark.parametrize("url,junk", [
+    ("https://m.media-amazon.com/images/I/6163z-yieOL._AC_SX679_.jpg", False),
+    ("https://m.media-amazon.com/images/I/6163z-yieOL._AC_SS40_.jpg", True),
+    ("https://i.ebayimg.com/images/g/xt0AAOSw/s-l64.jpg", True),
+    ("https://i.ebayimg.com/images/g/xt0AAOSw/s-l1000.jpg", False),
+    ("https://shop.example/static/icons/cart.png", True),
+    ("https://shop.example/sprite-2x.png", True),
+    ("https://shop.example/img/visa-payment-icon.png", True),
+    ("https://tile.openstreetmap.org/12/2048/1361.png", True),
+    ("https://www.facebook.com/tr?id=1&ev=PageView", True),
+    ("https://cdn.shopify.com/s/files/1/products/bottle_50x50.jpg", True),
+    ("https://cdn.shopify.com/s/files/1/products/bottle_1024x1024.jpg", False),
+])
+def test_obvious_non_product_images_are_not_fetched(url, junk):
+    from catalog.ingest.images import junk_image_reason
+    assert (junk_image_reason(url) is not None) is junk
+
+
+def test_images_are_fetched_concurrently_within_a_per_host_limit(settings):
+    """Real loopback server that records how many requests overlap; order is kept, junk never asked."""
+    import http.server
+    import threading
+    import time
+    from catalog.ingest import images as images_mod
+    from generation.jobs.bench_truth import standin_picture
+
+    state = {"now": 0, "peak": 0, "paths": []}
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            with lock:
+                state["now"] += 1
+                state["peak"] = max(state["peak"], state["now"])
+                state["paths"].append(self.path)
+            time.sleep(0.15)
+            body = standin_picture(int(self.path.split("/")[-1].split(".")[0]))
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            with lock:
+                state["now"] -= 1
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        urls = [f"http://{host}/img/{n}.png" for n in range(1, 9)] + [f"http://{host}/icons/{99}.png"]
+        started = time.monotonic()
+        got = images_mod.images_download(urls, allowed_hosts=[host])
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [g.url for g in got] == urls[:8]  # main first, order kept, 8 distinct pictures
+    assert 2 <= state["peak"] <= images_mod.IMAGE_FETCH_PER_HOST
+    assert not any("/icons/" in p for p in state["paths"])
+    assert elapsed < 8 * 0.15  # concurrent, not one after another
