@@ -157,13 +157,10 @@ def test_images_are_fetched_concurrently_within_a_per_host_limit(settings):
     host = f"127.0.0.1:{server.server_address[1]}"
     try:
         urls = [f"http://{host}/img/{n}.png" for n in range(1, 9)] + [f"http://{host}/icons/{99}.png"]
-        started = time.monotonic()
         got = images_mod.images_download(urls, allowed_hosts=[host])
-        elapsed = time.monotonic() - started
     finally:
         server.shutdown()
         server.server_close()
     assert [g.url for g in got] == urls[:8]  # main first, order kept, 8 distinct pictures
-    assert 2 <= state["peak"] <= images_mod.IMAGE_FETCH_PER_HOST
+    assert 2 <= state["peak"] <= images_mod.IMAGE_FETCH_PER_HOST  # concurrent, and polite
     assert not any("/icons/" in p for p in state["paths"])
-    assert elapsed < 8 * 0.15  # concurrent, not one after another

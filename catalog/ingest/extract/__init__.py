@@ -20,6 +20,7 @@ from catalog.ingest.extract.state import spelled_as_in, state_brand
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
+from catalog.ingest.extract.codes import sku_from_url
 from catalog.ingest.sanity import is_marketplace_brand
 from catalog.ingest.normalise import COUNTRY_CURRENCY, absolute_url, clean_text, country_hints, script_hints
 
@@ -214,6 +215,11 @@ def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=N
         if brand:
             facts["brand"] = brand
             prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}
+    weak = (prov.get("sku") or {}).get("source") == "heuristics"  # a label in the text, not data
+    if (not facts.get("sku") or weak) and (sku := sku_from_url(facts.get("canonical_url") or url,
+                                                               strong_only=bool(facts.get("sku")))):
+        facts["sku"] = sku
+        prov["sku"] = {"source": "heuristics", "confidence": 0.3, "note": "the product id in the page's address"}
     if facts.get("price") and not facts.get("currency"):
         code = next((COUNTRY_CURRENCY[h] for h in hints if h in COUNTRY_CURRENCY), None)
         if code:

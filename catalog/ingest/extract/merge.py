@@ -8,6 +8,7 @@ source agrees and lowered when one disagrees.
 from __future__ import annotations
 
 import re
+from catalog.ingest.extract.codes import clean_code
 from catalog.ingest.normalise import (
     absolute_url, availability_name, image_identity, clean_text, currency_code, parse_decimal, parse_price_text, price_text,
 )
@@ -153,7 +154,7 @@ class Merger:
         put("rating", *self._pick("rating", _rating))
         put("review_count", *self._pick("review_count", _int))
         for field in ("sku", "gtin", "mpn"):
-            put(field, *self._pick(field, lambda v: _valid_text(v, max_len=64)))
+            put(field, *self._pick(field, lambda v: clean_code(_valid_text(v, max_len=64))))
         put("variants", *self._pick("variants", self._variants))
         put("canonical_url", *self._pick("canonical_url", lambda v: absolute_url(v, self.base_url)))
         for field in ("images", "features", "variants"):
