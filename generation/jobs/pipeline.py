@@ -121,12 +121,15 @@ def stage_shots(job: VideoJob) -> dict:
     from generation.scripts import AdScript
 
     facts = _read(job, "product.json", ProductFacts)
-    images = facts.image_files(_media_root())
+    images = good_images(facts)
     if not images:
         raise StageError("The product page has no usable product image, so no shots can be made.")
     script = _read(job, "script.json", AdScript)
     requests = [{"kind": seg.shot.kind, "prompt": seg.shot.prompt, "segment": i}
                 for i, seg in enumerate(script.segments())]
+    if len(images) < GOOD_IMAGES_FOR_FULL_SET:
+        # Few real pictures: fewer shots (scenes share them) rather than padding with others.
+        requests = requests[: max(2, 2 * len(images))]
     gen = settings.GENERATION
     adapter = lora_active_adapter(brand=job.brand) if gen.shots_backend == "dit" else None
     out_dir = job_path(job, "shots")
@@ -143,6 +146,24 @@ def stage_shots(job: VideoJob) -> dict:
              for r in results]
     _write_model(job_path(job, "shots.json"), shots)
     return {"shots": _rel(job_path(job, "shots.json"))}
+
+
+GOOD_IMAGES_FOR_FULL_SET = 3
+GOOD_IMAGE_MIN_SIDE = 300
+
+
+def good_images(facts) -> list[Path]:
+    """The product's own photos worth a shot: the main image always, the others when they are
+    big enough to be a gallery picture (not a thumbnail or swatch)."""
+    out = []
+    for k, img in enumerate(facts.images):
+        path = _media_root() / img.key if img.key else None
+        if path is None or not path.is_file():
+            continue
+        if k and img.width and img.height and min(img.width, img.height) < GOOD_IMAGE_MIN_SIDE:
+            continue
+        out.append(path)
+    return out
 
 
 def _shot_size(aspect: str, scale: float) -> tuple[int, int]:

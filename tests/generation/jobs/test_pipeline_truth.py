@@ -67,3 +67,18 @@ def test_product_photo_reaches_the_video_and_nothing_foreign_does(shop_page, tmp
     (folder / "product.json").write_text(json.dumps(data))
     with tenant_context(ws), pytest.raises(StageError, match="product.json is not a valid ProductFacts: image_files"):
         pipeline.stage_shots(job)
+
+
+def test_only_good_pictures_make_shots(settings, tmp_path):
+    """The main photo always; a thumbnail-sized extra never (fewer shots, not unrelated ones)."""
+    from catalog.facts import ProductImage
+    from generation.jobs.pipeline import good_images
+    from generation.jobs.bench_truth import standin_picture
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for name in ("main.png", "gallery.png", "swatch.png"):
+        (tmp_path / name).write_bytes(standin_picture(len(name)))
+    facts = ProductFacts(title="Thing", images=[
+        ProductImage(key="main.png", width=480, height=480), ProductImage(key="swatch.png", width=120, height=120),
+        ProductImage(key="gone.png", width=900, height=900), ProductImage(key="gallery.png", width=800, height=600)])
+    assert [p.name for p in good_images(facts)] == ["main.png", "gallery.png"]
