@@ -239,6 +239,45 @@ def run_product(entry: dict, html: str, *, workspace, brand, duration: int, temp
     return result
 
 
+def contact_sheet(videos: list[tuple[str, Path]], out: Path, *, per_row: int = 6, times=(0.3, 0.97)) -> Path:
+    """One tile per video (a frame early in the ad and the end card, side by side), labelled
+    with the page name: a reviewer sees at a glance that each video shows its own product."""
+    from PIL import ImageDraw
+
+    from generation.video.ffmpeg import ffmpeg_bin, probe
+    import subprocess
+
+    tiles = []
+    for label, video in videos:
+        duration = float(probe(video)["format"]["duration"])
+        frames = []
+        for share in times:
+            raw = subprocess.run([ffmpeg_bin(), "-v", "error", "-ss", f"{duration * share:.2f}", "-i", str(video),
+                                  "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"],
+                                 capture_output=True, check=True).stdout
+            import io
+            frames.append(Image.open(io.BytesIO(raw)).convert("RGB"))
+        h = 320
+        frames = [f.resize((round(f.width * h / f.height), h)) for f in frames]
+        tile = Image.new("RGB", (sum(f.width for f in frames) + 8, h + 26), (245, 245, 245))
+        x = 0
+        for f in frames:
+            tile.paste(f, (x, 0))
+            x += f.width + 8
+        ImageDraw.Draw(tile).text((4, h + 6), label[:44], fill=(20, 20, 20))
+        tiles.append(tile)
+    if not tiles:
+        raise ValueError("no videos for the contact sheet")
+    tw, th = max(t.width for t in tiles), max(t.height for t in tiles)
+    rows = (len(tiles) + per_row - 1) // per_row
+    sheet = Image.new("RGB", (per_row * (tw + 10) + 10, rows * (th + 10) + 10), (255, 255, 255))
+    for k, tile in enumerate(tiles):
+        sheet.paste(tile, (10 + (k % per_row) * (tw + 10), 10 + (k // per_row) * (th + 10)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out, quality=85)
+    return out
+
+
 def endcard_photo_width(timeline: dict) -> float | None:
     """Width of the product photo layer shown in the last scene, as a share of the frame."""
     last = timeline["scenes"][-1]
@@ -256,6 +295,7 @@ def run(args: list[str], out) -> dict:
     parser.add_argument("--template", default="product_showcase")
     parser.add_argument("--aspect", default="9:16")
     parser.add_argument("--work", default="")
+    parser.add_argument("--sheet", default="", help="write a contact sheet of the videos here (JPEG)")
     opts = parser.parse_args(args)
     corpus = Path(opts.corpus)
     if not (corpus / "manifest.json").exists():
@@ -275,7 +315,11 @@ def run(args: list[str], out) -> dict:
                           template=opts.template, aspect=opts.aspect, work=work / Path(entry["file"]).stem)
         rows.append(row)
         out.write(json.dumps({k: v for k, v in row.items() if k not in ("video", "thumbnail")}) + "\n")
-    return summarise(rows)
+    summary = summarise(rows)
+    if opts.sheet:
+        videos = [(r["page"], Path(r["video"])) for r in rows if r.get("video")]
+        summary["contact_sheet"] = str(contact_sheet(videos, Path(opts.sheet)))
+    return summary
 
 
 def summarise(rows: list[dict]) -> dict:
