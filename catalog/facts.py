@@ -37,6 +37,7 @@ class ProductImage(_Model):
     source_url: str | None = None
     width: int | None = None
     height: int | None = None
+    source: str | None = None  # extractor that named it (json-ld, opengraph, heuristics, …)
 
     @field_validator("key")
     @classmethod

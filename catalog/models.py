@@ -72,7 +72,8 @@ class Product(TenantModel):
         from catalog.facts import ProductFacts, ProductImage as FactImage, RejectedFact
 
         images = [FactImage(key=img.file.name, source_url=img.source_url or None, width=img.width,
-                            height=img.height) for img in self.images.order_by("position") if img.file]
+                            height=img.height, source=img.source or None)
+                  for img in self.images.order_by("position") if img.file]
         facts = {**self.as_facts(), "source_url": self.source_url}
         return ProductFacts.from_facts_dict(
             facts, images=images, rejected=[RejectedFact.model_validate(r) for r in self.rejected_facts or []])
@@ -87,6 +88,8 @@ class ProductImage(TenantModel):
     height = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     phash = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=20, blank=True,
+                              help_text="extractor that named it: json-ld, opengraph, heuristics…")
 
     class Meta:
         ordering = ["position"]

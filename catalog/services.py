@@ -98,6 +98,7 @@ def product_ingest(*, workspace, url: str, allowed_hosts=None) -> Product:
         log.info("product_ingest.fact_rejected url=%s field=%s reason=%s", url, item["field"], item["reason"])
     facts_for_product = {**usable, "rejected": rejected}
     pictures = images_download(facts.get("images") or [], allowed_hosts=allowed_hosts)
+    image_sources = dict(zip(facts.get("images") or [], (facts.get("provenance") or {}).get("images", {}).get("sources") or []))
     html_bytes = page["html"].encode("utf-8")
     html_sha = hashlib.sha256(html_bytes).hexdigest()
     with transaction.atomic():
@@ -124,7 +125,7 @@ def product_ingest(*, workspace, url: str, allowed_hosts=None) -> Product:
                 ProductImage.objects.create(
                     workspace=workspace, product=product, position=position, source_url=picture.url[:2000],
                     file=path, width=picture.width, height=picture.height, sha256=picture.sha256,
-                    phash=picture.phash)
+                    phash=picture.phash, source=(image_sources.get(picture.url) or "")[:20])
     product.refresh_from_db()  # DecimalFields read back quantised ('59' -> '59.00')
     return product
 

@@ -14,4 +14,10 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list,
                                    help_text='[{field, value, reason}] found on the page and refused'),
         ),
+        migrations.AddField(
+            model_name='productimage',
+            name='source',
+            field=models.CharField(blank=True, help_text='extractor that named it: json-ld, opengraph, heuristics…',
+                                   max_length=20),
+        ),
     ]

@@ -152,15 +152,20 @@ GOOD_IMAGES_FOR_FULL_SET = 3
 GOOD_IMAGE_MIN_SIDE = 300
 
 
+STRUCTURED_SOURCES = ("platform", "json-ld", "microdata", "rdfa", "opengraph")
+
+
 def good_images(facts) -> list[Path]:
-    """The product's own photos worth a shot: the main image always, the others when they are
-    big enough to be a gallery picture (not a thumbnail or swatch)."""
+    """The product's own photos worth a shot: the main image always; the others when the
+    page's structured data names them (its own gallery — pictures found only by DOM heuristics
+    may show other products) and they are gallery-sized (not a thumbnail or swatch)."""
     out = []
     for k, img in enumerate(facts.images):
         path = _media_root() / img.key if img.key else None
         if path is None or not path.is_file():
             continue
-        if k and img.width and img.height and min(img.width, img.height) < GOOD_IMAGE_MIN_SIDE:
+        if k and (img.source not in STRUCTURED_SOURCES
+                  or (img.width and img.height and min(img.width, img.height) < GOOD_IMAGE_MIN_SIDE)):
             continue
         out.append(path)
     return out

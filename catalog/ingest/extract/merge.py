@@ -164,7 +164,7 @@ class Merger:
         return out
 
     def _images(self):
-        seen, images, first_source = set(), [], None
+        seen, images, sources = set(), [], []
         for source, cand in self.sources:
             for raw in cand.get("images") or []:
                 url = absolute_url(raw, self.base_url)
@@ -174,15 +174,20 @@ class Merger:
                 if key not in seen:
                     seen.add(key)
                     images.append(url)
-                    first_source = first_source or source
+                    sources.append(source)
         if not images:
             return [], None
         lead = _better_lead(images)
         if lead:
-            images.remove(lead)
-            images.insert(0, lead)
-            first_source = "heuristics"
-        return images[:30], {"source": first_source, "confidence": SOURCE_CONFIDENCE[first_source]}
+            k = images.index(lead)
+            images.insert(0, images.pop(k))
+            sources.insert(0, "heuristics")
+            sources.pop(k + 1)
+        first_source = sources[0]
+        # Per image, which extractor named it: structured data names this product's own gallery;
+        # heuristics may also have picked up pictures of other things.
+        return images[:30], {"source": first_source, "confidence": SOURCE_CONFIDENCE[first_source],
+                             "sources": sources[:30]}
 
     def _variants(self, variants) -> list[dict]:
         out = []

@@ -76,9 +76,11 @@ def test_only_good_pictures_make_shots(settings, tmp_path):
     from generation.jobs.bench_truth import standin_picture
 
     settings.MEDIA_ROOT = str(tmp_path)
-    for name in ("main.png", "gallery.png", "swatch.png"):
+    for name in ("main.png", "gallery.png", "swatch.png", "carousel.png"):
         (tmp_path / name).write_bytes(standin_picture(len(name)))
     facts = ProductFacts(title="Thing", images=[
-        ProductImage(key="main.png", width=480, height=480), ProductImage(key="swatch.png", width=120, height=120),
-        ProductImage(key="gone.png", width=900, height=900), ProductImage(key="gallery.png", width=800, height=600)])
+        ProductImage(key="main.png", width=480, height=480), ProductImage(key="swatch.png", width=120, height=120, source="json-ld"),
+        ProductImage(key="carousel.png", width=600, height=600, source="heuristics"),
+        ProductImage(key="gone.png", width=900, height=900, source="json-ld"),
+        ProductImage(key="gallery.png", width=800, height=600, source="opengraph")])
     assert [p.name for p in good_images(facts)] == ["main.png", "gallery.png"]
