@@ -49,8 +49,13 @@ def _valid(field: str, code: str) -> bool:
 def codes_from_text(doc) -> dict:
     """{sku, mpn, gtin} stated as 'Label: value' in one text, or as a label text followed by
     its value (the next text on the page: a table cell, a <dd>, a <span>); first wins."""
-    texts = [re.sub(r"\s+", " ", t).strip() for t in doc.xpath(
-        "//body//text()[normalize-space()][not(ancestor::script or ancestor::style or ancestor::noscript)]")[:60000]]
+    texts = []
+    for t in doc.xpath("//body//text()")[:80000]:
+        if t.getparent() is not None and t.getparent().tag in ("script", "style", "noscript"):
+            continue
+        t = t.strip()
+        if t:
+            texts.append(re.sub(r"\s+", " ", t) if len(t) <= 200 else t)
     found: dict = {}
     for i, text in enumerate(texts):
         if len(text) > 70:
