@@ -95,7 +95,8 @@ def facts_sanitise(facts: dict, *, url: str | None = None, site_name: str | None
     """(facts with failing values removed, [{field, value, reason}]). Pure; ``facts`` is
     not modified."""
     out = dict(facts)
-    rejected: list[dict] = []
+    # Refusals extraction already made (a marketplace named as brand) are reported here too.
+    rejected: list[dict] = [dict(r) for r in facts.get("rejected") or []]
 
     def reject(field: str, value, reason: str) -> None:
         rejected.append({"field": field, "value": str(value)[:300], "reason": reason})

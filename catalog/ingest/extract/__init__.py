@@ -127,9 +127,12 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     merger.add("opengraph", og)
     merger.add("heuristics", heur)
     facts = merger.facts()
+    rejected: list[dict] = []  # what extraction itself refused, with why (see catalog.ingest.sanity)
     if not baseline:
         if facts.get("brand") and is_marketplace_brand(facts["brand"], title=facts.get("title"), url=base_url,
                                                        site_name=og.get("site_name")):
+            rejected.append({"field": "brand", "value": facts["brand"],
+                             "reason": "a retailer or marketplace name, not the product's maker"})
             facts["brand"] = None  # the shop, not the maker: look for the maker below
             facts["provenance"].pop("brand", None)
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
@@ -138,7 +141,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                    state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
                    url=base_url, label_lookup=lambda: _labelled_brand(doc))
-    return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
+    return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"], "rejected": rejected}
 
 
 _BY_BRAND = re.compile(r"\s(?i:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")
@@ -234,7 +237,8 @@ def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=N
 def has_product(facts: dict) -> bool:
     """Enough to call it a product page: a title plus a price, an image or structured data."""
     prov = facts.get("provenance") or {}
-    structured = any(p.get("source") in ("json-ld", "microdata", "rdfa", "platform") for p in prov.values())
+    structured = any(isinstance(p, dict) and p.get("source") in ("json-ld", "microdata", "rdfa", "platform")
+                     for p in prov.values())
     return bool(facts.get("title")) and bool(facts.get("price") or structured or facts.get("images"))
 
 
