@@ -54,3 +54,15 @@ def test_end_card_shows_the_real_product_photo_large(short_inputs):
 def test_shots_are_made_at_the_ads_aspect(aspect, size):
     from generation.jobs.pipeline import _shot_size
     assert _shot_size(aspect, 0.25) == size
+
+
+def test_a_long_product_name_is_never_cut_inside_a_word():
+    from generation.video import text as tx
+    name = "Canon EOS 5D Mark IV Full Frame Digital SLR Camera Body with 30.4 MP Sensor"
+    font, lines, _ = tx.fit(name, max_size=40, max_w=60, max_h=20, max_lines=1, weight="bold")
+    words = set(name.split())
+    shown = " ".join(lines).replace(" …", "").split()
+    assert shown and all(w in words for w in shown)  # whole words only
+    assert lines[-1].endswith("…")  # and it says it is shortened
+    font, lines, _ = tx.fit("Canon EOS 5D Mark IV", max_size=40, max_w=400, max_h=200, max_lines=3, weight="bold")
+    assert " ".join(lines) == "Canon EOS 5D Mark IV"  # fitted whole when it can be
