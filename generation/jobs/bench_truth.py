@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import http.server
 import json
 import re
@@ -351,6 +350,3 @@ def _bench_tenant():
         brand = Brand.objects.filter(workspace=ws).first() or Brand.objects.create(workspace=ws, name="Bench")
     return ws, brand
 
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

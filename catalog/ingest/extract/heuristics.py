@@ -37,10 +37,6 @@ _IN_STOCK = re.compile(
     r"ajouter au panier|disponible|in magazzino|aggiungi al carrello|añadir al carrito|"
     r"adicionar ao carrinho|em estoque|в наличии|в корзину|dobavljivo|na zalogi|"
     r"カートに入れる|在庫あり|加入购物车|立即购买|장바구니|구매하기", re.I)
-_SKU_LABELS = re.compile(r"^(sku|item\s*(#|no\.?|number)|art(ikel)?\.?\s*-?nr\.?|article number|"
-                         r"model\s*(#|no\.?|number)?|asin|part number|référence|ref\.?|código|"
-                         r"product code|item model number|артикул|型号|品番)\s*:?$", re.I)
-_GTIN_LABELS = re.compile(r"^(ean|gtin|upc|isbn(-1[03])?|ean/upc|barcode)\s*:?$", re.I)
 def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, object, bool]:
     """The visible product title: the title-like element that best matches the page's other
     names for the product (structured name, og:title, <title>). Returns (title, element,
