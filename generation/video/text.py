@@ -97,9 +97,25 @@ def fit(text: str, *, max_size: int, max_w: int, max_h: int, max_lines: int, wei
         lines = wrap(text, font, max_w)
         line_h = round(size * (1 + line_gap))
         widest = max((font.getlength(ln) for ln in lines), default=0)
-        if size <= 8 or (len(lines) <= max_lines and line_h * len(lines) <= max_h and widest <= max_w):
-            return font, lines[:max_lines], line_h
+        if len(lines) <= max_lines and line_h * len(lines) <= max_h and widest <= max_w:
+            return font, lines, line_h
+        if size <= 8:
+            return font, _keep_whole_words(lines, font, max_w=max_w, max_lines=max(max_lines, max_h // line_h)), line_h
         size = int(size * 0.92)
+
+
+def _keep_whole_words(lines: list[str], font, *, max_w: int, max_lines: int) -> list[str]:
+    """At the smallest size, text that still does not fit is shortened at a word boundary and
+    marked with an ellipsis — never cut inside a word, never silently missing its end."""
+    max_lines = max(1, max_lines)
+    if len(lines) <= max_lines:
+        return lines
+    kept = lines[:max_lines]
+    words = kept[-1].split(" ")
+    while len(words) > 1 and font.getlength(" ".join(words) + " …") > max_w:
+        words.pop()
+    kept[-1] = " ".join(words) + " …"
+    return kept
 
 
 def rgba(color: str, alpha: float = 1.0) -> tuple[int, int, int, int]:

@@ -183,3 +183,31 @@ def test_bulk_task_enters_the_workspace_itself(stocked_shop, settings):
     assert product_ingest_bulk_task.name == "catalog.product_ingest_bulk"
     with tenant_context(ws):
         assert list(Product.objects.values_list("pk", flat=True)) == result["created"]
+
+
+def test_ingest_records_rejected_facts_and_the_spine_carries_them(shop, settings):
+    """A marketplace page: the shop as brand, a shipping bullet, a list price 10× the price and
+    stars without reviews are refused with reasons; the snapshot keeps what the page said."""
+    settings.CATALOG_BROWSER_ENABLED = False
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Canvas Tote", "brand": "eBay",
+            "image": ["/img/main.png"], "aggregateRating": {"@type": "AggregateRating", "ratingValue": "4.9"},
+            "offers": {"@type": "Offer", "price": "19.00", "priceCurrency": "USD"}}
+    html = (f'<html><head><title>Canvas Tote | eBay</title><script type="application/ld+json">{json.dumps(data)}'
+            '</script></head><body><h1>Canvas Tote</h1><p>Was <s>$199.00</s> now $19.00</p>'
+            '<ul class="features"><li>Heavy 16 oz cotton canvas body</li><li>Free shipping and free returns on all orders</li>'
+            '<li>Reinforced leather handles</li></ul></body></html>')
+    shop.routes["/img/main.png"] = (200, {"Content-Type": "image/png"}, png_bytes())
+    shop.html("/itm/canvas-tote/123456789012", html)
+    ws, other = Workspace.objects.create(name="A", slug="a"), Workspace.objects.create(name="B", slug="b")
+    with tenant_context(ws):
+        product = product_ingest(workspace=ws, url=f"{shop.origin}/itm/canvas-tote/123456789012")
+        rejected = {r["field"]: r for r in product.rejected_facts}
+        assert product.brand == "" and "eBay" == rejected["brand"]["value"]
+        assert product.rating is None and "review count" in rejected["rating"]["reason"]
+        assert all("shipping" not in f for f in product.features) and "features" in rejected
+        facts = product.to_facts()
+        assert {r.field for r in facts.rejected} == set(rejected)
+        assert facts.images[0].key == product.images.get().file.name and facts.images[0].source == "json-ld"
+        assert ProductSnapshot.objects.get(product=product).extraction["brand"] in ("eBay", None)
+    with tenant_context(other):
+        assert not Product.objects.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from catalog.ingest.extract.brand import brand_beside_title, find_brand
+from catalog.ingest.extract.codes import _LABEL_ONLY as LABEL_ONLY, _valid as valid_code, codes_from_text
 from catalog.ingest.extract.details import find_features, find_images, find_rating, find_specs
 from catalog.ingest.extract.dom import (
     _NUMBER, _cls, _in_widget, _line, _text, _words, classify, visible_text, widget_scope,
@@ -36,10 +37,6 @@ _IN_STOCK = re.compile(
     r"ajouter au panier|disponible|in magazzino|aggiungi al carrello|añadir al carrito|"
     r"adicionar ao carrinho|em estoque|в наличии|в корзину|dobavljivo|na zalogi|"
     r"カートに入れる|在庫あり|加入购物车|立即购买|장바구니|구매하기", re.I)
-_SKU_LABELS = re.compile(r"^(sku|item\s*(#|no\.?|number)|art(ikel)?\.?\s*-?nr\.?|article number|"
-                         r"model\s*(#|no\.?|number)?|asin|part number|référence|ref\.?|código|"
-                         r"product code|item model number|артикул|型号|品番)\s*:?$", re.I)
-_GTIN_LABELS = re.compile(r"^(ean|gtin|upc|isbn(-1[03])?|ean/upc|barcode)\s*:?$", re.I)
 def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, object, bool]:
     """The visible product title: the title-like element that best matches the page's other
     names for the product (structured name, og:title, <title>). Returns (title, element,
@@ -237,14 +234,17 @@ def _heuristic_candidates(doc, *, references: list[str]) -> dict:
     price, old, visible_prices = find_prices(doc, title_el, buckets)
     specs = find_specs(doc)
     rating, reviews = find_rating(doc, buckets)
-    sku = next((v for k, v in specs.items() if _SKU_LABELS.match(k) and len(v) <= 40), None)
-    gtin = next((v for k, v in specs.items() if _GTIN_LABELS.match(k) and len(v) <= 20), None)
+    codes = {field: next((v for k, v in specs.items() if LABEL_ONLY[field].match(k) and len(v) <= 40
+                          and valid_code(field, v)), None) for field in ("sku", "mpn", "gtin")}
+    if not all(codes.values()):
+        codes = {f: codes[f] or v for f, v in {**dict.fromkeys(codes), **codes_from_text(doc)}.items()}
+    sku, gtin, mpn = codes.get("sku"), codes.get("gtin"), codes.get("mpn")
     desc = doc.xpath("//meta[@name='description']/@content")
     out = {
         "title": title, "title_confident": confident, "price": price, "original_price": old, "specs": specs,
         "availability": find_availability(doc, title_el, buckets), "brand": find_brand(doc, specs, buckets, title_el),
         "features": find_features(doc, buckets, title_el), "rating": rating, "review_count": reviews,
-        "images": find_images(doc, title_el, title), "sku": sku, "gtin": gtin,
+        "images": find_images(doc, title_el, title), "sku": sku, "gtin": gtin, "mpn": mpn,
         "description": clean_text(desc[0]) if desc else None,
         "canonical_url": next(iter(doc.xpath("//link[@rel='canonical']/@href")), None),
         "visible_prices": visible_prices, "brand_hint": buckets.get("brand_hint"),

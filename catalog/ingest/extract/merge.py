@@ -8,6 +8,7 @@ source agrees and lowered when one disagrees.
 from __future__ import annotations
 
 import re
+from catalog.ingest.extract.codes import clean_code
 from catalog.ingest.normalise import (
     absolute_url, availability_name, image_identity, clean_text, currency_code, parse_decimal, parse_price_text, price_text,
 )
@@ -153,7 +154,7 @@ class Merger:
         put("rating", *self._pick("rating", _rating))
         put("review_count", *self._pick("review_count", _int))
         for field in ("sku", "gtin", "mpn"):
-            put(field, *self._pick(field, lambda v: _valid_text(v, max_len=64)))
+            put(field, *self._pick(field, lambda v: clean_code(_valid_text(v, max_len=64))))
         put("variants", *self._pick("variants", self._variants))
         put("canonical_url", *self._pick("canonical_url", lambda v: absolute_url(v, self.base_url)))
         for field in ("images", "features", "variants"):
@@ -163,7 +164,7 @@ class Merger:
         return out
 
     def _images(self):
-        seen, images, first_source = set(), [], None
+        seen, images, sources = set(), [], []
         for source, cand in self.sources:
             for raw in cand.get("images") or []:
                 url = absolute_url(raw, self.base_url)
@@ -173,15 +174,20 @@ class Merger:
                 if key not in seen:
                     seen.add(key)
                     images.append(url)
-                    first_source = first_source or source
+                    sources.append(source)
         if not images:
             return [], None
         lead = _better_lead(images)
         if lead:
-            images.remove(lead)
-            images.insert(0, lead)
-            first_source = "heuristics"
-        return images[:30], {"source": first_source, "confidence": SOURCE_CONFIDENCE[first_source]}
+            k = images.index(lead)
+            images.insert(0, images.pop(k))
+            sources.insert(0, "heuristics")
+            sources.pop(k + 1)
+        first_source = sources[0]
+        # Per image, which extractor named it: structured data names this product's own gallery;
+        # heuristics may also have picked up pictures of other things.
+        return images[:30], {"source": first_source, "confidence": SOURCE_CONFIDENCE[first_source],
+                             "sources": sources[:30]}
 
     def _variants(self, variants) -> list[dict]:
         out = []

@@ -15,6 +15,7 @@ BENCHMARKS = {
     "shots": "generation.images.bench",
     "zh-voice": "generation.voice.bench",
     "render": "generation.video.bench",
+    "truth": "generation.jobs.bench_truth",
 }
 
 

@@ -1,0 +1,107 @@
+"""Product codes a page states in words or in its own address: SKU, MPN, GTIN.
+
+Labels come in many languages and shapes ("Product code: 287807", "Item #489021", "Код: 73556",
+"Model Number | A157S546", "EAN: 6935364088101"); a *model* number is the maker's part number
+(MPN), not the shop's SKU. When the page states no SKU at all, the product id in its canonical
+address is the shop's own key for it (/dp/<ASIN>, /itm/<number>, /item/<id>.html, …-<id>.html),
+kept at low confidence. Pure functions over an lxml document / a URL.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, unquote, urlsplit
+
+_SEP = r"\s*(?:[:：#№.]\s*|\s)\s*"
+SKU_LABEL = (r"sku|item(?:\s*(?:#|no\.?|number|code|id))?|product\s*(?:code|id|no\.?|number)|prod\.?\s*code"
+             r"|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|article\s*(?:number|no\.?)|asin|catalogue\s*number"
+             r"|cat\.?\s*no\.?|r[ée]f[ée]rence|ref\.?|c[óo]digo|code\s*produit|num[ée]ro\s*d'article|код(?:\s*товара)?"
+             r"|артикул|šifra|sifra|kód|kod|商品编号|商品番号|商品コード|品番|상품번호")
+MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|modell(?:nummer)?"
+             r"|num[ée]ro\s*du\s*mod[èe]le(?:\s*de\s*l'article)?|mod[èe]le|modelo|modello|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)"
+             r"|manufacturer\s*part\s*(?:number|no\.?)|part\s*(?:number|no\.?|#)|produktové\s*číslo|型号|型番|모델명")
+GTIN_LABEL = r"ean(?:-?13)?|gtin(?:-?1[234])?|upc|isbn(?:-?1[03])?|ean\s*/\s*upc|barcode|jan"
+_CODE = r"[A-Za-z0-9][A-Za-z0-9./_-]{1,38}[A-Za-z0-9]|[0-9]{2,}"
+_PATTERNS = {
+    field: re.compile(rf"^(?:{label}){_SEP}({_CODE})\.?$", re.I)
+    for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))
+}
+_LABEL_ONLY = {field: re.compile(rf"^(?:{label})\s*[:：#]?$", re.I)
+               for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))}
+_PREFIX = re.compile(r"^(?:sku|mpn|isbn|ean|upc|gtin)\s*[:：]\s*", re.I)
+
+
+def clean_code(value) -> str | None:
+    """'sku:CAE5D4' → 'CAE5D4'; invisible marks and spaces at the ends removed."""
+    if value is None:
+        return None
+    text = re.sub(r"[\u200e\u200f\u200b\ufeff]", "", str(value)).strip()
+    text = _PREFIX.sub("", text).strip()
+    return text or None
+
+
+def _valid(field: str, code: str) -> bool:
+    if field == "gtin":
+        return bool(re.fullmatch(r"\d{8}|\d{12,14}|97[89]\d{10}|\d{9}[\dX]", code))
+    # A code has a digit (words like 'Black' are not codes) and is not a price or a year.
+    return bool(re.search(r"\d", code)) and not re.fullmatch(r"\d{1,3}([.,]\d\d)?|(19|20)\d\d", code)
+
+
+def codes_from_text(doc) -> dict:
+    """{sku, mpn, gtin} stated as 'Label: value' in one text, or as a label text followed by
+    its value (the next text on the page: a table cell, a <dd>, a <span>); first wins."""
+    texts = []
+    for t in doc.xpath("//body//text()")[:80000]:
+        if t.getparent() is not None and t.getparent().tag in ("script", "style", "noscript"):
+            continue
+        t = t.strip()
+        if t:
+            texts.append(re.sub(r"\s+", " ", t) if len(t) <= 200 else t)
+    found: dict = {}
+    for i, text in enumerate(texts):
+        if len(text) > 70:
+            continue
+        for field, pattern in _PATTERNS.items():
+            if field in found:
+                continue
+            m = pattern.match(text)
+            value = m.group(1) if m else None
+            if value is None and _LABEL_ONLY[field].match(text) and i + 1 < len(texts):
+                nxt = texts[i + 1].strip(" :#")
+                value = nxt if re.fullmatch(_CODE, nxt or "-") else None
+            if value and _valid(field, value):
+                found[field] = value
+                break
+        if len(found) == 3:
+            break
+    return found
+
+
+_URL_ID = [
+    re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})(?:[/?]|$)"),  # Amazon ASIN
+    re.compile(r"/itm/(?:[^/]+/)?(\d{9,14})(?:[/?]|$)"),                   # eBay item number
+    re.compile(r"/(?:item|deals?|product|products|p)/(\d{5,14})(?:\.html?)?(?:[/?]|$)"),
+    re.compile(r"/p(\d{6,10})(?:[/?]|$)"),                                   # '/chalk/p4781720'
+    re.compile(r"[-_/]([A-Z]?\d{5,14})\.html?(?:[?#]|$)"),                   # '…-14347.html', '/M14876706.htm'
+    re.compile(r"-(\d{6,14})/?(?:[?#]|$)"),                                  # '…-vega-blk-112949990'
+]
+_QUERY_KEYS = ("id", "itemid", "item_id", "productid", "product_id", "pid")
+
+
+def sku_from_url(url: str | None, *, strong_only: bool = False) -> str | None:
+    """The shop's product id in its address, or None. ``strong_only``: only marketplace item
+    ids (/dp/<ASIN>, /itm/<number>), which outrank a code read from the page's text."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    for pattern in _URL_ID[:2] if strong_only else _URL_ID:
+        m = pattern.search(path + ("?" if parts.query else ""))
+        if m:
+            return m.group(1)
+    if strong_only:
+        return None
+    query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
+    for key in _QUERY_KEYS:
+        if key in query and re.fullmatch(r"\d{5,14}", query[key][0]):
+            return query[key][0]
+    return None
