@@ -131,15 +131,16 @@ def video_job_rerender(*, job: VideoJob, lines: dict[int, str], texts: dict[int,
 
 
 def shot_asset_path(*, job: VideoJob, n: int) -> Path | None:
-    """The file of picture ``n`` of the job's current timeline, if it lies in the job's folder."""
+    """The file of picture ``n`` of the job's current timeline, if it lies in the job's own
+    workspace folder (timeline assets are storage keys, relative to MEDIA_ROOT)."""
     assets = shot_assets(timeline_load(job=job))
     if not 0 <= n < len(assets):
         return None
-    folder = (Path(settings.MEDIA_ROOT) / job.media_dir()).resolve()
-    path = Path(assets[n])
-    path = (path if path.is_absolute() else folder / path).resolve()
     media = Path(settings.MEDIA_ROOT).resolve()
-    return path if path.is_file() and media in path.parents else None
+    workspace_dir = (media / f"workspaces/{job.workspace_id}").resolve()
+    path = Path(assets[n])
+    path = (path if path.is_absolute() else media / path).resolve()
+    return path if path.is_file() and workspace_dir in path.parents else None
 
 
 def _rerender_state(job_id: int, **state) -> VideoJob:
@@ -163,7 +164,8 @@ def video_job_rerender_run(*, job_id: int, revision: int) -> None:
     folder = Path(settings.MEDIA_ROOT) / job.media_dir()
     try:
         timeline = json.loads(_media(state["edits"]).read_text())
-        result = render(timeline, folder, folder / f"render-r{revision}")
+        # Timeline assets are storage keys: they resolve against the storage root, as in the pipeline.
+        result = render(timeline, Path(settings.MEDIA_ROOT), folder / f"render-r{revision}")
     except Exception as exc:  # noqa: BLE001 - any failure must end visibly, not leave "running"
         logger.exception("video_job.rerender_failed job=%s revision=%s", job_id, revision)
         _rerender_state(job_id, state="failed", error=f"The re-render failed: {type(exc).__name__}.")

@@ -129,7 +129,7 @@ def preview(request, pk: int):
     templates = [{"name": n, "label": label} for n, label in template_choices()]
     return render(request, "dashboard/preview.html", {
         "product": product, "images": product.images.order_by("position"), "fix": fix, "gen": gen,
-        "templates": templates, "rejected": getattr(product, "rejected", None) or [],
+        "templates": templates, "rejected": product.rejected_facts or [],
         "credits": credit_balance(workspace=request.workspace), "per_video": credit_estimate(aspects=["x"], variants=1)})
 
 
