@@ -177,3 +177,10 @@ def test_bad_inputs_get_clear_answers_not_500s(logged_in, two_workspaces):
     assert logged_in.get(reverse("dashboard:job-shot", args=[done.pk, 0])).status_code == 404
     with tenant_context(a["workspace"]):
         assert VideoJob.objects.count() == 1
+
+
+def test_preview_lists_the_facts_left_out_with_why(logged_in, two_workspaces):
+    product = _product(two_workspaces["a"], rejected_facts=[
+        {"field": "brand", "value": "eBay", "reason": "a marketplace name is not the brand"}])
+    page = logged_in.get(reverse("dashboard:preview", args=[product.pk])).content.decode()
+    assert "Left out" in page and "eBay" in page and "a marketplace name is not the brand" in page
