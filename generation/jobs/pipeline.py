@@ -69,7 +69,7 @@ def stage_script(job: VideoJob) -> dict:
 
     facts = _read_json(job, "product.json")
     gen = settings.GENERATION
-    script = write_script(facts, framework=_framework_for(job.template), language=job.language,
+    script = write_script(facts, framework=job.framework or _framework_for(job.template), language=job.language,
                           duration=float(job.duration_s), seed=job.pk, backend=gen.script_backend,
                           brand=job.brand.as_style())
     script = ground_script(script, facts)
@@ -84,7 +84,7 @@ def stage_voice(job: VideoJob) -> dict:
     script = AdScript.model_validate(_read_json(job, "script.json"))
     out_dir = job_path(job, "voice")
     out_dir.mkdir(exist_ok=True)
-    synthesize(script, out_dir, voice=job.brand.voice or None)
+    synthesize(script, out_dir, voice=job.voice or job.brand.voice or None)
     return {"voice": _rel(out_dir / "voice.wav"), "captions_words": _rel(out_dir / "words.json")}
 
 
