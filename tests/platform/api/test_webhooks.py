@@ -238,3 +238,32 @@ def test_webhook_routes_are_isolated_and_need_admin(worker, receiver, api):
     listed = api["a"]["admin"].get("/api/v1/webhooks").json()["data"]
     assert [e["id"] for e in listed] == [endpoint["id"]] and "secret" not in listed[0]
     assert "secret_nonce" not in json.dumps(listed)
+
+
+def test_product_ingestion_runs_on_the_worker_and_emits_product_ingested(worker, receiver, api, settings):
+    from catalog.sample_shop import sample_shop_serve
+
+    endpoint = register(api, receiver.url, events=["product.ingested"])
+    with sample_shop_serve() as shop:
+        settings.CATALOG_SSRF_ALLOWED_HOSTS = [urlsplit(shop).netloc]
+        ingestion = api["a"]["write"].post("/api/v1/products", {"url": shop}, format="json").json()
+        got = receiver.wait_for(1, timeout=60)[0]
+    payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
+    assert payload["type"] == "product.ingested" and payload["data"]["ingestion"] == ingestion["id"]
+    status = api["a"]["read"].get(f"/api/v1/product-ingestions/{ingestion['id']}").json()
+    assert status["status"] == "succeeded" and status["product"] == payload["data"]["product"]
+    product = api["a"]["read"].get(f"/api/v1/products/{status['product']}").json()
+    assert product["title"].startswith("Aurora")
+    assert api["b"]["read"].get(f"/api/v1/products/{status['product']}").status_code == 404
+
+
+def test_a_failed_ingestion_has_a_code_and_reason(worker, api, settings):
+    settings.CATALOG_SSRF_ALLOWED_HOSTS = []
+    ingestion = api["a"]["write"].post("/api/v1/products", {"url": "http://127.0.0.1:9/p"}, format="json").json()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = api["a"]["read"].get(f"/api/v1/product-ingestions/{ingestion['id']}").json()
+        if status["status"] == "failed":
+            break
+        time.sleep(0.05)
+    assert status["status"] == "failed" and status["failure_code"] == "unsafe_url" and status["failure_reason"]
