@@ -23,26 +23,26 @@ LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 COLOR = r"^#[0-9A-Fa-f]{6}$"
 
 
-def logo_validate(upload) -> tuple[bytes, str]:
+def logo_validate(upload, *, param: str = "logo") -> tuple[bytes, str]:
     """Bytes and extension of an acceptable logo: PNG/JPEG/WebP, ≤ API_LOGO_MAX_BYTES,
     ≤ API_LOGO_MAX_PIXELS per side, decodable. (Minimal local check; the shared upload
     validator in tenancy replaces it when it lands.)"""
     if upload.size > settings.API_LOGO_MAX_BYTES:
         raise ApiError("payload_too_large", f"The logo is larger than {settings.API_LOGO_MAX_BYTES // 1024} KB.",
-                       param="logo")
+                       param=param)
     data = upload.read(settings.API_LOGO_MAX_BYTES + 1)
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind, (width, height) = image.format, image.size
             if kind not in LOGO_FORMATS:
-                raise ApiError("invalid_request", "The logo must be a PNG, JPEG or WebP image.", param="logo")
+                raise ApiError("invalid_request", "The image must be a PNG, JPEG or WebP file.", param=param)
             limit = settings.API_LOGO_MAX_PIXELS
             if width > limit or height > limit:
-                raise ApiError("invalid_request", f"The logo is {width}×{height}; at most {limit}×{limit} pixels.",
-                               param="logo")
+                raise ApiError("invalid_request", f"The image is {width}×{height}; at most {limit}×{limit} pixels.",
+                               param=param)
             image.load()  # decodes: a truncated or corrupt file fails here, not at render time
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ApiError("invalid_request", "The logo is not a readable image.", param="logo") from exc
+        raise ApiError("invalid_request", "This is not a readable image.", param=param) from exc
     return data, LOGO_FORMATS[kind]
 
 

@@ -38,9 +38,10 @@ def _fingerprint(request) -> str:
     else:
         canonical = data
     files = {}
-    for name, upload in request.FILES.items():
-        files[name] = hashlib.sha256(b"".join(upload.chunks())).hexdigest()
-        upload.seek(0)
+    for name, uploads in request.FILES.lists():
+        files[name] = [hashlib.sha256(b"".join(upload.chunks())).hexdigest() for upload in uploads]
+        for upload in uploads:
+            upload.seek(0)
     blob = json.dumps([request.method, request.path, canonical, files], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import brands, docs, keys, products, usage, videos
+from . import brands, docs, keys, loras, products, usage, videos
 from .errors import problem_not_found_view
 from .webhooks import views as webhooks
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("v1/videos/estimate", videos.VideoEstimate.as_view(), name="videos-estimate"),
     path("v1/videos/<int:pk>", videos.VideoDetail.as_view(), name="video"),
     path("v1/videos/<int:pk>/cancel", videos.VideoCancel.as_view(), name="video-cancel"),
+    path("v1/videos/<int:pk>/timeline", videos.VideoTimeline.as_view(), name="video-timeline"),
     path("v1/files/<str:token>", videos.VideoDownload.as_view(), name="download"),
     # products
     path("v1/products", products.ProductListCreate.as_view(), name="products"),
@@ -29,6 +30,8 @@ urlpatterns = [
     path("v1/brands", brands.BrandListCreate.as_view(), name="brands"),
     path("v1/brands/<int:pk>", brands.BrandDetail.as_view(), name="brand"),
     path("v1/brands/<int:pk>/logo", brands.BrandLogo.as_view(), name="brand-logo"),
+    path("v1/brands/<int:pk>/loras", loras.BrandLoras.as_view(), name="brand-loras"),
+    path("v1/brands/<int:pk>/loras/<int:lora_id>/activate", loras.LoraActivate.as_view(), name="lora-activate"),
     # keys, usage
     path("v1/keys", keys.KeyListCreate.as_view(), name="keys"),
     path("v1/keys/<int:pk>/revoke", keys.KeyRevoke.as_view(), name="key-revoke"),

@@ -213,6 +213,20 @@ class VideoCancel(TenantAPIView):
         return Response(VideoSerializer(job, context={"request": request}).data)
 
 
+class VideoTimeline(TenantAPIView):
+    @extend_schema(responses={200: OpenApiResponse(description="The render timeline; assets by id")}, tags=["videos"],
+                   summary="The timeline a video was rendered from (assets referred to by id)")
+    def get(self, request, pk: int):
+        job = self.get_object_or_404(VideoJob.objects.all(), pk=pk)
+        if "timeline" not in (job.outputs or {}):
+            raise ApiError("not_found", "This video has no timeline yet (it is written by the render step).")
+        root = Path(settings.MEDIA_ROOT).resolve()
+        path = (root / job.outputs["timeline"]).resolve()
+        if not path.is_file() or root not in path.parents:
+            raise ApiError("not_found", "This video's timeline file is gone.")
+        return Response(_asset_ids(json.loads(path.read_text()), (root / job.media_dir()).resolve(), root))
+
+
 class BatchSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.DictField(), min_length=1,
                                   max_length=settings.API_BATCH_MAX_ITEMS,

@@ -10,6 +10,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {
+    "api": "api.bench.run",
     "scrape": "catalog.bench",
     "shots": "generation.images.bench",
     "render": "generation.video.bench",

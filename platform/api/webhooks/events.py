@@ -56,7 +56,9 @@ def webhook_event_emit(*, workspace: Workspace, event_type: str, data: dict,
 
 def delivery_enqueue(*, delivery: WebhookDelivery, attempt: int, countdown: float = 0) -> None:
     """Queue attempt number ``attempt`` after the current transaction commits."""
+    from django.conf import settings
+
     from api.tasks import webhook_attempt_task
 
-    args = (delivery.workspace_id, delivery.pk, attempt)
-    transaction.on_commit(lambda: webhook_attempt_task.apply_async(args=args, countdown=countdown))
+    args, queue = (delivery.workspace_id, delivery.pk, attempt), settings.WEBHOOK_QUEUE
+    transaction.on_commit(lambda: webhook_attempt_task.apply_async(args=args, countdown=countdown, queue=queue))

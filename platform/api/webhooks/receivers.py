@@ -1,10 +1,11 @@
-"""Video jobs → `video.succeeded` / `video.failed` / `video.canceled` events."""
+"""Video jobs → `video.succeeded` / `video.failed` / `video.canceled`; trained LoRAs → `lora.ready`."""
 from __future__ import annotations
 
 import logging
 
 from django.dispatch import receiver
 
+from generation.images.services import lora_ready
 from generation.jobs.models import VideoJob
 from generation.jobs.signals import job_finished
 
@@ -35,3 +36,14 @@ def _video_finished(sender, job: VideoJob, **kwargs) -> None:
         webhook_event_emit(workspace=job.workspace, event_type=event_type, data=video_event_data(job))
     except Exception:  # noqa: BLE001 - a webhook bookkeeping failure must not fail the finished job
         logger.exception("webhook.emit_failed job=%s event=%s", job.pk, event_type)
+
+
+@receiver(lora_ready, dispatch_uid="api.webhooks.lora_ready")
+def _lora_ready(sender, lora_version, **kwargs) -> None:
+    data = {"brand": lora_version.brand_id, "lora": lora_version.pk, "version": lora_version.version,
+            "is_active": lora_version.is_active,
+            "trained_at": lora_version.trained_at.isoformat() if lora_version.trained_at else None}
+    try:
+        webhook_event_emit(workspace=lora_version.workspace, event_type="lora.ready", data=data)
+    except Exception:  # noqa: BLE001 - the adapter is trained and active whatever happens to the event
+        logger.exception("webhook.emit_failed lora=%s event=lora.ready", lora_version.pk)

@@ -180,6 +180,7 @@ API_BATCH_MAX_ITEMS = env_int("API_BATCH_MAX_ITEMS", 500)
 # (default: SECRET_KEY) and a per-endpoint nonce; rotating that key rotates every secret.
 WEBHOOK_SECRET_KEY = env_str("WEBHOOK_SECRET_KEY", "") or SECRET_KEY
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "default")  # a dedicated queue keeps deliveries off the render path
 # Delay before attempt 2, 3, ... (seconds; ±20 % jitter): ~27.5 h in all, then the delivery fails.
 WEBHOOK_RETRY_DELAYS_S = [int(x) for x in env_list(
     "WEBHOOK_RETRY_DELAYS_S", ["5", "60", "300", "1800", "7200", "18000", "36000", "36000"])]

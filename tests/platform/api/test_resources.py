@@ -137,3 +137,28 @@ def test_usage_shows_balance_holds_and_consumption(api, queued):
     other = api["b"]["read"].get("/api/v1/usage").json()
     assert (other["balance"], other["reserved"], other["consumption"]) == (10, 0, [])
     assert api["a"]["read"].get("/api/v1/usage?days=0").json()["param"] == "days"
+
+
+def test_loras_train_list_activate_isolated_and_scoped(api, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from generation.images.models import LoraVersion
+
+    brand, client = api["a"]["brand"], api["a"]["write"]
+    url = f"/api/v1/brands/{brand.pk}/loras"
+    assert client.post(url, {"images": [png(), png()]}, format="multipart").json()["param"] == "images"
+    with mock.patch("generation.images.tasks.lora_train_task.delay") as delay, \
+            django_capture_on_commit_callbacks(execute=True):
+        started = client.post(url, {"images": [png(), png((40, 40)), png((50, 20))]}, format="multipart")
+    assert started.status_code == 202 and started.json()["status"] == "queued"
+    delay.assert_called_once_with(api["a"]["workspace"].pk, started.json()["id"])
+    lora_id = started.json()["id"]
+    assert client.post(f"{url}/{lora_id}/activate").json()["code"] == "conflict"  # not trained yet
+    with tenant_context(api["a"]["workspace"]):
+        LoraVersion.objects.filter(pk=lora_id).update(status="ready")
+    assert client.post(f"{url}/{lora_id}/activate").json()["is_active"] is True
+    assert [v["id"] for v in client.get(url).json()] == [lora_id]
+    other = api["b"]
+    assert other["read"].get(url).status_code == 404
+    assert other["write"].post(f"/api/v1/brands/{other['brand'].pk}/loras/{lora_id}/activate").status_code == 404
+    assert api["a"]["read"].post(f"{url}/{lora_id}/activate").status_code == 403

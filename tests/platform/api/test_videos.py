@@ -220,3 +220,18 @@ def test_authentication_problems(db):
     bad.credentials(HTTP_AUTHORIZATION="Bearer adf_nope.nope")
     assert bad.get("/api/v1/videos").json()["code"] == "invalid_api_key"
     assert settings.REST_FRAMEWORK["EXCEPTION_HANDLER"] == "api.errors.api_exception_handler"
+
+
+def test_timeline_route_refers_to_assets_by_id_and_is_isolated(api, queued, settings):
+    ws = api["a"]["workspace"]
+    with tenant_context(ws):
+        job = VideoJob.objects.create(workspace=ws, brand=api["a"]["brand"], product_url=URL, status="running")
+    assert api["a"]["read"].get(f"/api/v1/videos/{job.pk}/timeline").json()["code"] == "not_found"
+    folder = Path(settings.MEDIA_ROOT) / job.media_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "timeline.json").write_text(json.dumps({"layers": [{"src": str(folder / "voice" / "voice.wav")}]}))
+    with tenant_context(ws):
+        VideoJob.objects.filter(pk=job.pk).update(outputs={"timeline": f"{job.media_dir()}/timeline.json"})
+    body = api["a"]["read"].get(f"/api/v1/videos/{job.pk}/timeline").json()
+    assert body == {"layers": [{"src": "asset:voice/voice.wav"}]}
+    assert api["b"]["read"].get(f"/api/v1/videos/{job.pk}/timeline").status_code == 404

@@ -267,3 +267,17 @@ def test_a_failed_ingestion_has_a_code_and_reason(worker, api, settings):
             break
         time.sleep(0.05)
     assert status["status"] == "failed" and status["failure_code"] == "unsafe_url" and status["failure_reason"]
+
+
+def test_lora_ready_signal_becomes_a_webhook(worker, receiver, api):
+    from generation.images.models import LoraVersion
+    from generation.images.services import lora_ready
+
+    endpoint = register(api, receiver.url, events=["lora.ready"])
+    with tenant_context(api["a"]["workspace"]):
+        version = LoraVersion.objects.create(workspace=api["a"]["workspace"], brand=api["a"]["brand"], version=1,
+                                             status="ready", is_active=True, images_dir="x")
+    lora_ready.send(sender=LoraVersion, lora_version=version)
+    got = receiver.wait_for(1)[0]
+    payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
+    assert payload["type"] == "lora.ready" and payload["data"]["lora"] == version.pk
