@@ -1,10 +1,14 @@
 """API-key authentication: `Authorization: Bearer adf_xxxx.yyyy`."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from tenancy.models import ApiKey
+
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -21,7 +25,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             key_hash=ApiKey.hash_key(parts[1])).first()
         if key is None or not key.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            # A write per request would double the cost of a status poll; a minute is precise enough.
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return (key.created_by or _ApiKeyUser(key), key)
 
     def authenticate_header(self, request):

@@ -3,15 +3,18 @@ increment (Redis in production, shared by every web worker). A refused request g
 429 problem with ``Retry-After`` (seconds to the window's end)."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from tenancy.models import ApiKey
 
+logger = logging.getLogger(__name__)
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 
@@ -21,6 +24,23 @@ def parse_rate(rate: str) -> tuple[int, int]:
     if period not in PERIODS or not count.isdigit():
         raise ValueError(f"bad rate {rate!r}: use N/s, N/min or N/h")
     return int(count), PERIODS[period]
+
+
+def _count(name: str, ttl: int) -> int:
+    """Increment a window counter: one pipelined round trip on Redis, add+incr elsewhere."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full = backend.make_and_validate_key(name)
+        pipe = backend._cache.get_client(full, write=True).pipeline(transaction=False)
+        pipe.set(full, 0, ex=ttl, nx=True)
+        pipe.incr(full)
+        return int(pipe.execute()[1])
+    cache.add(name, 0, timeout=ttl)
+    try:
+        return cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.add(name, 1, timeout=ttl)
+        return 1
 
 
 class _WindowThrottle(BaseThrottle):
@@ -38,13 +58,12 @@ class _WindowThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         name = f"throttle:{self.scope}:{self.ident(key)}:{window}"
-        cache.add(name, 0, timeout=period + 1)
-        try:
-            count = cache.incr(name)
-        except ValueError:  # expired between add and incr
-            cache.add(name, 1, timeout=period + 1)
-            count = 1
         self._wait = (window + 1) * period - now
+        try:
+            count = _count(name, period + 1)
+        except Exception:  # noqa: BLE001 - a cache outage must not take the API down: fail open, loudly
+            logger.warning("api.throttle_unavailable scope=%s", self.scope, exc_info=True)
+            return True
         return count <= limit
 
     def wait(self) -> float:

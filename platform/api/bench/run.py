@@ -118,7 +118,8 @@ def run(args: list[str], out) -> dict:
     opts = _parse(args)
     var = Path(tempfile.mkdtemp(prefix="adf-bench-api-"))
     py = sys.executable
-    env = {**os.environ, "TEST_SERVICES_DIR": str(var / "svc"), "TEST_PG_PORT": str(opts.pg_port),
+    # postgres (not root) must be able to enter the services folder: keep it directly under /tmp
+    env = {**os.environ, "TEST_SERVICES_DIR": f"/tmp/adf-bench-api-svc-{opts.pg_port}", "TEST_PG_PORT": str(opts.pg_port),
            "TEST_REDIS_PORT": str(opts.redis_port)}
     env.update(_services(env, "start"))
     receiver = _Receiver()
