@@ -158,7 +158,7 @@ def status_phase(cfg: dict, video_ids: list[int]) -> dict:
 def main() -> None:
     cfg = json.loads(sys.argv[1])
     created = create_phase(cfg)
-    ids = created.pop("video_ids")
+    ids = list(dict.fromkeys(created.pop("video_ids")))  # a replayed response repeats its ids
     result = {**created, **(status_phase(cfg, ids) if ids else {"status_rps": 0.0, "status_errors": 0}),
               "sample_ids": ids[: cfg.get("cancel", 50)]}
     print(json.dumps(result))

@@ -154,9 +154,10 @@ def run(args: list[str], out) -> dict:
         deadline = time.monotonic() + 60
         while len(receiver.latencies) < opts.cancel - cancel_failures and time.monotonic() < deadline:
             time.sleep(0.1)
-        jobs = json.loads(subprocess.run([py, "-m", "api.bench.seed", "count", str(seed["workspace"])], cwd=REPO,
-                                         env=env, check=True, capture_output=True, text=True).stdout.strip()
-                          .splitlines()[-1])["jobs"]
+        counts = json.loads(subprocess.run([py, "-m", "api.bench.seed", "count", str(seed["workspace"])], cwd=REPO,
+                                           env=env, check=True, capture_output=True, text=True).stdout.strip()
+                            .splitlines()[-1])
+        jobs = counts["jobs"]
     finally:
         for proc in procs:
             proc.terminate()
@@ -179,6 +180,8 @@ def run(args: list[str], out) -> dict:
         "keys_with_two_request_ids": load["keys_with_two_request_ids"],
         "webhook_p99_s": round(webhook_p99, 3) if webhook_p99 is not None else None,
         "webhooks_verified": len(lat), "webhooks_expected": opts.cancel - cancel_failures,
+        "webhook_events": counts["events"], "webhook_deliveries": counts["deliveries"],
+        "webhook_delivery_errors": counts["delivery_errors"], "receiver_rejected": receiver.bad,
         "gunicorn": f"{opts.workers}x{opts.threads} gthread", "cpu_count": os.cpu_count(),
     }
     out.write(f"create: p50 {result['create_p50_ms']} ms, p99 {result['create_p99_ms']} ms at "

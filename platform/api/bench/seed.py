@@ -31,8 +31,16 @@ def main() -> None:
                                                       events=["video.canceled"])
         print(json.dumps({"key": raw, "secret": secret_for(endpoint.secret_nonce), "workspace": workspace.pk}))
     elif command == "count":
+        from django.db.models import Count
+
+        from api.models import WebhookDelivery, WebhookEvent
+
         with tenant_context(Workspace.objects.get(pk=int(arg))):
-            print(json.dumps({"jobs": VideoJob.objects.count()}))
+            deliveries = dict(WebhookDelivery.objects.values_list("status").annotate(n=Count("id")))
+            errors = list(WebhookDelivery.objects.exclude(last_error="").values_list("last_error", flat=True)[:5])
+            print(json.dumps({"jobs": VideoJob.objects.count(), "events": WebhookEvent.objects.count(),
+                              "canceled": VideoJob.objects.filter(status="canceled").count(),
+                              "deliveries": deliveries, "delivery_errors": errors}))
 
 
 if __name__ == "__main__":
