@@ -125,6 +125,7 @@ def stage_render(job: VideoJob) -> dict:
         voice=json.loads((voice_dir / "voice.json").read_text()), voice_dir=voice_dir,
         shots=_read_json(job, "shots.json"), product=_read_json(job, "product.json"),
         brand=job.brand.as_style(), scale=settings.GENERATION.render_scale)
+    timeline = _with_music_choice(timeline, job.music)
     result = render(timeline, job_path(job), job_path(job, "render"))
     return {
         "video": _rel(result.video),
@@ -132,6 +133,16 @@ def stage_render(job: VideoJob) -> dict:
         "captions": _rel(result.captions),
         "timeline": _rel(result.timeline_json),
     }
+
+
+def _with_music_choice(timeline, music: str):
+    """Apply the API's `music` option: a mood for the template's music bed, or `none` for no bed."""
+    if not music:
+        return timeline
+    if music == "none":
+        return timeline.model_copy(update={"layers": [la for la in timeline.layers if la.type != "music"]})
+    return timeline.model_copy(update={"layers": [
+        la.model_copy(update={"mood": music}) if la.type == "music" else la for la in timeline.layers]})
 
 
 STAGE_SERVICES = {
