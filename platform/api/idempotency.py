@@ -102,15 +102,21 @@ def idempotent(handler):
                 if response.status_code >= 500 or response.status_code == 429:
                     raise _Release(response)
                 body = json.loads(JSONRenderer().render(response.data) or b"null")
-                IdempotencyKey.objects.filter(pk=claim.pk).update(
+                kept = IdempotencyKey.objects.filter(pk=claim.pk, state=IdempotencyKey.State.IN_FLIGHT).update(
                     state=IdempotencyKey.State.DONE, response_status=response.status_code,
                     response_body=body, completed_at=timezone.now())
+                if not kept:
+                    # Ran past API_IDEMPOTENCY_STALE_S and a retry took the key over: roll this
+                    # request back so the key still makes exactly one set of effects.
+                    raise ApiError("idempotency_in_flight", "This request took too long and was superseded by "
+                                   "a retry with the same Idempotency-Key.", headers={"Retry-After": "1"})
             return response
         except _Release as released:
             IdempotencyKey.objects.filter(pk=claim.pk).delete()
             return released.response
         except BaseException:
-            IdempotencyKey.objects.filter(pk=claim.pk).delete()
+            IdempotencyKey.objects.filter(pk=claim.pk, state=IdempotencyKey.State.IN_FLIGHT,
+                                          created_at=claim.created_at).delete()
             raise
 
     return wrapper

@@ -122,3 +122,20 @@ def test_concurrent_duplicates_against_the_real_server_make_one_job(live_server,
     assert jobs(ws) == 1 and credit_balance(workspace=ws) == 9
     replay = requests.post(f"{live_server.url}/api/v1/videos", json={"product_url": URL}, headers=headers, timeout=30)
     assert replay.status_code == 202 and replay.json()["request_id"] in bodies
+
+
+@pytest.mark.django_db
+def test_a_request_superseded_by_a_retry_rolls_back(api, queued, monkeypatch):
+    import api.videos as videos
+
+    real = videos.video_request_create
+
+    def slow_then_superseded(**kwargs):
+        result = real(**kwargs)
+        IdempotencyKey.objects.filter(key="slow").delete()  # a retry took the stale key over meanwhile
+        return result
+
+    monkeypatch.setattr(videos, "video_request_create", slow_then_superseded)
+    response = post(api["a"]["write"], "slow")
+    assert response.status_code == 409 and response.json()["code"] == "idempotency_in_flight"
+    assert jobs(api["a"]["workspace"]) == 0 and credit_balance(workspace=api["a"]["workspace"]) == 10

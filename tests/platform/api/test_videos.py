@@ -235,3 +235,15 @@ def test_timeline_route_refers_to_assets_by_id_and_is_isolated(api, queued, sett
     body = api["a"]["read"].get(f"/api/v1/videos/{job.pk}/timeline").json()
     assert body == {"layers": [{"src": "asset:voice/voice.wav"}]}
     assert api["b"]["read"].get(f"/api/v1/videos/{job.pk}/timeline").status_code == 404
+
+
+def test_batch_and_estimate_refuse_forged_ids_from_another_workspace(api, queued):
+    other_brand = api["b"]["brand"].pk
+    body = api["a"]["write"].post("/api/v1/videos/batch", {"items": [{"product_url": URL, "brand": other_brand}]},
+                                  format="json").json()
+    assert body["accepted"] == [] and body["rejected"][0]["param"] == "brand"
+    estimate = api["a"]["read"].post("/api/v1/videos/estimate", {"product_url": URL, "brand": other_brand},
+                                     format="json")
+    assert estimate.status_code == 400 and estimate.json()["param"] == "brand"
+    with tenant_context(api["a"]["workspace"]):
+        assert not VideoJob.objects.exists()
