@@ -157,11 +157,12 @@ def status_phase(cfg: dict, video_ids: list[int]) -> dict:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
-    created = create_phase(cfg)
-    ids = list(dict.fromkeys(created.pop("video_ids")))  # a replayed response repeats its ids
-    result = {**created, **(status_phase(cfg, ids) if ids else {"status_rps": 0.0, "status_errors": 0}),
-              "sample_ids": ids[: cfg.get("cancel", 50)]}
-    print(json.dumps(result))
+    if cfg["phase"] == "create":
+        created = create_phase(cfg)
+        created["video_ids"] = list(dict.fromkeys(created["video_ids"]))  # a replayed response repeats its ids
+        print(json.dumps(created))
+    else:
+        print(json.dumps(status_phase(cfg, cfg["video_ids"])))
 
 
 if __name__ == "__main__":

@@ -102,6 +102,35 @@ def _wait_http(port: int, timeout: float = 60) -> None:
     raise RuntimeError("gunicorn did not come up")
 
 
+def _load(py: str, env: dict, cfg: dict) -> dict:
+    """One load phase in its own process (its CPU is not the server's)."""
+    out = subprocess.run([py, "-m", "api.bench.load", json.dumps(cfg)], cwd=REPO, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _pid_file(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def _tree_cpu_s(roots: list[int]) -> float:
+    """User+system CPU seconds of these processes and all their descendants (Linux /proc)."""
+    tick, total, seen, todo = os.sysconf("SC_CLK_TCK"), 0.0, set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (children reaped: cutime/cstime)
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total
+
+
 def _cancel_all(port: int, key: str, ids: list[int]) -> int:
     failures = 0
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -148,9 +177,16 @@ def run(args: list[str], out) -> dict:
                "status_seconds": opts.status_seconds, "status_clients": opts.status_clients,
                "create_clients": opts.create_clients, "retry_share": 0.1, "race_share": 0.05,
                "product_url": "https://shop.example/products/bench", "cancel": opts.cancel}
-        load = json.loads(subprocess.run([py, "-m", "api.bench.load", json.dumps(cfg)], cwd=REPO, env=env,
-                                         check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        cancel_failures = _cancel_all(port, seed["key"], load.pop("sample_ids"))
+        server = [procs[0].pid, _pid_file(Path(env["TEST_SERVICES_DIR"]) / "pg" / "postmaster.pid"),
+                  _pid_file(Path(env["TEST_SERVICES_DIR"]) / "redis.pid")]
+        cpu0 = _tree_cpu_s(server)
+        load = _load(py, env, {**cfg, "phase": "create"})
+        cpu1 = _tree_cpu_s(server)
+        ids = load.pop("video_ids")
+        load.update(_load(py, env, {**cfg, "phase": "status", "video_ids": ids}) if ids else
+                    {"status_rps": 0.0, "status_errors": 0, "status_requests": 0})
+        cpu2 = _tree_cpu_s(server)
+        cancel_failures = _cancel_all(port, seed["key"], ids[: opts.cancel])
         deadline = time.monotonic() + 60
         while len(receiver.latencies) < opts.cancel - cancel_failures and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -183,6 +219,11 @@ def run(args: list[str], out) -> dict:
         "webhook_events": counts["events"], "webhook_deliveries": counts["deliveries"],
         "webhook_delivery_errors": counts["delivery_errors"], "receiver_rejected": receiver.bad,
         "gunicorn": f"{opts.workers}x{opts.threads} gthread", "cpu_count": os.cpu_count(),
+        # Server-side CPU (gunicorn + PostgreSQL + Redis) per request: robust to a shared, loaded
+        # box; 1000 / cpu_ms is the request rate one dedicated core could sustain.
+        "create_server_cpu_ms": round(1000 * (cpu1 - cpu0) / max(1, load["create_requests"]), 2),
+        "status_server_cpu_ms": round(1000 * (cpu2 - cpu1) / max(1, load.get("status_requests", 0)), 2),
+        "load_average_1m": os.getloadavg()[0],
     }
     out.write(f"create: p50 {result['create_p50_ms']} ms, p99 {result['create_p99_ms']} ms at "
               f"{result['create_rate']} req/s; status: {result['status_rps']} req/s; errors {result['errors']}; "
