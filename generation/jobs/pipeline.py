@@ -118,6 +118,7 @@ def stage_shots(job: VideoJob) -> dict:
 
 def stage_render(job: VideoJob) -> dict:
     from generation.video import render, timeline_build
+    from generation.video.edits import EDITS_FILE, timeline_edits_apply
 
     voice_dir = job_path(job, "voice")
     timeline = timeline_build(
@@ -126,6 +127,9 @@ def stage_render(job: VideoJob) -> dict:
         shots=_read_json(job, "shots.json"), product=_read_json(job, "product.json"),
         brand=job.brand.as_style(), scale=settings.GENERATION.render_scale)
     timeline = _with_music_choice(timeline, job.music)
+    edits = job_path(job, EDITS_FILE)
+    if edits.exists():  # PUT /api/v1/videos/{id}/timeline: the same build, then the integrator's edits
+        timeline = timeline_edits_apply(timeline, json.loads(edits.read_text()))
     result = render(timeline, job_path(job), job_path(job, "render"))
     return {
         "video": _rel(result.video),

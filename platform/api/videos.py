@@ -23,6 +23,7 @@ from tenancy.services import InsufficientCredits
 
 from .errors import ApiError, problem_body, validation_errors
 from .idempotency import idempotent
+from .timeline_edits import TimelineEditSerializer, video_timeline_edit
 from .video_requests import VideoRequest, signed_file_read, signed_file_url, video_estimate, video_request_create
 from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
 
@@ -225,6 +226,15 @@ class VideoTimeline(TenantAPIView):
         if not path.is_file() or root not in path.parents:
             raise ApiError("not_found", "This video's timeline file is gone.")
         return Response(_asset_ids(json.loads(path.read_text()), (root / job.media_dir()).resolve(), root))
+
+    @extend_schema(request=TimelineEditSerializer, responses={202: VideoSerializer}, tags=["videos"],
+                   summary="Edit text, caption words and shot order, then re-render (no new credit)")
+    def put(self, request, pk: int):
+        job = self.get_object_or_404(VideoJob.objects.all(), pk=pk)
+        edits = TimelineEditSerializer(data=request.data)
+        edits.is_valid(raise_exception=True)
+        job = video_timeline_edit(job=job, edits=dict(edits.validated_data), api_key=request.auth)
+        return Response(VideoSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class BatchSerializer(serializers.Serializer):

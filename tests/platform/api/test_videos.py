@@ -247,3 +247,65 @@ def test_batch_and_estimate_refuse_forged_ids_from_another_workspace(api, queued
     assert estimate.status_code == 400 and estimate.json()["param"] == "brand"
     with tenant_context(api["a"]["workspace"]):
         assert not VideoJob.objects.exists()
+
+
+def _rendered_job(api, settings):
+    ws = api["a"]["workspace"]
+    with tenant_context(ws):
+        job = VideoJob.objects.create(workspace=ws, brand=api["a"]["brand"], product_url=URL, status="succeeded",
+                                      stage="render", attempts={"render": 1})
+    folder = Path(settings.MEDIA_ROOT) / job.media_dir() / "render"
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = [{"type": "shot", "source": "segment", "asset": "/x/shots/0.png"},
+              {"type": "text", "text": "Old headline"},
+              {"type": "shot", "source": "segment", "asset": "/x/shots/1.png"},
+              {"type": "captions", "chunks": [{"start": 0, "end": 1, "words": [{"word": "hello", "start": 0,
+                                                                                  "end": 1}]}]}]
+    (folder / "timeline.json").write_text(json.dumps({"layers": layers}))
+    with tenant_context(ws):
+        VideoJob.objects.filter(pk=job.pk).update(outputs={"timeline": f"{job.media_dir()}/render/timeline.json"})
+        job.refresh_from_db()
+    return job
+
+
+def test_timeline_put_validates_edits_and_queues_a_free_rerender(api, queued, settings,
+                                                                 django_capture_on_commit_callbacks):
+    job = _rendered_job(api, settings)
+    url = f"/api/v1/videos/{job.pk}/timeline"
+    client = api["a"]["write"]
+    assert client.put(url, {"texts": [{"layer": 0, "text": "x"}]}, format="json").json()["param"] == "texts[0].layer"
+    assert client.put(url, {"shot_order": [0, 1]}, format="json").json()["param"] == "shot_order"
+    assert client.put(url, {"captions": [{"layer": 3, "chunk": 0, "word": 5, "text": "x"}]},
+                      format="json").json()["param"] == "captions[0]"
+    edits = {"texts": [{"layer": 1, "text": "New headline"}], "shot_order": [2, 0],
+             "captions": [{"layer": 3, "chunk": 0, "word": 0, "text": "hi"}]}
+    before = credit_balance(workspace=api["a"]["workspace"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.put(url, edits, format="json")
+    assert response.status_code == 202 and response.json()["status"] == "queued", response.content
+    queued.assert_called_once_with(args=(api["a"]["workspace"].pk, job.pk, "render"), queue="render")
+    stored = json.loads((Path(settings.MEDIA_ROOT) / job.media_dir() / "timeline_edits.json").read_text())
+    assert stored["texts"] == [{"layer": 1, "text": "New headline"}] and stored["shot_order"] == [2, 0]
+    with tenant_context(api["a"]["workspace"]):
+        job.refresh_from_db()
+    assert job.attempts["render"] == 0 and credit_balance(workspace=api["a"]["workspace"]) == before
+    assert client.put(url, edits, format="json").json()["code"] == "conflict"  # re-rendering: not editable now
+    assert api["b"]["write"].put(url, edits, format="json").status_code == 404
+    assert api["a"]["read"].put(url, edits, format="json").status_code == 403
+
+
+def test_timeline_edits_apply_to_the_rebuilt_timeline():
+    from generation.video.edits import timeline_edits_apply
+    from generation.video.schema import CaptionChunk, CaptionsLayer, CaptionWord, ShotLayer, TextLayer, Timeline
+
+    timeline = Timeline.model_construct(layers=[
+        ShotLayer.model_construct(type="shot", source="segment", asset="a.png"),
+        TextLayer.model_construct(type="text", text="Old"),
+        ShotLayer.model_construct(type="shot", source="segment", asset="b.png"),
+        CaptionsLayer.model_construct(type="captions", chunks=[CaptionChunk(start=0, end=1, words=[
+            CaptionWord(word="hello", start=0, end=1)])])])
+    edited = timeline_edits_apply(timeline, {"texts": [{"layer": 1, "text": "New"}], "shot_order": [2, 0],
+                                             "captions": [{"layer": 3, "chunk": 0, "word": 0, "text": "hi"}]})
+    assert [edited.layers[0].asset, edited.layers[2].asset] == ["b.png", "a.png"]
+    assert edited.layers[1].text == "New" and edited.layers[3].chunks[0].words[0].word == "hi"
+    assert timeline.layers[1].text == "Old" and timeline.layers[3].chunks[0].words[0].word == "hello"  # untouched
