@@ -1,5 +1,5 @@
 """PUT /videos/{id}/timeline on a real rendered video: a real worker re-renders it with the
-edited text, the video.succeeded webhook fires again and no credit is spent."""
+edited text and no credit is spent; the `music: none` option reaches the render."""
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
