@@ -23,6 +23,7 @@ from catalog.ingest.extract import EXTRACTOR_VERSION, extract_product, has_produ
 from catalog.ingest.fetch import fetch_url
 from catalog.ingest.images import images_download
 from catalog.models import Product, ProductImage, ProductSnapshot, ProductVariant
+from catalog.text import db_text_clean
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,12 @@ def page_extract(*, url: str, allowed_hosts=None) -> tuple[dict, dict]:
         raise IngestError(reason)
     if not found and settings.CATALOG_BROWSER_ENABLED:
         from catalog.ingest.browser import render_url
-        rendered = render_url(fetched.final_url, allowed_hosts=allowed_hosts)
+        from catalog.ingest.fetch import fetch_budget_left
+        budget = fetch_budget_left()  # a job stage's deadline bounds the render too
+        if budget is not None and budget <= 1:
+            raise IngestError("The shop took too long to answer; it is too slow to import.", code="too_slow")
+        rendered = render_url(fetched.final_url, allowed_hosts=allowed_hosts,
+                              timeout_s=30.0 if budget is None else min(30.0, budget - 1))
         facts = extract_product(rendered.html, url=rendered.final_url)
         page = {"html": rendered.html, "final_url": rendered.final_url, "status": rendered.status,
                 "fetched_with": "browser"}
@@ -90,6 +96,7 @@ def product_ingest(*, workspace, url: str, allowed_hosts=None) -> Product:
     Same workspace + URL → the same Product, updated; every ingest adds a ProductSnapshot
     (raw HTML in storage + extraction JSON), so history is kept. Raises IngestError."""
     facts, page = page_extract(url=url, allowed_hosts=allowed_hosts)
+    facts = db_text_clean(facts)  # a NUL or control character from the page must not crash the save
     pictures = images_download(facts.get("images") or [], allowed_hosts=allowed_hosts)
     html_bytes = page["html"].encode("utf-8")
     html_sha = hashlib.sha256(html_bytes).hexdigest()

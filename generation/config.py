@@ -11,6 +11,21 @@ from pathlib import Path
 from config.env import ImproperlyConfiguredEnv, env_bool, env_float, env_int, env_str
 
 
+DEFAULT_STAGE_DEADLINES = {"ingest": 120, "script": 180, "voice": 600, "shots": 1200, "render": 900}
+
+
+def _stage_seconds(text: str) -> dict:
+    """``"ingest=120,render=900"`` -> {"ingest": 120, "render": 900} over the defaults."""
+    out = dict(DEFAULT_STAGE_DEADLINES)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(f"GENERATION_STAGE_DEADLINES: {part!r} is not stage=seconds") from None
+    return out
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     shots_backend: str = "procedural"  # procedural | dit
@@ -37,9 +52,23 @@ class GenerationSettings:
     tts_voice: str = "alloy"
     render_scale: float = 1.0  # < 1 renders smaller previews (tests use 0.25)
     render_preset: str = "veryfast"
-    stage_deadline_s: int = 900
+    # Reliability (docs/reliability.md): per-stage total deadlines (soft limit; the hard limit
+    # adds stage_hard_grace_s), heartbeats, the sweeper's staleness rules, per-workspace cap.
+    stage_deadline_s: int = 900  # any stage not named in stage_deadlines
+    stage_deadlines: dict = field(default_factory=lambda: dict(DEFAULT_STAGE_DEADLINES))
+    stage_hard_grace_s: int = 30
     stage_max_attempts: int = 4
+    heartbeat_s: float = 10.0
+    heartbeat_stale_s: float = 90.0  # a RUNNING stage silent this long has lost its worker
+    queued_stale_s: float = 900.0  # a QUEUED stage unclaimed this long has lost its message
+    workspace_max_running: int = 2  # stages of one workspace running at once
+    defer_s: float = 5.0  # a stage over its workspace's cap is queued again after this
     extra: dict = field(default_factory=dict)
+
+    def stage_limits(self, stage: str) -> tuple[float, float]:
+        """(soft, hard) seconds for one stage: soft ends it with a readable reason, hard kills it."""
+        soft = float(self.stage_deadlines.get(stage, self.stage_deadline_s))
+        return soft, soft + self.stage_hard_grace_s
 
     @classmethod
     def from_env(cls) -> "GenerationSettings":
@@ -69,7 +98,14 @@ class GenerationSettings:
             render_scale=env_float("GENERATION_RENDER_SCALE", 1.0),
             render_preset=env_str("GENERATION_RENDER_PRESET", "veryfast"),
             stage_deadline_s=env_int("GENERATION_STAGE_DEADLINE_S", 900),
+            stage_deadlines=_stage_seconds(env_str("GENERATION_STAGE_DEADLINES", "")),
+            stage_hard_grace_s=env_int("GENERATION_STAGE_HARD_GRACE_S", 30),
             stage_max_attempts=env_int("GENERATION_STAGE_MAX_ATTEMPTS", 4),
+            heartbeat_s=env_float("GENERATION_HEARTBEAT_S", 10.0),
+            heartbeat_stale_s=env_float("GENERATION_HEARTBEAT_STALE_S", 90.0),
+            queued_stale_s=env_float("GENERATION_QUEUED_STALE_S", 900.0),
+            workspace_max_running=env_int("GENERATION_WORKSPACE_MAX_RUNNING", 2),
+            defer_s=env_float("GENERATION_DEFER_S", 5.0),
         ).validate()
 
     def validate(self) -> "GenerationSettings":
@@ -101,4 +137,10 @@ class GenerationSettings:
             raise ImproperlyConfiguredEnv("GENERATION_RENDER_SCALE must be within 0.05..1.0")
         if self.best_of_n < 1:
             raise ImproperlyConfiguredEnv("GENERATION_BEST_OF_N must be >= 1")
+        if not 0 < self.heartbeat_s * 2 <= self.heartbeat_stale_s:
+            raise ImproperlyConfiguredEnv(
+                "GENERATION_HEARTBEAT_STALE_S must be at least twice GENERATION_HEARTBEAT_S (a live stage "
+                "would otherwise look dead and be run twice)")
+        if self.workspace_max_running < 1:
+            raise ImproperlyConfiguredEnv("GENERATION_WORKSPACE_MAX_RUNNING must be >= 1")
         return self

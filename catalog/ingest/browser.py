@@ -5,10 +5,23 @@ stay on the thread that started it, and Django's ORM refuses to run in a thread 
 event loop, so callers hand jobs over a queue and get plain data (HTML, final URL) back.
 No ORM call ever happens in the browser thread.
 
-Every request the page makes goes through route interception: the SSRF guard checks it and
-our own fetcher (which connects to the checked IP) performs it, so the browser never does a
-DNS lookup or connection of its own. Images, media, fonts and stylesheets are not fetched
-(not needed for the DOM); WebSockets and service workers are refused.
+Network containment is layered, because request interception alone does not see sockets
+(Chromium pre-connects to a navigation's target before the route handler runs, and WebRTC
+speaks UDP):
+
+1. Every connection Chromium makes goes through a guarded forward proxy
+   (``catalog.ingest.proxy``) that resolves the host itself, applies the fetcher's SSRF guard
+   and connects to the checked IP (no DNS rebinding window). Each render gets its own proxy
+   carrying that job's ``allowed_hosts``; the browser-wide default proxy refuses everything.
+   The bypass list is ``<-loopback>``, so loopback goes through the proxy too. Chromium's own
+   resolver maps every name to "not found", so nothing can go around it.
+2. Route interception: GET requests are checked and performed by our own fetcher (which
+   connects to the checked IP), other methods are checked and continued through the proxy;
+   images, media, fonts and stylesheets are not fetched (not needed for the DOM); WebSockets
+   are closed.
+3. WebRTC cannot send UDP outside the proxy (``--webrtc-ip-handling-policy``) and its
+   constructors are removed from every page; service workers are blocked, downloads refused,
+   QUIC and DNS prefetching off.
 """
 from __future__ import annotations
 
@@ -16,18 +29,35 @@ import atexit
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from catalog.ingest.errors import IngestError, UnsafeURLError
 from catalog.ingest.fetch import USER_AGENT, fetch_url
+from catalog.ingest.proxy import GuardedProxy
+from catalog.ingest.ssrf import check_url
 
 log = logging.getLogger(__name__)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage"]
+                  "--disable-dev-shm-usage",
+                  # WebRTC: no UDP that does not go through the (TCP-only) proxy, i.e. none. The
+                  # switch is spelled without "force-" in current Chromium, with it in older ones.
+                  "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+                  # Nothing resolves inside Chromium: names are resolved by the proxy, after the guard.
+                  # (No --disable-features here: it would replace Playwright's own list.)
+                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--dns-prefetch-disable"]
+# Pages get no WebRTC at all (the flag above is the wall; this keeps scripts from trying).
+_NO_WEBRTC = """(() => { for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel",
+  "RTCIceCandidate", "RTCSessionDescription", "RTCRtpSender", "RTCRtpReceiver"]) {
+  try { Object.defineProperty(globalThis, name, {value: undefined, writable: false, configurable: false}); }
+  catch (e) {} } })();"""
+_PROXY_BYPASS = "<-loopback>"   # Chromium bypasses proxies for loopback by default; this undoes it
 _SKIPPED_TYPES = {"image", "media", "font", "stylesheet", "manifest", "texttrack", "eventsource", "other"}
 _SUBRESOURCE_MAX_BYTES = 4 * 1024 * 1024
 _MAX_SUBREQUESTS = 150
@@ -40,6 +70,7 @@ class RenderResult:
     html: str
     status: int | None
     blocked: list[str] = field(default_factory=list)   # requests refused by the SSRF guard
+    proxy_refused: list[str] = field(default_factory=list)  # connections the guarded proxy refused
 
 
 @dataclass
@@ -48,13 +79,16 @@ class _Job:
     timeout_s: float
     allowed_hosts: list[str]
     future: Future
+    deadline: float = 0.0  # time.monotonic() by which every request of this render must end
 
 
 class BrowserRenderer:
     """A browser thread; ``render()`` is safe to call from any thread."""
 
-    def __init__(self, *, executable_path: str | None = None):
+    def __init__(self, *, executable_path: str | None = None, resolver=None):
         self.executable_path = executable_path or settings.CATALOG_CHROMIUM_PATH
+        self.resolver = resolver   # tests and drills: names mapped to chosen addresses
+        self._default_proxy: GuardedProxy | None = None
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="catalog-browser", daemon=True)
         self._started = threading.Event()
@@ -68,8 +102,11 @@ class BrowserRenderer:
         if allowed_hosts is None:
             allowed_hosts = list(getattr(settings, "CATALOG_SSRF_ALLOWED_HOSTS", []))
         future: Future = Future()
-        self._jobs.put(_Job(url, timeout_s, list(allowed_hosts), future))
-        return future.result(timeout=timeout_s + 15)
+        self._jobs.put(_Job(url, timeout_s, list(allowed_hosts), future, time.monotonic() + timeout_s))
+        try:  # a total deadline: the route handlers' fetches share it, so this wait is bounded
+            return future.result(timeout=timeout_s + 15)
+        except FutureTimeout as exc:
+            raise IngestError(f"The page took longer than {timeout_s:.0f} s to render.", code="too_slow") from exc
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -80,12 +117,18 @@ class BrowserRenderer:
     def _run(self) -> None:
         from playwright.sync_api import sync_playwright
         try:
+            # Browser-wide default route out connects nowhere (Chromium's own background calls
+            # die here); each render's context overrides it with a proxy for that job.
+            self._default_proxy = GuardedProxy(refuse_all=True)
             playwright = sync_playwright().start()
-            browser = playwright.chromium.launch(executable_path=self.executable_path, args=CHROMIUM_FLAGS,
-                                                 headless=True)
+            browser = playwright.chromium.launch(
+                executable_path=self.executable_path, args=CHROMIUM_FLAGS, headless=True,
+                proxy={"server": self._default_proxy.server, "bypass": _PROXY_BYPASS})
         except Exception as exc:  # missing binary, bad flags: reported to the constructor
             self._start_error = exc
             self._started.set()
+            if self._default_proxy is not None:
+                self._default_proxy.close()
             return
         self._started.set()
         try:
@@ -97,14 +140,23 @@ class BrowserRenderer:
         finally:
             browser.close()
             playwright.stop()
+            self._default_proxy.close()
 
     def _render(self, browser, job: _Job) -> RenderResult:
         from playwright.sync_api import Error as PlaywrightError
         blocked: list[str] = []
         count = [0]
-        context = browser.new_context(user_agent=USER_AGENT, service_workers="block",
-                                      java_script_enabled=True, locale="en-US")
+        proxy = GuardedProxy(allowed_hosts=job.allowed_hosts, resolver=self.resolver,
+                             max_lifetime_s=job.timeout_s + 5)
         try:
+            context = browser.new_context(user_agent=USER_AGENT, service_workers="block", accept_downloads=False,
+                                          java_script_enabled=True, locale="en-US",
+                                          proxy={"server": proxy.server, "bypass": _PROXY_BYPASS})
+        except BaseException:
+            proxy.close()
+            raise
+        try:
+            context.add_init_script(_NO_WEBRTC)
             context.route("**/*", lambda route, request: self._handle(route, request, job, blocked, count))
             context.route_web_socket("**/*", lambda ws: ws.close())
             page = context.new_page()
@@ -118,13 +170,41 @@ class BrowserRenderer:
                 page.wait_for_load_state("networkidle", timeout=min(5000, job.timeout_s * 1000))
             except PlaywrightError:
                 pass
-            return RenderResult(url=job.url, final_url=page.url, html=page.content(),
-                                status=response.status if response else None, blocked=blocked)
+            return RenderResult(url=job.url, final_url=page.url, html=self._content(page),
+                                status=response.status if response else None, blocked=blocked,
+                                proxy_refused=list(proxy.refused))
+        except PlaywrightError as exc:   # a page closed or navigating under us: a readable failure
+            raise IngestError(f"The page could not be rendered: {str(exc).splitlines()[0]}", transient=True) from exc
         finally:
-            context.close()
+            try:
+                context.close()
+            except PlaywrightError:
+                log.info("browser context close failed", exc_info=True)
+            proxy.close()
 
     @staticmethod
-    def _handle(route, request, job: _Job, blocked: list[str], count: list[int]) -> None:
+    def _content(page) -> str:
+        """The DOM as HTML; a page that is still navigating (a script or meta refresh moving it)
+        is given a moment to settle, a few times."""
+        from playwright.sync_api import Error as PlaywrightError
+        for _attempt in range(3):
+            try:
+                return page.content()
+            except PlaywrightError:
+                try:
+                    page.wait_for_load_state("domcontentloaded", timeout=2000)
+                except PlaywrightError:
+                    pass
+        return page.content()
+
+    def _handle(self, route, request, job: _Job, blocked: list[str], count: list[int]) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+        try:
+            self._answer(route, request, job, blocked, count)
+        except PlaywrightError:   # the page or its context closed while we were answering
+            log.debug("route answer dropped for %s", request.url)
+
+    def _answer(self, route, request, job: _Job, blocked: list[str], count: list[int]) -> None:
         url = request.url
         if request.resource_type in _SKIPPED_TYPES and not request.is_navigation_request():
             route.abort("blockedbyclient")
@@ -136,10 +216,22 @@ class BrowserRenderer:
         if count[0] > _MAX_SUBREQUESTS:
             route.abort("blockedbyclient")
             return
+        if request.method not in ("GET", "HEAD"):
+            # Form posts and API calls keep their method and body: checked here, then sent
+            # by Chromium through the guarded proxy (which checks again and pins the address).
+            try:
+                check_url(url, allowed_hosts=job.allowed_hosts, resolver=self.resolver)
+            except UnsafeURLError:
+                blocked.append(url)
+                route.abort("addressunreachable")
+                return
+            route.continue_()
+            return
         try:
-            result = fetch_url(url, allowed_hosts=job.allowed_hosts, raise_for_status=False,
+            result = fetch_url(url, allowed_hosts=job.allowed_hosts, raise_for_status=False, resolver=self.resolver,
                                max_bytes=None if request.is_navigation_request() else _SUBRESOURCE_MAX_BYTES,
-                               timeout=min(job.timeout_s, 20), rate_limit=request.is_navigation_request())
+                               timeout=min(job.timeout_s, 20), rate_limit=request.is_navigation_request(),
+                               deadline_s=job.deadline - time.monotonic() if job.deadline else None)
         except UnsafeURLError:
             blocked.append(url)
             route.abort("addressunreachable")

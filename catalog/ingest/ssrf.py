@@ -2,8 +2,9 @@
 
 ``check_url`` parses the URL, resolves the host and refuses anything that is not a public
 unicast address: loopback, private, link-local (cloud metadata 169.254.169.254), shared
-(CGNAT), multicast, reserved, unspecified, IPv4-mapped/compatible IPv6 and non-http(s)
-schemes. It returns the *checked IP*; callers connect to that IP (Host header / SNI carry the
+(CGNAT), site-local, documentation, benchmarking, multicast, reserved, unspecified,
+IPv4-mapped/compatible IPv6, 6to4/Teredo tunnels, NAT64 of a refused IPv4 address, and
+non-http(s) schemes. It returns the *checked IP*; callers connect to that IP (Host header / SNI carry the
 name), so a DNS answer cannot change between check and connect (no rebinding window).
 
 ``allowed_hosts`` ("host" or "host:port", default ``settings.CATALOG_SSRF_ALLOWED_HOSTS``) is
@@ -15,7 +16,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from catalog.ingest.errors import UnsafeURLError
 
@@ -50,8 +51,30 @@ def system_resolver(host: str, port: int) -> list[str]:
     return [info[4][0] for info in infos]
 
 
+# Special-purpose ranges (IANA registries), listed explicitly so the guard does not depend on
+# what one Python version's ``ipaddress`` flags: name -> networks.
+_REFUSED_NETWORKS = [(name, [ipaddress.ip_network(n) for n in nets]) for name, nets in (
+    ("unspecified/\"this network\"", ["0.0.0.0/8", "::/128"]),
+    ("loopback", ["127.0.0.0/8", "::1/128"]),
+    ("private", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]),
+    ("shared (CGNAT)", ["100.64.0.0/10"]),
+    ("link-local", ["169.254.0.0/16", "fe80::/10"]),
+    ("site-local", ["fec0::/10"]),
+    ("IETF protocol assignment", ["192.0.0.0/24", "2001::/23"]),
+    ("documentation", ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"]),
+    ("benchmarking", ["198.18.0.0/15"]),
+    ("6to4 relay", ["192.88.99.0/24"]),
+    ("multicast", ["224.0.0.0/4", "ff00::/8"]),
+    ("reserved", ["240.0.0.0/4", "100::/64", "5f00::/16"]),
+    ("local-use NAT64", ["64:ff9b:1::/48"]),
+)]
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def ip_refusal(ip_text: str) -> str | None:
-    """Why this address must not be contacted, or None when it is a public unicast address."""
+    """Why this address must not be contacted, or None when it is a public unicast address.
+    Addresses that embed an IPv4 address (mapped, compatible, NAT64) are judged by it; 6to4
+    and Teredo tunnels are refused outright."""
     try:
         ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
     except ValueError:
@@ -60,8 +83,15 @@ def ip_refusal(ip_text: str) -> str | None:
         if ip.ipv4_mapped is not None or (ip.packed[:12] == bytes(12) and not ip.is_unspecified
                                           and not ip.is_loopback):
             return "an IPv4-mapped/compatible IPv6 address"
+        if ip in _NAT64:   # the well-known NAT64 prefix reaches the IPv4 address it embeds
+            embedded = ipaddress.IPv4Address(ip.packed[12:])
+            inner = ip_refusal(str(embedded))
+            return f"a NAT64 address of {embedded} ({inner})" if inner else None
         if ip.sixtofour is not None or ip.teredo is not None:
             return "a tunnelled (6to4/Teredo) IPv6 address"
+    for name, networks in _REFUSED_NETWORKS:
+        if any(ip in network for network in networks if network.version == ip.version):
+            return f"{'an' if name[0] in 'aeiouIU' else 'a'} {name} address"
     checks = (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
               ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
               ("reserved", ip.is_reserved), ("private", ip.is_private))
@@ -86,7 +116,12 @@ def _allowed(host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
             name, entry_port = entry.split(":")
         else:
             name, entry_port = entry, None
-        if name == host and (entry_port is None or entry_port == str(port)):
+        if not name.isascii():   # an operator may write the exception in Unicode
+            try:
+                name = name.encode("idna").decode("ascii")
+            except UnicodeError:
+                continue
+        if name.rstrip(".") == host and (entry_port is None or entry_port == str(port)):
             return True
     return False
 
@@ -108,11 +143,17 @@ def check_url(url: str, *, allowed_hosts: Iterable[str] | None = None,
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise UnsafeURLError("This link has no host name.")
+    if not host.isascii():   # IDN: the ASCII (punycode) form is what DNS, Host and SNI carry
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise UnsafeURLError("This link's host name is not a valid domain name.") from exc
     try:
         port = parts.port or ALLOWED_SCHEMES[scheme]
     except ValueError as exc:
         raise UnsafeURLError("This link has an invalid port.") from exc
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Request-line form: non-ASCII characters percent-encoded as UTF-8 (what browsers send).
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe="!#$%&'()*+,/:;=?@[]~")
     exception = _allowed(host, port, allowed_hosts)
     addresses = (resolver or system_resolver)(host, port)
     if not addresses:

@@ -44,6 +44,7 @@ class VideoJob(TenantModel):
     worker = models.CharField(max_length=120, blank=True, help_text="host:pid running the current stage")
     stage_task_id = models.CharField(max_length=64, blank=True, help_text="Celery id of the current stage's message")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    stage_started_at = models.DateTimeField(null=True, blank=True, help_text="when the current stage's run began")
     created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -42,13 +42,16 @@ def stage_ingest(job: VideoJob) -> dict:
     from catalog.ingest.errors import IngestError
     from catalog.services import product_ingest
 
-    try:
-        product = product_ingest(workspace=job.workspace, url=job.product_url)
-    except IngestError as exc:
-        if getattr(exc, "transient", False):
-            raise TransientError(str(exc)) from exc
-        raise StageError(str(exc)) from exc
-    VideoJob.objects.filter(pk=job.pk).update(product=product)
+    if job.product_id is not None:  # previewed (and maybe corrected) in the dashboard: use it as is
+        product = job.product
+    else:
+        try:
+            product = product_ingest(workspace=job.workspace, url=job.product_url)
+        except IngestError as exc:
+            if getattr(exc, "transient", False):
+                raise TransientError(str(exc)) from exc
+            raise StageError(str(exc)) from exc
+        VideoJob.objects.filter(pk=job.pk).update(product=product)
     facts = product.as_facts()
     facts["image_files"] = [img.file.path for img in product.images.order_by("position") if img.file]
     _write_json(job_path(job, "product.json"), facts)

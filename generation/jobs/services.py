@@ -2,39 +2,79 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from tenancy.context import tenant_context
 from tenancy.models import Brand, Workspace
 from tenancy.services import audit_log_write, credit_commit, credit_refund, credit_reserve
 
+from .errors import QueueUnavailable
 from .models import STAGE_QUEUES, STAGES, STAGE_WEIGHTS, VideoJob
 from .signals import job_finished, stage_finished
 
 logger = logging.getLogger(__name__)
 ASPECTS = ("9:16", "1:1", "16:9")
+# What a publish raises when the broker is down or unreachable (Celery wraps the transport's
+# connection errors in kombu's OperationalError; the rest are the raw socket failures).
+BROKER_ERRORS = (BrokerOperationalError, ConnectionError, TimeoutError, OSError)
+QUEUE_DOWN_REASON = "The video queue was unavailable when this job was created; nothing was charged. Please try again."
 
 
 def _credit_ref(job: VideoJob) -> str:
     return f"video_job:{job.pk}"
 
 
-def video_job_enqueue_stage(*, job: VideoJob, stage: str) -> None:
-    """Queue ``stage`` after the current transaction commits (never before the row exists)."""
+def _publish(*, workspace_id: int, job_id: int, stage: str, countdown: float | None = None) -> bool:
+    """Send one stage message; False (logged) when the broker cannot take it."""
     from .tasks import video_job_stage_task
 
-    queue = STAGE_QUEUES[stage]
-    transaction.on_commit(
-        lambda: video_job_stage_task.apply_async(args=(job.workspace_id, job.pk, stage), queue=queue))
+    options = {"queue": STAGE_QUEUES[stage]}
+    if countdown:
+        options["countdown"] = countdown
+    try:
+        video_job_stage_task.apply_async(args=(workspace_id, job_id, stage), **options)
+    except BROKER_ERRORS as exc:
+        logger.error("video_job.enqueue_failed job=%s stage=%s error=%s", job_id, stage, type(exc).__name__)
+        return False
+    return True
+
+
+def video_job_enqueue_stage(*, job: VideoJob, stage: str, countdown: float | None = None,
+                            on_failure: Callable[[], None] | None = None) -> None:
+    """Queue ``stage`` after the current transaction commits (never before the row exists).
+
+    When the broker is down the job row stays QUEUED and is itself the outbox: the sweeper
+    sends it again once its ``heartbeat_at`` is older than ``queued_stale_s`` — unless
+    ``on_failure`` handles it (job creation refuses the job instead, see video_job_create)."""
+    workspace_id, job_id = job.workspace_id, job.pk
+
+    def publish() -> None:
+        if not _publish(workspace_id=workspace_id, job_id=job_id, stage=stage, countdown=countdown) and on_failure:
+            on_failure()
+
+    transaction.on_commit(publish)
 
 
 def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, template: str | None = None,
                      aspect: str = "9:16", language: str | None = None, duration_s: int = 15,
                      created_by=None, api_key=None) -> VideoJob:
-    """Create a job, hold its credit and queue the first stage after commit."""
+    """Create a job, hold its credit and queue the first stage after commit.
+
+    Raises QueueUnavailable when the broker refuses the first stage: the job is then failed
+    and its credit released in the same call, so nothing is charged (the API answers 503).
+    Inside an outer transaction the refusal happens at the outer commit and cannot raise."""
+    refused: list[bool] = []
+
+    def refuse() -> None:
+        refused.append(True)
+        with tenant_context(workspace):
+            video_job_fail(job=job, reason=QUEUE_DOWN_REASON)
+
     with tenant_context(workspace), transaction.atomic():
         job = VideoJob.objects.create(
             workspace=workspace, brand=brand, product_url=product_url,
@@ -45,7 +85,9 @@ def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, te
         credit_reserve(workspace=workspace, amount=settings.CREDITS_PER_VIDEO, reference=_credit_ref(job))
         audit_log_write(workspace=workspace, action="video_job.created", actor=created_by, api_key=api_key,
                         target=str(job.pk), data={"url": product_url, "template": job.template, "aspect": aspect})
-        video_job_enqueue_stage(job=job, stage=STAGES[0])
+        video_job_enqueue_stage(job=job, stage=STAGES[0], on_failure=refuse)
+    if refused:
+        raise QueueUnavailable(job_id=job.pk)
     logger.info("video_job.created job=%s workspace=%s", job.pk, workspace.pk)
     return job
 

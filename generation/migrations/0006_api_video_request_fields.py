@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0002_lora'),
+        ('generation', '0003_videojob_stage_started_at'),
     ]
 
     operations = [

@@ -35,9 +35,12 @@ _DOLLAR_LIKE = {"USD", "CAD", "AUD", "HKD", "TWD"}
 
 
 def en_int(n: int) -> str:
-    """0..10**15 as English words: 1149 -> "one thousand one hundred forty-nine"."""
+    """0..10**15 as English words: 1149 -> "one thousand one hundred forty-nine"; larger
+    numbers are read digit by digit."""
     if n < 0:
         return "minus " + en_int(-n)
+    if n >= 10**15:
+        return " ".join(_ONES[int(d)] for d in str(n))
     if n < 20:
         return _ONES[n]
     if n < 100:
@@ -80,6 +83,8 @@ def zh_int(n: int) -> str:
         return "零"
     if n < 0:
         return "负" + zh_int(-n)
+    if n >= 10**16:  # past 万亿: read digit by digit
+        return "".join(_ZH_DIGITS[int(d)] for d in str(n))
     groups = []
     while n:
         groups.append(n % 10000)
@@ -134,6 +139,8 @@ def _split_amount(amount: str) -> tuple[int, int, bool]:
         value = Decimal(str(amount).replace(",", ""))
     except InvalidOperation as exc:
         raise ValueError(f"not a decimal amount: {amount!r}") from exc
+    if not value.is_finite() or value < 0 or value >= 10**18:
+        raise ValueError(f"not a price: {amount!r}")
     cents = int((value * 100).to_integral_value()) % 100
     return int(value), cents, cents != 0
 
@@ -162,7 +169,7 @@ def speak_price(amount: str, currency: str | None, language: str = "en") -> str:
                                   if has_cents else "")
         return value + names[4]
     if not has_cents:
-        unit = names[1] if whole == 1 else names[2] if names else ""
+        unit = (names[1] if whole == 1 else names[2]) if names else ""  # unknown currency: no unit
         return (en_int(whole) + " " + unit).strip()
     cent_words = ("oh " + _ONES[cents]) if cents < 10 else en_int(cents)
     if whole == 0:

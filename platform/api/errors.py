@@ -20,7 +20,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from generation.jobs.errors import QueueUnavailable
 from tenancy.services import InsufficientCredits
+
+from .parsers import BodyTooLarge
 
 logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -55,6 +58,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "rate_limited": ErrorCode(429, "Too many requests", "A per-key or per-workspace rate limit was hit; wait `Retry-After` seconds."),
     "internal_error": ErrorCode(500, "Internal error", "Something failed on our side; it was logged. Retrying with the same Idempotency-Key is safe."),
     "service_unavailable": ErrorCode(503, "Service unavailable", "A dependency is down; retry later."),
+    "queue_unavailable": ErrorCode(503, "Service temporarily unavailable",
+                                   "The job queue is down; nothing was charged. Retry after `Retry-After` seconds."),
 }
 
 
@@ -116,9 +121,9 @@ def validation_errors(exc: exceptions.ValidationError) -> list[dict]:
     return _flatten(exc.detail)
 
 
-# exception class → (code, detail) for exceptions raised below the views.
-# Helper modules add their rows here (e.g. a queue outage → "service_unavailable").
-PROBLEM_MAP: dict[type[Exception], Callable[[Exception], tuple[str, str]]] = {
+# exception class → (code, detail[, headers]) for exceptions raised below the views.
+PROBLEM_MAP: dict[type[Exception], Callable[[Exception], tuple]] = {
+    QueueUnavailable: lambda exc: ("queue_unavailable", exc.message, {"Retry-After": str(exc.retry_after)}),
     InsufficientCredits: lambda exc: ("insufficient_credits", str(exc) or ERROR_CODES["insufficient_credits"].meaning),
     Http404: lambda exc: ("not_found", ERROR_CODES["not_found"].meaning),
     DjangoPermissionDenied: lambda exc: ("forbidden", ERROR_CODES["forbidden"].meaning),
@@ -126,6 +131,7 @@ PROBLEM_MAP: dict[type[Exception], Callable[[Exception], tuple[str, str]]] = {
 
 # DRF exception class → stable code (the first match in MRO order wins).
 DRF_CODES: dict[type[exceptions.APIException], str] = {
+    BodyTooLarge: "payload_too_large",
     exceptions.ParseError: "malformed_body",
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "invalid_api_key",
@@ -153,8 +159,8 @@ def api_exception_handler(exc, context):
     request = context.get("request")
     for cls in type(exc).__mro__:
         if cls in PROBLEM_MAP:
-            code, detail = PROBLEM_MAP[cls](exc)
-            return problem_response(request=request, code=code, detail=detail)
+            code, detail, *headers = PROBLEM_MAP[cls](exc)
+            return problem_response(request=request, code=code, detail=detail, headers=headers[0] if headers else None)
     response = exception_handler(exc, context)
     if response is None:  # not an API exception: a bug; log it, answer a problem, not a page
         logger.exception("api.unhandled_error path=%s", getattr(request, "path", "?"), exc_info=exc)

@@ -89,7 +89,9 @@ def idempotent(handler):
         raw = request.headers.get(HEADER)
         if raw is None:
             with transaction.atomic():
-                return handler(view, request, *args, **kwargs)
+                response = handler(view, request, *args, **kwargs)
+            _after_commit(view)
+            return response
         if not _valid_key(raw):
             raise ApiError("invalid_idempotency_key", param=HEADER)
         claim = _claim(workspace=view.workspace, key=raw, request=request, fingerprint=_fingerprint(request))
@@ -110,16 +112,24 @@ def idempotent(handler):
                     # request back so the key still makes exactly one set of effects.
                     raise ApiError("idempotency_in_flight", "This request took too long and was superseded by "
                                    "a retry with the same Idempotency-Key.", headers={"Retry-After": "1"})
+            _after_commit(view)
             return response
         except _Release as released:
             IdempotencyKey.objects.filter(pk=claim.pk).delete()
             return released.response
         except BaseException:
-            IdempotencyKey.objects.filter(pk=claim.pk, state=IdempotencyKey.State.IN_FLIGHT,
-                                          created_at=claim.created_at).delete()
+            IdempotencyKey.objects.filter(pk=claim.pk).delete()  # also a DONE claim whose after-commit check failed
             raise
 
     return wrapper
+
+
+def _after_commit(view) -> None:
+    """Checks that can only run once the request committed (its on_commit work ran), e.g. the
+    first stage was refused by a down broker: they raise, and the key is released above."""
+    check = getattr(view, "after_commit", None)
+    if check is not None:
+        check()
 
 
 class _Release(Exception):

@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from generation.jobs.models import VideoJob
-from generation.jobs.services import ASPECTS, video_job_cancel
+from generation.jobs.errors import QueueUnavailable
+from generation.jobs.services import ASPECTS, QUEUE_DOWN_REASON, video_job_cancel
 from tenancy.context import tenant_context
 from tenancy.models import Brand
 from tenancy.services import InsufficientCredits
@@ -182,8 +183,17 @@ class VideoListCreate(TenantAPIView):
         data.is_valid(raise_exception=True)
         request_id, jobs = video_request_create(workspace=self.workspace, request=data.validated_data,
                                                 created_by=request.auth.created_by, api_key=request.auth)
+        self._created = [job.pk for job in jobs]
         body = {"request_id": request_id, "videos": VideoSerializer(jobs, many=True, context={"request": request}).data}
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    def after_commit(self) -> None:
+        """The first stages are published on commit; a refused publish fails its job and
+        releases its credit (generation.jobs.services): answer 503, not 202."""
+        refused = VideoJob.objects.filter(pk__in=getattr(self, "_created", []), status=VideoJob.Status.FAILED,
+                                          failure_reason=QUEUE_DOWN_REASON).values_list("pk", flat=True).first()
+        if refused is not None:
+            raise QueueUnavailable(job_id=refused)
 
     @extend_schema(parameters=[VideoListQuerySerializer], tags=["videos"],
                    responses=page_serializer(VideoSerializer, "VideoPage"), summary="List videos (newest first)")

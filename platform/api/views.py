@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core import signing
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseNotModified
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from tenancy.context import tenant_context
 
 from .errors import ApiError
+from .parsers import BodyTooLarge
 from .permissions import HasScope
 
 CURSOR_SALT = "api.cursor.v1"
@@ -33,6 +35,11 @@ class TenantAPIView(APIView):
         if cm is not None:
             self._tenant_cm = None
             cm.__exit__(None, None, None)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):  # Django's body cap, raised before any parser
+            exc = BodyTooLarge()
+        return super().handle_exception(exc)
 
     def dispatch(self, request, *args, **kwargs):
         try:

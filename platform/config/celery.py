@@ -1,7 +1,8 @@
 """The Celery app. Queues: default (ingest, scripts, voice), render (video), gpu (shots, LoRA)."""
 import os
+import sys
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -16,3 +17,18 @@ def _make_filesystem_broker_folders(sender, **kwargs):
     folder = (sender.conf.broker_transport_options or {}).get("data_folder_in")
     if folder:
         os.makedirs(folder, exist_ok=True)
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_rls_bypassing_role(sender=None, **kwargs):
+    # Celery logs and swallows exceptions from signal handlers; SystemExit is what stops it.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tenancy.dbrole import database_role_require_if_configured
+
+    try:
+        database_role_require_if_configured(process="celery")
+    except ImproperlyConfigured as exc:
+        print(f"ImproperlyConfigured: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from exc

@@ -1,14 +1,14 @@
-from django.conf import settings
+"""URL map. No route serves MEDIA_ROOT directly, in any mode: tenant files are reached through
+views that check membership (dashboard, API) or through short-lived signed links (/files/)."""
 from django.contrib import admin
 from django.urls import include, path
+
+from tenancy.files import signed_file_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("files/<str:token>", signed_file_view, name="signed-file"),
     path("", include("dashboard.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,7 +1,12 @@
-"""WSGI entry point (gunicorn config.wsgi)."""
+"""WSGI entry point (gunicorn config.wsgi). Refuses to start when the database role could
+bypass row-level security (TENANCY_REQUIRE_RLS_ROLE, on in production settings)."""
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_wsgi_application()
+
+from tenancy.dbrole import database_role_require_if_configured  # noqa: E402  (needs apps loaded)
+
+database_role_require_if_configured(process="web")

@@ -10,6 +10,7 @@ from .services import workspace_create
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # local laptop demo only; `make serve` prints it
+DEMO_EMAIL = "demo@localhost"
 
 
 @transaction.atomic
@@ -19,7 +20,13 @@ def demo_workspace_ensure() -> tuple:
     user, created = User.objects.get_or_create(username=DEMO_USERNAME)
     if created:
         user.set_password(DEMO_PASSWORD)
+        user.email = DEMO_EMAIL
         user.save()
+    # Accounts require a verified address (allauth); the demo login is verified up front.
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.get_or_create(user=user, email=user.email or DEMO_EMAIL,
+                                       defaults={"verified": True, "primary": True})
     membership = Membership.objects.filter(user=user).select_related("workspace").first()
     workspace = membership.workspace if membership else workspace_create(name="Demo Shop", owner=user)
     with tenant_context(workspace):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from .managers import TenantModel
+from .uploads import brand_logo_path, image_upload_field_validator
 
 
 class Workspace(models.Model):
@@ -46,12 +47,14 @@ class Brand(TenantModel):
     primary_color = models.CharField(max_length=7, default="#111827")
     secondary_color = models.CharField(max_length=7, default="#F9FAFB")
     accent_color = models.CharField(max_length=7, default="#F59E0B")
-    logo = models.FileField(upload_to="brands/logos/", blank=True)
+    logo = models.FileField(upload_to=brand_logo_path, blank=True, validators=[image_upload_field_validator],
+                            help_text="PNG, JPEG or WebP; checked by tenancy.uploads")
     font_family = models.CharField(max_length=80, default="Inter")
     voice = models.CharField(max_length=80, blank=True, help_text="TTS voice name; empty = default")
     language = models.CharField(max_length=10, default="en")
     tone = models.CharField(max_length=40, default="friendly")
     default_template = models.CharField(max_length=60, default="product_showcase")
+    default_aspects = models.JSONField(default=list, blank=True, help_text='e.g. ["9:16", "1:1"]')
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -75,6 +78,31 @@ class Brand(TenantModel):
             "tone": self.tone,
             "default_template": self.default_template,
         }
+
+
+class Invitation(models.Model):
+    """An invite to join a workspace with a role. Not under RLS (like Membership): the invitee
+    opens it before they belong to the workspace; it is found by the hash of its one-time
+    token, and accepting it only ever adds the invitee to *this* workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.EDITOR)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
 def _hash_key(raw: str) -> str:

@@ -131,3 +131,74 @@ def credit_refund(*, workspace: Workspace, reference: str) -> None:
         held.save(update_fields=["state"])
         CreditLedger.objects.create(workspace=workspace, kind=CreditLedger.Kind.REFUND,
                                     amount=-held.amount, reference=reference)
+
+
+# --- Off-boarding: keys and sessions never outlive a person's access (#10.5) ---
+
+def _sessions_end(*, user) -> int:
+    """Delete every stored session signed in as ``user``; returns how many."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+def _api_keys_revoke_for(*, workspace: Workspace, user, actor, reason: str) -> list[str]:
+    prefixes = list(ApiKey.objects.filter(workspace=workspace, created_by=user, revoked_at__isnull=True)
+                    .values_list("prefix", flat=True))
+    ApiKey.objects.filter(prefix__in=prefixes).update(revoked_at=timezone.now())
+    for prefix in prefixes:
+        audit_log_write(workspace=workspace, action="api_key.revoked", actor=actor, target=prefix,
+                        data={"reason": reason, "creator": user.get_username()})
+    return prefixes
+
+
+@transaction.atomic
+def membership_remove(*, workspace: Workspace, user, actor=None, rehome_keys_to=None) -> dict:
+    """Remove ``user`` from ``workspace``. Their API keys there are revoked, or — by explicit
+    choice — re-homed to ``rehome_keys_to``, who must be an active member able to edit.
+    Other workspaces' keys are untouched. Idempotent."""
+    if rehome_keys_to is not None:
+        target = Membership.objects.filter(workspace=workspace, user=rehome_keys_to).first()
+        if target is None or not target.can_edit or not rehome_keys_to.is_active or rehome_keys_to == user:
+            raise ValueError("keys can only be re-homed to another active member who can edit")
+    deleted, _ = Membership.objects.filter(workspace=workspace, user=user).delete()
+    if rehome_keys_to is not None:
+        prefixes = list(ApiKey.objects.filter(workspace=workspace, created_by=user, revoked_at__isnull=True)
+                        .values_list("prefix", flat=True))
+        ApiKey.objects.filter(prefix__in=prefixes).update(created_by=rehome_keys_to)
+        for prefix in prefixes:
+            audit_log_write(workspace=workspace, action="api_key.rehomed", actor=actor, target=prefix,
+                            data={"from": user.get_username(), "to": rehome_keys_to.get_username()})
+        revoked = []
+    else:
+        revoked = _api_keys_revoke_for(workspace=workspace, user=user, actor=actor, reason="member removed")
+    if deleted:
+        audit_log_write(workspace=workspace, action="membership.removed", actor=actor, target=user.get_username())
+    return {"removed": bool(deleted), "revoked_keys": revoked}
+
+
+@transaction.atomic
+def user_deactivate(*, user, actor=None) -> dict:
+    """Deactivate ``user`` everywhere: no sign-in, every session ended, every API key they
+    created revoked in every workspace (memberships stay, for the record). Idempotent."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    revoked = []
+    for workspace in Workspace.objects.filter(api_keys__created_by=user).distinct():
+        revoked += _api_keys_revoke_for(workspace=workspace, user=user, actor=actor, reason="user deactivated")
+    sessions = _sessions_end(user=user)
+    logger.info("user.deactivated user=%s keys_revoked=%s sessions_ended=%s", user.pk, len(revoked), sessions)
+    return {"revoked_keys": revoked, "sessions_ended": sessions}
+
+
+def api_keys_revoke_for_deleted_user(*, user) -> None:
+    """Before a user row is deleted (created_by would become NULL, i.e. a creator-less
+    service key), revoke their keys: deleting a person must never widen a key's life."""
+    for workspace in Workspace.objects.filter(api_keys__created_by=user).distinct():
+        _api_keys_revoke_for(workspace=workspace, user=user, actor=None, reason="user deleted")

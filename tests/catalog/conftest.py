@@ -38,6 +38,12 @@ class LocalShop:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+            def do_POST(self):  # noqa: N802 (http.server API); recorded as "POST <path>"
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                self.path = f"POST {self.path}"
+                self.do_GET()
+
             def log_message(self, *args):
                 pass
 

@@ -1,6 +1,8 @@
 """SSRF matrix: every refused address class, schemes, redirects re-checked per hop, the
 allow-list exception, and connecting to the checked IP (no DNS rebinding window)."""
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from catalog.ingest.errors import IngestError, UnsafeURLError
 from catalog.ingest.fetch import fetch_url
@@ -13,7 +15,7 @@ from catalog.ingest.ssrf import check_url, ip_refusal
     ("fc00::1", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
     ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("240.0.0.1", "reserved"),
     ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("::ffff:127.0.0.1", "IPv4-mapped"),
-    ("::ffff:8.8.8.8", "IPv4-mapped"), ("100.64.0.1", "not a public"), ("2002:7f00:1::1", "6to4"),
+    ("::ffff:8.8.8.8", "IPv4-mapped"), ("100.64.0.1", "CGNAT"), ("2002:7f00:1::1", "6to4"),
 ])
 def test_refused_addresses(address, reason):
     assert reason in ip_refusal(address)
@@ -56,6 +58,12 @@ def test_allow_list_is_by_host_or_host_and_port():
     assert check_url("http://demo.local:8000/", allowed_hosts=["demo.local:8000"], resolver=resolver).exception
     with pytest.raises(UnsafeURLError):
         check_url("http://demo.local:8001/", allowed_hosts=["demo.local:8000"], resolver=resolver)
+
+
+def test_internationalised_names_travel_as_punycode_and_match_the_allow_list():
+    target = check_url("http://bücher.example:8000/ä", allowed_hosts=["BÜCHER.example:8000"],
+                       resolver=lambda h, p: ["127.0.0.1"] if h == "xn--bcher-kva.example" else [])
+    assert target.exception and target.host_header == "xn--bcher-kva.example:8000" and target.path == "/%C3%A4"
 
 
 def test_settings_allow_list_is_the_default(settings):
@@ -135,3 +143,51 @@ def test_cache_is_no_ssrf_bypass(shop, settings):
     settings.CATALOG_SSRF_ALLOWED_HOSTS = []
     with pytest.raises(UnsafeURLError):
         fetch_url(f"{shop.origin}/p")
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("fec0::1", "site-local"), ("feff:1::2", "site-local"),                       # deprecated IPv6 site-local
+    ("100.64.0.1", "CGNAT"), ("100.127.255.254", "CGNAT"),
+    ("192.0.0.8", "IETF protocol"), ("192.0.0.170", "IETF protocol"),
+    ("198.18.0.1", "benchmarking"), ("198.19.255.255", "benchmarking"),
+    ("0.1.2.3", "this network"), ("192.0.2.1", "documentation"), ("203.0.113.9", "documentation"),
+    ("2001:db8::1", "documentation"), ("3fff::1", "documentation"), ("192.88.99.1", "6to4 relay"),
+    ("233.252.0.1", "multicast"), ("255.255.255.255", "reserved"), ("100::1", "reserved"),
+    ("fd00:ec2::254", "private"),                                                 # AWS IMDS over IPv6
+    ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254"), ("64:ff9b::7f00:1", "NAT64 address of 127.0.0.1"),
+    ("64:ff9b::a00:1", "NAT64 address of 10.0.0.1"), ("64:ff9b:1::a00:1", "local-use NAT64"),
+    ("2002:a00:1::1", "6to4"), ("2002:a9fe:a9fe::1", "6to4"), ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+    ("::127.0.0.1", "IPv4-mapped/compatible"), ("::ffff:a9fe:a9fe", "IPv4-mapped"), ("fe80::1%eth0", "link-local"),
+])
+def test_reserved_and_embedding_ranges_are_refused(address, reason):
+    assert reason in ip_refusal(address)
+    with pytest.raises(UnsafeURLError):
+        check_url("http://host.example/", allowed_hosts=[], resolver=lambda h, p: [address])
+
+
+def test_nat64_of_a_public_ipv4_address_is_public():
+    assert ip_refusal("64:ff9b::808:808") is None
+
+
+_URL_PIECES = ["http://", "https://", "HTTP://", "ftp://", "//", "[", "]", "::1", "@", ":", "%00", "%2e", "\\", "#",
+               "?", "/", "127.0.0.1", "0x7f", "．", "。", "ü", "xn--", "localhost", ":99999", ":-1", ":80", "\t", " ",
+               "user:pw@", "[::ffff:1.2.3.4]", "[fe80::1%25eth0]", "1e3", "..", "-", "_", "\ud7ff", "a" * 70]
+
+
+@hypothesis.settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@hypothesis.given(st.lists(st.sampled_from(_URL_PIECES) | st.text(max_size=8), max_size=10).map("".join))
+def test_the_guard_never_crashes_on_odd_urls(url):
+    """Any string: a checked target with a public address, or UnsafeURLError; nothing else."""
+    try:
+        target = check_url(url, allowed_hosts=[], resolver=lambda h, p: ["8.8.8.8"])
+    except UnsafeURLError:
+        return
+    assert target.scheme in ("http", "https") and target.host.isascii() and 0 < target.port < 65536
+    target.host_header.encode("ascii")
+
+
+@hypothesis.settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@hypothesis.given(st.ip_addresses() | st.text(max_size=45))
+def test_ip_refusal_is_total(address):
+    reason = ip_refusal(str(address))
+    assert reason is None or isinstance(reason, str)

@@ -16,6 +16,7 @@ from catalog.ingest.extract.brand import clean_brand
 from catalog.ingest.extract.dom import _words
 from catalog.ingest.extract.heuristics import heuristic_candidates
 from catalog.ingest.extract.merge import Merger
+from catalog.ingest.extract.sanitise import storable
 from catalog.ingest.extract.state import spelled_as_in, state_brand
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
@@ -131,7 +132,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                    head_title=head_title, hints=hints, brand_hint=brand_hint,
                    state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n))
-    return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
+    return storable({key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]})
 
 
 _BY_BRAND = re.compile(r"\s(?i:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")

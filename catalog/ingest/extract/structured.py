@@ -44,7 +44,7 @@ def _jsonld_per_script(tree) -> list:
         raw = (script.text or "").strip().rstrip(";")
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested deeper than the parser's stack
             continue
         items.extend(data if isinstance(data, list) else [data])
     return items

@@ -13,6 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 # name -> module; drills live in `<package>/drills/` modules that the runtime never imports.
 DRILLS: dict[str, str] = {
+    "kill-worker": "generation.drills.kill_worker",
+    "slow-origin": "generation.drills.slow_origin",
+    "ssrf": "catalog.drills.ssrf",
 }
 
 

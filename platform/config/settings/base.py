@@ -12,7 +12,10 @@ from generation.config import GenerationSettings
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-change-me")
+# Empty = the development default, which production settings refuse to start with.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or "dev-insecure-change-me"
+# Debug is opt-in everywhere (DJANGO_DEBUG=1): its 500 page and media serving are for a
+# developer's own machine, never the default of anything that listens on a socket.
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -28,6 +31,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served by us (offline-safe)
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
     "tenancy",
     "campaigns",
     "catalog",
@@ -37,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",  # first: probes skip host checks and the https redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,10 +51,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "tenancy.middleware.TenantMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# Error pages and mails never show credentials (URL passwords, SECRET_KEY, env secrets).
+DEFAULT_EXCEPTION_REPORTER = "config.reporting.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.CredentialRedactingFilter"
+# Request bodies: size cap for anything read into memory (JSON, forms), and a nesting cap
+# for JSON (a 100,000-deep array would otherwise exhaust the parser's recursion).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
+# Image uploads (brand logos, LoRA training images): see tenancy/uploads.py.
+UPLOAD_IMAGE_MAX_BYTES = env_int("UPLOAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_IMAGE_MAX_PIXELS = env_int("UPLOAD_IMAGE_MAX_PIXELS", 40_000_000)
 WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
@@ -71,12 +89,55 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Migrations run as the table-owner role (`manage.py db_migrate` connects with this URL);
+# web and workers connect with DATABASE_URL as a plain role that owns nothing and obeys RLS.
+DATABASE_MIGRATE_URL = env_str("DATABASE_MIGRATE_URL", "")
+# Refuse to start web/worker processes whose database role can bypass row-level security
+# (superuser, BYPASSRLS, or owner of a tenant table). On in production settings.
+TENANCY_REQUIRE_RLS_ROLE = env_bool("TENANCY_REQUIRE_RLS_ROLE", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-LOGIN_URL = "dashboard:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
+
+# Accounts (django-allauth): e-mail login, verified addresses, reset by e-mail, and rate
+# limits on failed logins (per IP and per account: 5 failures in 5 min lock that account
+# out for the rest of the window). Limits count in the cache (Redis when REDIS_URL is set).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "dashboard.accounts.SignupWorkspaceForm"
+ACCOUNT_ADAPTER = "dashboard.accounts.AccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_CONFIRM_EMAIL_ON_GET = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SIGNUP_REDIRECT_URL = "dashboard:onboarding"
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("ACCOUNT_RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AdFactory] "
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AdFactory <no-reply@localhost>")
+# Mail goes to the console (the log) unless an SMTP host is configured.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"))
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 15
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -102,6 +163,12 @@ STORAGES = {
 # Celery: Redis in tests and production; with no REDIS_URL the embedded default uses
 # kombu's filesystem broker (a `make worker` process) or runs tasks in-process (demo).
 REDIS_URL = env_str("REDIS_URL", "")
+# Shared cache (login and API rate limits must count across processes): Redis when configured
+# (CACHE_URL, default REDIS_URL), else process-local memory.
+_CACHE_URL = env_str("CACHE_URL", "") or REDIS_URL
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL, "KEY_PREFIX": "adf"}
+    if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -110,6 +177,8 @@ if CELERY_BROKER_URL.startswith("redis"):
         # sweeper re-queues anything stuck past its deadline.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 4 * 3600),
         "unacked_restore_interval": 5,
+        # An unreachable Redis fails a publish fast (the API answers 503) instead of hanging.
+        "socket_connect_timeout": env_float("CELERY_BROKER_CONNECT_TIMEOUT_S", 3.0),
     }
 elif CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -127,27 +196,22 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_CREATE_MISSING_QUEUES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": 60.0},
+    # Re-queues stages whose worker is gone (stale heartbeat); `make serve` runs one beat.
+    "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": env_float("JOBS_SWEEP_INTERVAL_S", 60.0)},
     "webhook-deliveries-due": {"task": "api.webhook_deliveries_due", "schedule": 10.0},
     "idempotency-keys-purge": {"task": "api.idempotency_keys_purge", "schedule": 3600.0},
 }
 
-# Cache (API rate limits): Redis when REDIS_URL is set (shared by every gunicorn worker),
-# else process-local memory (the embedded default; limits then count per process).
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL", "") or REDIS_URL,
-         "KEY_PREFIX": "adf"}
-        if (env_str("CACHE_URL", "") or REDIS_URL)
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# A publish to a down broker fails within about a second (the API then answers 503), not
+# after kombu's default retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT_S", 3.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
@@ -192,7 +256,8 @@ WEBHOOK_SSRF_ALLOWED_HOSTS = env_list("WEBHOOK_SSRF_ALLOWED_HOSTS", [])
 # Hosts that may resolve to loopback/private addresses despite the SSRF guard: only the
 # demo's bundled sample shop and test servers (host:port). Empty in production.
 CATALOG_SSRF_ALLOWED_HOSTS = env_list("CATALOG_SSRF_ALLOWED_HOSTS", [])
-CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)
+CATALOG_FETCH_TIMEOUT_S = env_int("CATALOG_FETCH_TIMEOUT_S", 20)  # each connect / socket read
+CATALOG_FETCH_DEADLINE_S = env_float("CATALOG_FETCH_DEADLINE_S", 30.0)  # whole fetch, by the clock
 CATALOG_FETCH_MAX_BYTES = env_int("CATALOG_FETCH_MAX_BYTES", 8 * 1024 * 1024)
 CATALOG_FETCH_MIN_INTERVAL_S = env_float("CATALOG_FETCH_MIN_INTERVAL_S", 1.0)  # per-host politeness
 CATALOG_BROWSER_ENABLED = env_bool("CATALOG_BROWSER_ENABLED", True)

@@ -1,0 +1,1 @@
+"""Drills for the catalog (run by `manage.py drill NAME`); the runtime never imports them."""

@@ -1,0 +1,79 @@
+"""#10.2: outputs are reachable only by their workspace — short-lived signed links that cannot
+be edited, replayed after expiry or minted for another workspace's files."""
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import signing
+from django.test import Client
+
+from tenancy.files import SignedFileError, signed_file_url, signed_file_verify
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stored(two_workspaces):
+    out = {}
+    for name, data in two_workspaces.items():
+        rel = f"workspaces/{data['workspace'].pk}/jobs/7/video.mp4"
+        path = Path(settings.MEDIA_ROOT) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"video of {name}".encode())
+        out[name] = rel
+    return out
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_signed_link_serves_the_file_without_a_session(two_workspaces, stored):
+    url = signed_file_url(workspace=two_workspaces["a"]["workspace"], relpath=stored["a"], ttl_s=60)
+    assert url.startswith("/files/")
+    response = Client().get(url)
+    assert response.status_code == 200
+    assert _body(response) == b"video of a"
+    assert response["Referrer-Policy"] == "no-referrer" and "attachment" in response["Content-Disposition"]
+
+
+def test_edited_or_foreign_tokens_are_404(two_workspaces, stored):
+    a, b = two_workspaces["a"]["workspace"], two_workspaces["b"]["workspace"]
+    token = signed_file_url(workspace=a, relpath=stored["a"], ttl_s=60).removeprefix("/files/")
+    client = Client()
+    flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    assert client.get(f"/files/{flipped}").status_code == 404
+    # Same payload, signed without our salt (e.g. another feature's signature): refused.
+    forged = signing.dumps({"w": a.pk, "p": stored["b"], "e": int(time.time()) + 60}, compress=True)
+    assert client.get(f"/files/{forged}").status_code == 404
+    # Correctly signed but naming B's file under A's workspace id: refused before any read.
+    with pytest.raises(ValueError):
+        signed_file_url(workspace=a, relpath=stored["b"], ttl_s=60)
+    with pytest.raises(ValueError):
+        signed_file_url(workspace=a, relpath=f"workspaces/{a.pk}/../{b.pk}/jobs/7/video.mp4", ttl_s=60)
+    with pytest.raises(ValueError):
+        signed_file_url(workspace=a, relpath="/etc/passwd", ttl_s=60)
+
+
+def test_links_expire(two_workspaces, stored):
+    url = signed_file_url(workspace=two_workspaces["a"]["workspace"], relpath=stored["a"], ttl_s=1)
+    token = url.removeprefix("/files/")
+    assert signed_file_verify(token=token).relpath == stored["a"]
+    with pytest.raises(SignedFileError):
+        signed_file_verify(token=token, now=time.time() + 2)
+    time.sleep(1.05)
+    assert Client().get(url).status_code == 404
+    with pytest.raises(ValueError):
+        signed_file_url(workspace=two_workspaces["a"]["workspace"], relpath=stored["a"], ttl_s=10 * 24 * 3600)
+
+
+def test_html_is_never_rendered_inline(two_workspaces):
+    ws = two_workspaces["a"]["workspace"]
+    rel = f"workspaces/{ws.pk}/uploads/page.html"
+    path = Path(settings.MEDIA_ROOT) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<script>alert(1)</script>")
+    response = Client().get(signed_file_url(workspace=ws, relpath=rel, ttl_s=60))
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
