@@ -9,7 +9,6 @@ import random
 import time
 from datetime import timedelta
 
-import urllib3
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -18,7 +17,8 @@ from django.utils import timezone
 
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from catalog.ingest.errors import UnsafeURLError
-from catalog.ingest.ssrf import check_url
+from catalog.ingest.outbound import OutboundError
+from catalog.ingest.outbound import guarded_post as shared_guarded_post
 from tenancy.models import Membership
 from tenancy.services import audit_log_write
 
@@ -36,39 +36,18 @@ class DeliveryError(Exception):
 
 
 def guarded_post(url: str, *, body: bytes, headers: dict, timeout: float) -> tuple[int, bytes]:
-    """POST ``body`` to ``url`` through the SSRF guard, connecting to the checked IP (no DNS
-    rebinding window), never following redirects; the whole exchange is capped at ``timeout``.
-    (Local to webhooks until the shared catalog.ingest guarded_post lands; the lead swaps it.)"""
+    """POST through the shared SSRF-guarded sender (catalog.ingest.outbound): the checked IP is
+    the one connected to, redirects are never followed, one wall-clock deadline for the whole
+    exchange. Failures before a status become DeliveryError."""
     try:
-        target = check_url(url, allowed_hosts=settings.WEBHOOK_SSRF_ALLOWED_HOSTS)
+        response = shared_guarded_post(url, body=body, headers=headers, timeout_s=timeout,
+                                       max_response_bytes=MAX_RESPONSE_BYTES,
+                                       allowed_hosts=settings.WEBHOOK_SSRF_ALLOWED_HOSTS)
     except UnsafeURLError as exc:
         raise DeliveryError(str(exc)) from exc
-    deadline = time.monotonic() + timeout
-    budget = urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
-    if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(target.ip, port=target.port, timeout=budget, retries=False, maxsize=1,
-                                           server_hostname=target.host, assert_hostname=target.host,
-                                           cert_reqs="CERT_REQUIRED")
-    else:
-        pool = urllib3.HTTPConnectionPool(target.ip, port=target.port, timeout=budget, retries=False, maxsize=1)
-    try:
-        response = pool.urlopen("POST", target.path, body=body, headers={**headers, "Host": target.host_header},
-                                redirect=False, retries=False, preload_content=False)
-        chunks, size = [], 0
-        for chunk in response.stream(8192):
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES or time.monotonic() > deadline:
-                break  # the status is what counts; never let a receiver hold the worker
-            chunks.append(chunk)
-        response.release_conn()
-        if time.monotonic() > deadline:
-            raise DeliveryError(f"timed out after {timeout:g} s")
-        return response.status, b"".join(chunks)
-    except urllib3.exceptions.HTTPError as exc:
-        kind = "timed out" if isinstance(exc, urllib3.exceptions.TimeoutError) else type(exc).__name__
-        raise DeliveryError(f"could not deliver: {kind}") from exc
-    finally:
-        pool.close()
+    except OutboundError as exc:
+        raise DeliveryError(exc.message) from exc
+    return response.status, response.body_prefix
 
 
 def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float | None:
