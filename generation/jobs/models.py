@@ -28,6 +28,12 @@ class VideoJob(TenantModel):
     aspect = models.CharField(max_length=5, default="9:16")
     language = models.CharField(max_length=10, default="en")
     duration_s = models.PositiveSmallIntegerField(default=15)
+    # API v1 options: one request (request_id) makes one job per variant × aspect.
+    request_id = models.CharField(max_length=40, blank=True, db_index=True)
+    variant = models.PositiveSmallIntegerField(default=0)
+    voice = models.CharField(max_length=80, blank=True, help_text="TTS voice override; empty = the brand's")
+    framework = models.CharField(max_length=40, blank=True, help_text="script framework override; empty = the template's")
+    music = models.CharField(max_length=60, blank=True, help_text="music choice; empty = the template's")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=10, default="ingest")
     progress = models.PositiveSmallIntegerField(default=0)

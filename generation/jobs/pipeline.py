@@ -97,7 +97,7 @@ def stage_script(job: VideoJob) -> dict:
     facts = _read(job, "product.json", ProductFacts).as_script_input()
     gen = settings.GENERATION
     brand = job.brand.as_style()
-    script = write_script(facts, framework=_framework_for(job.template), language=job.language,
+    script = write_script(facts, framework=job.framework or _framework_for(job.template), language=job.language,
                           duration=float(job.duration_s), seed=job.pk, backend=gen.script_backend,
                           brand=brand)
     approved = tuple(brand.get("approved_claims") or ())
@@ -120,7 +120,7 @@ def stage_voice(job: VideoJob) -> dict:
     script = _read(job, "script.json", AdScript)
     out_dir = job_path(job, "voice")
     out_dir.mkdir(exist_ok=True)
-    synthesize(script, out_dir, voice=job.brand.voice or None)
+    synthesize(script, out_dir, voice=job.voice or job.brand.voice or None)
     _read(job, "voice/voice.json", VoiceTrack)  # what the renderer will read must validate now
     return {"voice": _rel(out_dir / "voice.wav"), "captions_words": _rel(out_dir / "words.json")}
 
@@ -206,6 +206,7 @@ def stage_render(job: VideoJob) -> dict:
     from generation.video import render, timeline_build
     from generation.video.presence import product_presence
     from generation.voice.track import VoiceTrack
+    from generation.video.edits import EDITS_FILE, timeline_edits_apply
 
     voice_dir = job_path(job, "voice")
     product = _read(job, "product.json", ProductFacts)
@@ -214,6 +215,10 @@ def stage_render(job: VideoJob) -> dict:
         voice=_read(job, "voice/voice.json", VoiceTrack), voice_dir=_rel(voice_dir),
         shots=_read(job, "shots.json", SHOT_LIST), product=product,
         brand=job.brand.as_style(), scale=settings.GENERATION.render_scale)
+    timeline = _with_music_choice(timeline, job.music)
+    edits = job_path(job, EDITS_FILE)
+    if edits.exists():  # PUT /api/v1/videos/{id}/timeline: the same build, then the integrator's edits
+        timeline = timeline_edits_apply(timeline, json.loads(edits.read_text()))
     # Assets are storage keys: render against the storage root, so timeline.json carries keys.
     result = render(timeline, _media_root(), job_path(job, "render"))
     gate = product_presence(timeline, _media_root(), product=product)
@@ -227,6 +232,16 @@ def stage_render(job: VideoJob) -> dict:
         "timeline": _rel(result.timeline_json),
         "quality": _rel(job_path(job, "render", "quality.json")),
     }
+
+
+def _with_music_choice(timeline, music: str):
+    """Apply the API's `music` option: a mood for the template's music bed, or `none` for no bed."""
+    if not music:
+        return timeline
+    if music == "none":
+        return timeline.model_copy(update={"layers": [la for la in timeline.layers if la.type != "music"]})
+    return timeline.model_copy(update={"layers": [
+        la.model_copy(update={"mood": music}) if la.type == "music" else la for la in timeline.layers]})
 
 
 STAGE_SERVICES = {

@@ -102,6 +102,7 @@ def video_job_cancel(*, job: VideoJob, actor=None) -> VideoJob:
         job.save(update_fields=["status", "finished_at"])
         credit_refund(workspace=job.workspace, reference=_credit_ref(job))
         audit_log_write(workspace=job.workspace, action="video_job.canceled", actor=actor, target=str(job.pk))
+        transaction.on_commit(lambda: job_finished.send(sender=VideoJob, job=job))  # → video.canceled webhook
     return job
 
 

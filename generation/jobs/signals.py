@@ -3,5 +3,5 @@ from django.dispatch import Signal
 
 # sender=VideoJob, job=..., stage=..., seconds=...
 stage_finished = Signal()
-# sender=VideoJob, job=... (status succeeded or failed)
+# sender=VideoJob, job=... (status succeeded, failed or canceled)
 job_finished = Signal()

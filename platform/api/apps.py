@@ -6,4 +6,5 @@ class ApiConfig(AppConfig):
     verbose_name = "Public REST API"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import schema  # noqa: F401 - registers the bearer-auth OpenAPI extension
+        from .webhooks import receivers  # noqa: F401 - job_finished → video.* events

@@ -6,10 +6,14 @@ off-boarding services ran). A key without a creator is a workspace service key (
 or re-homed by explicit choice); a deleted user's keys are revoked before the row goes."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from tenancy.models import ApiKey, Membership
+
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -30,7 +34,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if creator is not None and (not creator.is_active or not Membership.objects.filter(
                 workspace_id=key.workspace_id, user_id=creator.pk).exists()):
             raise exceptions.AuthenticationFailed("This API key's creator no longer has access to the workspace.")
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            # A write per request would double the cost of a status poll; a minute is precise enough.
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return (key.created_by or _ApiKeyUser(key), key)
 
     def authenticate_header(self, request):

@@ -1,25 +1,36 @@
-"""Shared API plumbing: every authenticated request runs inside its key's workspace."""
+"""Shared API plumbing: every authenticated request runs inside its key's workspace; GETs
+carry an ETag (If-None-Match → 304); lists use an opaque keyset cursor."""
 from __future__ import annotations
 
+import hashlib
+
+from django.core import signing
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponseNotModified
+from rest_framework import serializers
 from rest_framework.views import APIView
 
 from tenancy.context import tenant_context
 
+from .errors import ApiError
 from .parsers import BodyTooLarge
+from .permissions import HasScope
+
+CURSOR_SALT = "api.cursor.v1"
 
 
 class TenantAPIView(APIView):
-    """Enters the API key's tenant context for the handler (DRF authenticates after middleware)
-    and always leaves it, also when the handler raises something DRF does not handle (DRF
-    skips finalize_response then, which used to leak the tenant into the thread's next request)."""
+    """Enters the API key's tenant context for the handler (DRF authenticates after middleware)."""
+
+    permission_classes = [HasScope]
+    read_scope, write_scope = "read", "write"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self._tenant_cm = tenant_context(request.auth.workspace)
         self._tenant_cm.__enter__()
 
-    def _tenant_exit(self) -> None:
+    def _leave_tenant(self) -> None:
         cm = getattr(self, "_tenant_cm", None)
         if cm is not None:
             self._tenant_cm = None
@@ -28,16 +39,70 @@ class TenantAPIView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig):  # Django's body cap, raised before any parser
             exc = BodyTooLarge()
+        return super().handle_exception(exc)
+
+    def dispatch(self, request, *args, **kwargs):
         try:
-            return super().handle_exception(exc)
-        except BaseException:
-            self._tenant_exit()
-            raise
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            self._leave_tenant()  # even when error handling itself failed
 
     def finalize_response(self, request, response, *args, **kwargs):
-        self._tenant_exit()
-        return super().finalize_response(request, response, *args, **kwargs)
+        self._leave_tenant()
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method == "GET" and response.status_code == 200 and hasattr(response, "render"):
+            response.render()
+            etag = '"%s"' % hashlib.sha256(response.content).hexdigest()[:32]
+            response["ETag"] = etag
+            if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+                not_modified = HttpResponseNotModified()
+                not_modified["ETag"] = etag
+                return not_modified
+        return response
 
     @property
     def workspace(self):
         return self.request.auth.workspace
+
+    def get_object_or_404(self, queryset, **lookup):
+        """One row of the current workspace (the scoped manager + RLS) or a 404 problem."""
+        obj = queryset.filter(**lookup).first()
+        if obj is None:
+            raise ApiError("not_found", f"No such {queryset.model._meta.verbose_name} in this workspace.")
+        return obj
+
+
+class CursorQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    cursor = serializers.CharField(required=False, max_length=200, help_text="`next_cursor` of the previous page")
+
+
+def cursor_page(queryset, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """Keyset pagination on the primary key, newest first: rows created after the first
+    page was read never shift later pages (no repeats, no gaps). The cursor is signed."""
+    if cursor:
+        try:
+            last_id = signing.loads(cursor, salt=CURSOR_SALT)["id"]
+        except (signing.BadSignature, KeyError, TypeError) as exc:
+            raise ApiError("invalid_request", "This cursor is not valid (use next_cursor as given).",
+                           param="cursor") from exc
+        queryset = queryset.filter(pk__lt=last_id)
+    rows = list(queryset.order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = signing.dumps({"id": rows[-1].pk}, salt=CURSOR_SALT, compress=True) if more else None
+    return rows, next_cursor
+
+
+def page_body(rows: list, serializer_class, *, next_cursor: str | None, context: dict) -> dict:
+    return {"data": serializer_class(rows, many=True, context=context).data,
+            "next_cursor": next_cursor, "has_more": next_cursor is not None}
+
+
+def page_serializer(item_serializer, name: str):
+    """An OpenAPI-documented page envelope {data, next_cursor, has_more}."""
+    return type(name, (serializers.Serializer,), {
+        "data": item_serializer(many=True),
+        "next_cursor": serializers.CharField(allow_null=True),
+        "has_more": serializers.BooleanField(),
+    })

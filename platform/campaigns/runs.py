@@ -387,13 +387,10 @@ def _announce(run: CampaignRun, summary: dict) -> None:
 
 
 def webhook_emit_run_completed(*, run: CampaignRun, summary: dict) -> bool:
-    """INTEGRATION POINT (outbound webhooks, API issue): emit ``campaign.run.completed`` when
-    ``api.webhooks.services.webhook_event_emit`` exists; until it is merged this is a no-op.
-    The lead wires it here and nowhere else. Returns whether an event was emitted."""
-    try:
-        from api.webhooks.services import webhook_event_emit
-    except ImportError:
-        return False
+    """Emit the ``campaign.run.completed`` webhook event (Standard Webhooks, delivered by the
+    API's webhook tasks to every endpoint subscribed to it). Returns True once emitted."""
+    from api.webhooks import webhook_event_emit
+
     with tenant_context(run.workspace_id):
         webhook_event_emit(workspace=run.workspace, event_type="campaign.run.completed", data=summary)
     return True

@@ -51,12 +51,17 @@ def tenant_context(workspace, using: str = "default") -> Iterator[None]:
         raise ValueError("tenant_context needs a saved workspace")
     previous = _current_workspace_id.get()
     token = _current_workspace_id.set(workspace_id)
+    # Nested entry into the same tenant (services calling services) changes nothing in the
+    # database: skip the two round trips; the outermost context sets and restores it.
+    same = previous == workspace_id
     try:
-        _set_db_tenant(workspace_id, using)
+        if not same:
+            _set_db_tenant(workspace_id, using)
         yield
     finally:
         _current_workspace_id.reset(token)
-        _set_db_tenant(previous, using)
+        if not same:
+            _set_db_tenant(previous, using)
 
 
 @contextlib.contextmanager

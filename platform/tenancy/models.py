@@ -117,6 +117,10 @@ class ApiKey(models.Model):
     PREFIX = "adf_"
 
     class Scope(models.TextChoices):
+        # admin ⊇ write ⊇ read (api.permissions); videos:* are the v0 names, read as read/write.
+        READ = "read"
+        WRITE = "write"
+        ADMIN = "admin"
         VIDEOS_READ = "videos:read"
         VIDEOS_WRITE = "videos:write"
 

@@ -64,7 +64,7 @@ def api_key_create(*, workspace: Workspace, name: str, scopes: list[str] | None 
                    created_by=None) -> tuple[ApiKey, str]:
     """Create a key; the raw key is returned once and never stored (only its hash)."""
     raw, prefix, key_hash = ApiKey.generate()
-    scopes = scopes if scopes is not None else [s.value for s in ApiKey.Scope]
+    scopes = scopes if scopes is not None else [ApiKey.Scope.READ.value, ApiKey.Scope.WRITE.value]
     unknown = set(scopes) - {s.value for s in ApiKey.Scope}
     if unknown:
         raise ValueError(f"unknown API key scopes: {sorted(unknown)}")

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {
     "claims": "generation.scripts.bench",
+    "api": "api.bench.run",
     "scrape": "catalog.bench",
     "shots": "generation.images.bench",
     "zh-voice": "generation.voice.bench",

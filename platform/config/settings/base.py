@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served by us (offline-safe)
     "django_celery_beat",
     "allauth",
     "allauth.account",
@@ -162,10 +163,12 @@ STORAGES = {
 # Celery: Redis in tests and production; with no REDIS_URL the embedded default uses
 # kombu's filesystem broker (a `make worker` process) or runs tasks in-process (demo).
 REDIS_URL = env_str("REDIS_URL", "")
-# Shared cache (login rate limits must count across processes): Redis when configured.
+# Shared cache (login and API rate limits must count across processes): Redis when configured
+# (CACHE_URL, default REDIS_URL), else process-local memory.
+_CACHE_URL = env_str("CACHE_URL", "") or REDIS_URL
 CACHES = {"default": (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "adf"}
-    if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL, "KEY_PREFIX": "adf"}
+    if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -197,7 +200,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "generation.video_job_sweep", "schedule": env_float("JOBS_SWEEP_INTERVAL_S", 60.0)},
     # Campaign occurrences live in PostgreSQL (Campaign.next_due_at); the beat only ticks.
     "campaign-tick": {"task": "campaigns.tick", "schedule": env_float("CAMPAIGNS_TICK_S", 15.0)},
+    "webhook-deliveries-due": {"task": "api.webhook_deliveries_due", "schedule": 10.0},
+    "idempotency-keys-purge": {"task": "api.idempotency_keys_purge", "schedule": 3600.0},
 }
+
 # A publish to a down broker fails within about a second (the API then answers 503), not
 # after kombu's default retries.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
@@ -206,18 +212,48 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT_S", 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser", "rest_framework.parsers.FormParser",
-                               "rest_framework.parsers.MultiPartParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AdFactory API",
-    "DESCRIPTION": "Product link in, brand-true marketing videos out.",
+    "DESCRIPTION": ("Product link in, brand-true marketing videos out. Errors are RFC 9457 problem documents "
+                    "with a stable `code`; every POST accepts an `Idempotency-Key`; lists are cursor-paginated; "
+                    "events are delivered as Standard Webhooks. Guide: docs/api.md."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"AspectEnum": "generation.jobs.services.ASPECTS"},
 }
+
+# API v1: rate limits ("N/s", "N/min", "N/h"), idempotency retention, upload limits.
+API_RATE_LIMIT_KEY = env_str("API_RATE_LIMIT_KEY", "600/min")
+API_RATE_LIMIT_WORKSPACE = env_str("API_RATE_LIMIT_WORKSPACE", "1800/min")
+API_IDEMPOTENCY_TTL_S = env_int("API_IDEMPOTENCY_TTL_S", 24 * 3600)
+API_IDEMPOTENCY_STALE_S = env_int("API_IDEMPOTENCY_STALE_S", 120)  # an in-flight claim older than this was abandoned
+API_DOWNLOAD_URL_TTL_S = env_int("API_DOWNLOAD_URL_TTL_S", 3600)
+API_LOGO_MAX_BYTES = env_int("API_LOGO_MAX_BYTES", 2 * 1024 * 1024)
+API_LOGO_MAX_PIXELS = env_int("API_LOGO_MAX_PIXELS", 4096)
+API_BATCH_MAX_ITEMS = env_int("API_BATCH_MAX_ITEMS", 500)
+
+# Outbound webhooks (Standard Webhooks). Secrets are derived from WEBHOOK_SECRET_KEY
+# (default: SECRET_KEY) and a per-endpoint nonce; rotating that key rotates every secret.
+WEBHOOK_SECRET_KEY = env_str("WEBHOOK_SECRET_KEY", "") or SECRET_KEY
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "default")  # a dedicated queue keeps deliveries off the render path
+# Delay before attempt 2, 3, ... (seconds; ±20 % jitter): ~27.5 h in all, then the delivery fails.
+WEBHOOK_RETRY_DELAYS_S = [int(x) for x in env_list(
+    "WEBHOOK_RETRY_DELAYS_S", ["5", "60", "300", "1800", "7200", "18000", "36000", "36000"])]
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 15)  # consecutive failed attempts
+WEBHOOK_ROTATION_OVERLAP_S = env_int("WEBHOOK_ROTATION_OVERLAP_S", 24 * 3600)
+# Like CATALOG_SSRF_ALLOWED_HOSTS: host[:port] exceptions to the SSRF guard (tests, local receivers).
+WEBHOOK_SSRF_ALLOWED_HOSTS = env_list("WEBHOOK_SSRF_ALLOWED_HOSTS", [])
 
 # Hosts that may resolve to loopback/private addresses despite the SSRF guard: only the
 # demo's bundled sample shop and test servers (host:port). Empty in production.

@@ -54,3 +54,12 @@ def test_same_request_is_accepted_once_the_broker_is_back(client_a, two_workspac
     response = client_a.post("/api/v1/videos", {"product_url": "https://shop.example/p/1"}, format="json")
     assert response.status_code == 202, response.content
     assert credit_balance(workspace=two_workspaces["a"]["workspace"]) == 9
+
+
+def test_a_refused_request_with_an_idempotency_key_can_be_retried(client_a, two_workspaces, broker_down):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "queue-down-1"}
+    body = {"product_url": "https://shop.example/p/1"}
+    assert client_a.post("/api/v1/videos", body, format="json", **headers).status_code == 503
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    app._pool, app.amqp._producer_pool = None, None
+    assert client_a.post("/api/v1/videos", body, format="json", **headers).status_code == 202

@@ -273,7 +273,6 @@ def test_finished_jobs_release_the_next_items_and_complete_the_run(two_workspace
                                                                    django_capture_on_commit_callbacks, settings):
     """Fairness drip: 4 in flight; each finished job (job_finished signal) releases the next;
     when all are finished the run completes and campaign_run_completed is sent once."""
-    from campaigns.runs import webhook_emit_run_completed
     from campaigns.services import campaign_run_now
     from campaigns.signals import campaign_run_completed
     from generation.jobs.services import video_job_fail
@@ -300,10 +299,14 @@ def test_finished_jobs_release_the_next_items_and_complete_the_run(two_workspace
     assert (run.status, run.jobs_created, run.jobs_failed, run.credits_used) == ("completed", 3, 3, 0)
     assert len(sent) == 1 and sent[0]["jobs"] == {"created": 3, "succeeded": 0, "failed": 3}
     assert credit_balance(workspace=a["workspace"]) == 10  # failed jobs refunded
-    # Outbound webhooks are another branch: until merged the integration point is a no-op.
-    import importlib.util
-    assert webhook_emit_run_completed(run=run, summary=sent[0]) is (
-        importlib.util.find_spec("api.webhooks") is not None)
+    # The run's completion is also an outbound webhook event (Standard Webhooks), once, in A only.
+    from api.models import WebhookEvent
+
+    with tenant_context(a["workspace"]):
+        events = list(WebhookEvent.objects.filter(type="campaign.run.completed"))
+    assert len(events) == 1 and events[0].data["id"] == run.pk and events[0].data["jobs"]["failed"] == 3
+    with tenant_context(two_workspaces["b"]["workspace"]):
+        assert not WebhookEvent.objects.exists()
 
 
 def test_monthly_budget_counts_the_other_runs_of_the_month(two_workspaces, make_campaign, store, queued, settings):

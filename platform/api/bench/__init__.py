@@ -1,0 +1,1 @@
+"""`manage.py bench api` (never imported by the runtime)."""

@@ -1,0 +1,231 @@
+"""`manage.py bench api`: the API under gunicorn on loopback with its own throwaway
+PostgreSQL and Redis and a real Celery worker (webhooks queue), load from a separate process.
+
+Prints one JSON object: create_p50_ms / create_p99_ms at create_rate (open loop),
+status_rps (closed loop), errors, duplicates (jobs beyond one per accepted Idempotency-Key,
+under client retries and concurrent same-key pairs), webhook_p99_s (cancel → signature-
+verified delivery at a local receiver)."""
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.server
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from standardwebhooks.webhooks import Webhook
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _parse(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench api")
+    parser.add_argument("--rate", type=float, default=100.0, help="create requests per second (open loop)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the create phase")
+    parser.add_argument("--status-seconds", type=float, default=8.0)
+    parser.add_argument("--status-clients", type=int, default=16)
+    parser.add_argument("--create-clients", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--cancel", type=int, default=50, help="videos canceled to measure webhook latency")
+    parser.add_argument("--pg-port", type=int, default=55489)
+    parser.add_argument("--redis-port", type=int, default=56439)
+    return parser.parse_args(args)
+
+
+class _Receiver:
+    """Verifies every delivery with the standardwebhooks library; records event → receipt latency."""
+
+    def __init__(self):
+        self.secret, self.latencies, self.bad, self.ids = None, [], 0, set()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                try:
+                    payload = Webhook(receiver.secret).verify(body, dict(self.headers.items()))
+                    sent = datetime.fromisoformat(payload["timestamp"]).timestamp()
+                    if payload["id"] not in receiver.ids:  # at-least-once: de-duplicate on the id
+                        receiver.ids.add(payload["id"])
+                        receiver.latencies.append(time.time() - sent)
+                    self.send_response(204)
+                except Exception:  # noqa: BLE001 - any failure is a bad delivery
+                    receiver.bad += 1
+                    self.send_response(400)
+                self.end_headers()
+
+            def log_message(self, format, *args):  # noqa: A002
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _services(env: dict, action: str) -> dict:
+    out = subprocess.run(["bash", str(REPO / "infra/scripts/test-services.sh"), action], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export "):].partition("=")
+            found[name] = value
+    return found
+
+
+def _wait_http(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/docs/errors")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def _load(py: str, env: dict, cfg: dict) -> dict:
+    """One load phase in its own process (its CPU is not the server's)."""
+    out = subprocess.run([py, "-m", "api.bench.load", json.dumps(cfg)], cwd=REPO, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _pid_file(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def _tree_cpu_s(roots: list[int]) -> float:
+    """User+system CPU seconds of these processes and all their descendants (Linux /proc)."""
+    tick, total, seen, todo = os.sysconf("SC_CLK_TCK"), 0.0, set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (children reaped: cutime/cstime)
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _cancel_all(port: int, key: str, ids: list[int]) -> int:
+    failures = 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for vid in ids:
+        conn.request("POST", f"/api/v1/videos/{vid}/cancel", headers={"Authorization": f"Bearer {key}"})
+        response = conn.getresponse()
+        response.read()
+        failures += response.status != 200
+        time.sleep(0.02)
+    return failures
+
+
+def run(args: list[str], out) -> dict:
+    opts = _parse(args)
+    var = Path(tempfile.mkdtemp(prefix="adf-bench-api-"))
+    py = sys.executable
+    # postgres (not root) must be able to enter the services folder: keep it directly under /tmp
+    env = {**os.environ, "TEST_SERVICES_DIR": f"/tmp/adf-bench-api-svc-{opts.pg_port}", "TEST_PG_PORT": str(opts.pg_port),
+           "TEST_REDIS_PORT": str(opts.redis_port)}
+    env.update(_services(env, "start"))
+    receiver = _Receiver()
+    port = _free_port()
+    env.update({
+        "PYTHONPATH": f"{REPO}:{REPO / 'platform'}", "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(40), "VAR_DIR": str(var),
+        "MEDIA_ROOT": str(var / "media"), "LOG_LEVEL": "WARNING", "WEBHOOK_QUEUE": "webhooks",
+        "API_RATE_LIMIT_KEY": "10000000/min", "API_RATE_LIMIT_WORKSPACE": "10000000/min",
+        "WEBHOOK_SSRF_ALLOWED_HOSTS": receiver.url.split("/")[2], "CELERY_BROKER_URL": env["REDIS_URL"]})
+    procs: list[subprocess.Popen] = []
+    try:
+        subprocess.run([py, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+        seed = json.loads(subprocess.run([py, "-m", "api.bench.seed", "seed", receiver.url], cwd=REPO, env=env,
+                                         check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        receiver.secret = seed["secret"]
+        procs.append(subprocess.Popen(
+            [py, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-k", "gthread",
+             "--workers", str(opts.workers), "--threads", str(opts.threads), "--keep-alive", "30",
+             "--log-level", "warning"], cwd=REPO, env=env))
+        procs.append(subprocess.Popen(
+            [py, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks", "--pool", "threads", "-c", "4",
+             "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"], cwd=REPO, env=env))
+        _wait_http(port)
+        cfg = {"base": f"http://127.0.0.1:{port}", "key": seed["key"], "rate": opts.rate, "seconds": opts.seconds,
+               "status_seconds": opts.status_seconds, "status_clients": opts.status_clients,
+               "create_clients": opts.create_clients, "retry_share": 0.1, "race_share": 0.05,
+               "product_url": "https://shop.example/products/bench", "cancel": opts.cancel}
+        server = [procs[0].pid, _pid_file(Path(env["TEST_SERVICES_DIR"]) / "pg" / "postmaster.pid"),
+                  _pid_file(Path(env["TEST_SERVICES_DIR"]) / "redis.pid")]
+        cpu0 = _tree_cpu_s(server)
+        load = _load(py, env, {**cfg, "phase": "create"})
+        cpu1 = _tree_cpu_s(server)
+        ids = load.pop("video_ids")
+        load.update(_load(py, env, {**cfg, "phase": "status", "video_ids": ids}) if ids else
+                    {"status_rps": 0.0, "status_errors": 0, "status_requests": 0})
+        cpu2 = _tree_cpu_s(server)
+        cancel_failures = _cancel_all(port, seed["key"], ids[: opts.cancel])
+        deadline = time.monotonic() + 60
+        while len(receiver.latencies) < opts.cancel - cancel_failures and time.monotonic() < deadline:
+            time.sleep(0.1)
+        counts = json.loads(subprocess.run([py, "-m", "api.bench.seed", "count", str(seed["workspace"])], cwd=REPO,
+                                           env=env, check=True, capture_output=True, text=True).stdout.strip()
+                            .splitlines()[-1])
+        jobs = counts["jobs"]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        receiver.server.shutdown()
+        _services(env, "stop")
+    lat = sorted(receiver.latencies)
+    webhook_p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))] if lat else None
+    result = {
+        "create_p50_ms": load["create_p50_ms"], "create_p99_ms": load["create_p99_ms"],
+        "create_rate": load["create_rate"], "create_requests": load["create_requests"],
+        "status_rps": load["status_rps"],
+        "errors": load["create_errors"] + load["status_errors"] + cancel_failures + receiver.bad,
+        "error_kinds": load.get("create_error_kinds", []) + load.get("status_error_kinds", []),
+        "duplicates": jobs - load["keys_accepted"],  # one job per accepted key is the only right answer
+        "keys_with_two_request_ids": load["keys_with_two_request_ids"],
+        "webhook_p99_s": round(webhook_p99, 3) if webhook_p99 is not None else None,
+        "webhooks_verified": len(lat), "webhooks_expected": opts.cancel - cancel_failures,
+        "webhook_events": counts["events"], "webhook_deliveries": counts["deliveries"],
+        "webhook_delivery_errors": counts["delivery_errors"], "receiver_rejected": receiver.bad,
+        "gunicorn": f"{opts.workers}x{opts.threads} gthread", "cpu_count": os.cpu_count(),
+        # Server-side CPU (gunicorn + PostgreSQL + Redis) per request: robust to a shared, loaded
+        # box; 1000 / cpu_ms is the request rate one dedicated core could sustain.
+        "create_server_cpu_ms": round(1000 * (cpu1 - cpu0) / max(1, load["create_requests"]), 2),
+        "status_server_cpu_ms": round(1000 * (cpu2 - cpu1) / max(1, load.get("status_requests", 0)), 2),
+        "load_average_1m": os.getloadavg()[0],
+    }
+    out.write(f"create: p50 {result['create_p50_ms']} ms, p99 {result['create_p99_ms']} ms at "
+              f"{result['create_rate']} req/s; status: {result['status_rps']} req/s; errors {result['errors']}; "
+              f"duplicates {result['duplicates']}; webhook p99 {result['webhook_p99_s']} s\n")
+    return result

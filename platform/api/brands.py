@@ -1,0 +1,136 @@
+"""/api/v1/brands: the brand kit (colours, fonts, voice, tone, defaults) and its logo upload."""
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
+from PIL import Image, UnidentifiedImageError
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from tenancy.models import Brand
+from tenancy.services import audit_log_write
+
+from .errors import ApiError
+from .idempotency import idempotent
+from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
+
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+COLOR = r"^#[0-9A-Fa-f]{6}$"
+
+
+def logo_validate(upload, *, param: str = "logo") -> tuple[bytes, str]:
+    """Bytes and extension of an acceptable logo: PNG/JPEG/WebP, ≤ API_LOGO_MAX_BYTES,
+    ≤ API_LOGO_MAX_PIXELS per side, decodable. (Minimal local check; the shared upload
+    validator in tenancy replaces it when it lands.)"""
+    if upload.size > settings.API_LOGO_MAX_BYTES:
+        raise ApiError("payload_too_large", f"The logo is larger than {settings.API_LOGO_MAX_BYTES // 1024} KB.",
+                       param=param)
+    data = upload.read(settings.API_LOGO_MAX_BYTES + 1)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+            if kind not in LOGO_FORMATS:
+                raise ApiError("invalid_request", "The image must be a PNG, JPEG or WebP file.", param=param)
+            limit = settings.API_LOGO_MAX_PIXELS
+            if width > limit or height > limit:
+                raise ApiError("invalid_request", f"The image is {width}×{height}; at most {limit}×{limit} pixels.",
+                               param=param)
+            image.load()  # decodes: a truncated or corrupt file fails here, not at render time
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ApiError("invalid_request", "This is not a readable image.", param=param) from exc
+    return data, LOGO_FORMATS[kind]
+
+
+class BrandSerializer(serializers.ModelSerializer):
+    logo = serializers.SerializerMethodField()
+    primary_color = serializers.RegexField(COLOR, required=False)
+    secondary_color = serializers.RegexField(COLOR, required=False)
+    accent_color = serializers.RegexField(COLOR, required=False)
+    language = serializers.ChoiceField(choices=["en", "zh"], required=False)
+
+    class Meta:
+        model = Brand
+        fields = ["id", "name", "primary_color", "secondary_color", "accent_color", "font_family", "voice",
+                  "language", "tone", "default_template", "logo", "created_at"]
+        read_only_fields = ["id", "logo", "created_at"]
+
+    def get_logo(self, brand: Brand) -> bool:
+        return bool(brand.logo)
+
+    def validate_default_template(self, value: str) -> str:
+        from .videos import _template_names
+
+        if value not in _template_names():
+            raise serializers.ValidationError(f"Unknown template; choose one of {', '.join(_template_names())}.")
+        return value
+
+
+class LogoUploadSerializer(serializers.Serializer):
+    logo = serializers.FileField(help_text="PNG, JPEG or WebP; size and pixel limits apply")
+
+
+def _save(serializer, *, workspace, api_key, action: str) -> Brand:
+    try:
+        with transaction.atomic():
+            brand = serializer.save(workspace=workspace)
+    except IntegrityError as exc:
+        raise ApiError("conflict", "A brand with this name already exists.", param="name") from exc
+    audit_log_write(workspace=workspace, action=action, api_key=api_key, target=str(brand.pk))
+    return brand
+
+
+class BrandListCreate(TenantAPIView):
+    @extend_schema(request=BrandSerializer, responses={201: BrandSerializer}, tags=["brands"], summary="Create a brand")
+    @idempotent
+    def post(self, request):
+        data = BrandSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        brand = _save(data, workspace=self.workspace, api_key=request.auth, action="brand.created")
+        return Response(BrandSerializer(brand).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[CursorQuerySerializer], responses=page_serializer(BrandSerializer, "BrandPage"),
+                   tags=["brands"], summary="List brands")
+    def get(self, request):
+        query = CursorQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows, cursor = cursor_page(Brand.objects.all(), cursor=query.validated_data.get("cursor"),
+                                   limit=query.validated_data["limit"])
+        return Response(page_body(rows, BrandSerializer, next_cursor=cursor, context={}))
+
+
+class BrandDetail(TenantAPIView):
+    @extend_schema(responses=BrandSerializer, tags=["brands"], summary="Get a brand kit")
+    def get(self, request, pk: int):
+        return Response(BrandSerializer(self.get_object_or_404(Brand.objects.all(), pk=pk)).data)
+
+    @extend_schema(request=BrandSerializer(partial=True), responses=BrandSerializer, tags=["brands"],
+                   summary="Change a brand kit")
+    def patch(self, request, pk: int):
+        brand = self.get_object_or_404(Brand.objects.all(), pk=pk)
+        data = BrandSerializer(brand, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        brand = _save(data, workspace=self.workspace, api_key=request.auth, action="brand.updated")
+        return Response(BrandSerializer(brand).data)
+
+
+class BrandLogo(TenantAPIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": LogoUploadSerializer}, responses=BrandSerializer, tags=["brands"],
+                   summary="Upload the brand's logo")
+    @idempotent
+    def post(self, request, pk: int):
+        brand = self.get_object_or_404(Brand.objects.all(), pk=pk)
+        upload = request.FILES.get("logo")
+        if upload is None:
+            raise ApiError("invalid_request", "Send the image as the multipart field 'logo'.", param="logo")
+        data, ext = logo_validate(upload)
+        brand.logo.save(f"{brand.workspace_id}-{brand.pk}.{ext}", ContentFile(data), save=True)
+        audit_log_write(workspace=self.workspace, action="brand.logo_uploaded", api_key=request.auth,
+                        target=str(brand.pk))
+        return Response(BrandSerializer(brand).data)
