@@ -19,7 +19,6 @@ urlpatterns = [
     path("v1/videos/batch", videos.VideoBatch.as_view(), name="videos-batch"),
     path("v1/videos/estimate", videos.VideoEstimate.as_view(), name="videos-estimate"),
     path("v1/videos/<int:pk>", videos.VideoDetail.as_view(), name="video"),
-    path("v1/videos/<int:pk>/files/<str:name>", videos.VideoFile.as_view(), name="video-file"),
     path("v1/videos/<int:pk>/cancel", videos.VideoCancel.as_view(), name="video-cancel"),
     path("v1/videos/<int:pk>/timeline", videos.VideoTimeline.as_view(), name="video-timeline"),
     path("v1/files/<str:token>", videos.VideoDownload.as_view(), name="download"),
