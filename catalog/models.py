@@ -30,6 +30,8 @@ class Product(TenantModel):
     gtin = models.CharField(max_length=32, blank=True)
     mpn = models.CharField(max_length=120, blank=True)
     provenance = models.JSONField(default=dict, blank=True, help_text="field -> {source, confidence}")
+    rejected_facts = models.JSONField(default=list, blank=True,
+                                      help_text="[{field, value, reason}] found on the page and refused")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,6 +65,17 @@ class Product(TenantModel):
             "variants": [v.as_dict() for v in self.variants.all()],
             "canonical_url": self.canonical_url or None,
         }
+
+    def to_facts(self):
+        """The typed spine's first link: ``ProductFacts`` with storage-relative image keys
+        (downloaded images only, main first) and the rejected facts."""
+        from catalog.facts import ProductFacts, ProductImage as FactImage, RejectedFact
+
+        images = [FactImage(key=img.file.name, source_url=img.source_url or None, width=img.width,
+                            height=img.height) for img in self.images.order_by("position") if img.file]
+        facts = {**self.as_facts(), "source_url": self.source_url}
+        return ProductFacts.from_facts_dict(
+            facts, images=images, rejected=[RejectedFact.model_validate(r) for r in self.rejected_facts or []])
 
 
 class ProductImage(TenantModel):

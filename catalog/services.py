@@ -22,6 +22,7 @@ from catalog.ingest.errors import IngestError
 from catalog.ingest.extract import EXTRACTOR_VERSION, extract_product, has_product
 from catalog.ingest.fetch import fetch_url
 from catalog.ingest.images import images_download
+from catalog.ingest.sanity import facts_sanitise
 from catalog.models import Product, ProductImage, ProductSnapshot, ProductVariant
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def _product_fields(facts: dict) -> dict:
         "gtin": (facts.get("gtin") or "")[:32],
         "mpn": (facts.get("mpn") or "")[:120],
         "provenance": facts.get("provenance") or {},
+        "rejected_facts": list(facts.get("rejected") or []),
     }
 
 
@@ -95,12 +97,17 @@ def product_ingest(*, workspace, url: str, allowed_hosts=None) -> Product:
     Same workspace + URL → the same Product, updated; every ingest adds a ProductSnapshot
     (raw HTML in storage + extraction JSON), so history is kept. Raises IngestError."""
     facts, page = page_extract(url=url, allowed_hosts=allowed_hosts)
+    # What the page says stays in the snapshot; what the ad may use is checked first.
+    usable, rejected = facts_sanitise(facts, url=page["final_url"])
+    for item in rejected:
+        log.info("product_ingest.fact_rejected url=%s field=%s reason=%s", url, item["field"], item["reason"])
+    facts_for_product = {**usable, "rejected": rejected}
     pictures = images_download(facts.get("images") or [], allowed_hosts=allowed_hosts)
     html_bytes = page["html"].encode("utf-8")
     html_sha = hashlib.sha256(html_bytes).hexdigest()
     with transaction.atomic():
         product, _ = Product.objects.update_or_create(
-            workspace=workspace, source_url=url[:2000], defaults=_product_fields(facts))
+            workspace=workspace, source_url=url[:2000], defaults=_product_fields(facts_for_product))
         base = f"workspaces/{workspace.pk}/products/{product.pk}"
         stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
         html_path = default_storage.save(f"{base}/snapshots/{stamp}-{html_sha[:12]}.html", ContentFile(html_bytes))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from PIL import Image
@@ -71,24 +74,79 @@ def inspect_image(data: bytes) -> tuple[str, int, int, str]:
     return _FORMATS[fmt], width, height, phash
 
 
-def images_download(urls: list[str], *, max_images: int = 8, allowed_hosts=None) -> list[DownloadedImage]:
-    """Fetch and verify up to ``max_images`` distinct pictures, in the given order; failures
-    are skipped (a broken thumbnail must not fail the product)."""
-    kept: list[DownloadedImage] = []
-    for url in urls[: max_images * 3]:
-        if len(kept) >= max_images:
-            break
+# Obviously not a product photo, judged from the URL alone (so it is never fetched): tracking
+# pixels and beacons, sprites, vector icons, logos, badges, map tiles, placeholders, and files
+# whose name states a tiny size (Amazon _SS40_, eBay s-l64, Shopify _50x50, ?w=60).
+_JUNK_URL = re.compile(
+    r"\.svg(\?|$)|sprite|/pixel|[/_.-]pixel[/_.-]|spacer|blank\.|transparent\.|beacon|/tr\?|/b/ss/|doubleclick"
+    r"|googletagmanager|google-analytics|facebook\.com/tr|/icons?/|[/_-]icon[/_.-]|favicon|[/_-]logo[/_.-]|/logos?/"
+    r"|payment[-_]?(method|icon)|placeholder|loading\.|/tiles?/\d+/\d+/\d+|tile\.openstreetmap|maps\.googleapis"
+    r"|staticmap|maps\.gstatic", re.I)
+_TINY_SIZE = re.compile(r"_(?:SS|SX|SY|US|AC_US|AC_SS)(\d{1,2})_|[/_]s-l(\d{2})\.|_(\d{1,2})x(\d{1,2})[._@]"
+                        r"|[?&](?:w|width|h|height|size)=(\d{1,2})(?:&|$)|/(\d{1,2})x(\d{1,2})/", re.I)
+IMAGE_FETCH_WORKERS = 6
+IMAGE_FETCH_PER_HOST = 3  # polite: at most this many requests to one host at a time
+
+
+_TRACKING = re.compile(r"\.svg(\?|$)|/pixel|beacon|/tr\?|/b/ss/|doubleclick|google-analytics|facebook\.com/tr", re.I)
+
+
+def junk_image_reason(url: str, *, main: bool = False) -> str | None:
+    """Why ``url`` is not worth fetching as a product photo (None: fetch it). The main image
+    (chosen by extraction) is judged only on hard signs: a product may be *called* "logo tee"."""
+    if main:
+        return "a tracking pixel or vector icon" if _TRACKING.search(url or "") else None
+    if _JUNK_URL.search(url or ""):
+        return "icon, logo, tracking pixel, sprite, map tile or placeholder (by its URL)"
+    if _TINY_SIZE.search(url or ""):
+        return f"its URL asks for a tiny rendition (< {IMAGE_MIN_SIDE} px)"
+    return None
+
+
+def _fetch_one(url: str, *, allowed_hosts, gates: dict, lock) -> DownloadedImage | None:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).netloc.lower()
+    with lock:
+        gate = gates.setdefault(host, threading.BoundedSemaphore(IMAGE_FETCH_PER_HOST))
+    with gate:
         try:
-            result = fetch_url(url, allowed_hosts=allowed_hosts, max_bytes=IMAGE_MAX_BYTES,
+            # The per-host gate is the politeness here (a gallery lives on one CDN host).
+            result = fetch_url(url, allowed_hosts=allowed_hosts, max_bytes=IMAGE_MAX_BYTES, rate_limit=False,
                                accept="image/avif,image/webp,image/png,image/jpeg,*/*;q=0.5", use_cache=False)
             extension, width, height, phash = inspect_image(result.content)
         except IngestError as exc:
             log.info("image skipped %s: %s", url, exc)
+            return None
+    if min(width, height) < IMAGE_MIN_SIDE:
+        return None
+    return DownloadedImage(url, result.content, extension, width, height,
+                           hashlib.sha256(result.content).hexdigest(), phash)
+
+
+def images_download(urls: list[str], *, max_images: int = 8, allowed_hosts=None) -> list[DownloadedImage]:
+    """Fetch and verify up to ``max_images`` distinct pictures, kept in the given order (main
+    first). URLs that are obviously not product photos are dropped before any fetch; the rest
+    are fetched concurrently, at most IMAGE_FETCH_PER_HOST at a time per host. Failures are
+    skipped (a broken thumbnail must not fail the product)."""
+    candidates = []
+    for index, url in enumerate(urls):
+        reason = junk_image_reason(url, main=index == 0)
+        if reason:
+            log.info("image not fetched %s: %s", url, reason)
+        elif url not in candidates:
+            candidates.append(url)
+    candidates = candidates[: max_images * 3]
+    gates: dict = {}
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=IMAGE_FETCH_WORKERS, thread_name_prefix="image-fetch") as pool:
+        fetched = list(pool.map(lambda u: _fetch_one(u, allowed_hosts=allowed_hosts, gates=gates, lock=lock),
+                                candidates))
+    kept: list[DownloadedImage] = []
+    for img in fetched:
+        if img is None or len(kept) >= max_images:
             continue
-        if min(width, height) < IMAGE_MIN_SIDE:
+        if any(k.sha256 == img.sha256 or hamming(k.phash, img.phash) <= PHASH_MAX_DISTANCE for k in kept):
             continue
-        sha = hashlib.sha256(result.content).hexdigest()
-        if any(img.sha256 == sha or hamming(img.phash, phash) <= PHASH_MAX_DISTANCE for img in kept):
-            continue
-        kept.append(DownloadedImage(url, result.content, extension, width, height, sha, phash))
+        kept.append(img)
     return kept

@@ -4,6 +4,7 @@ Public entry point: ``make_shots`` (see ``generation.images.shots``). Importing 
 stays cheap: torch/diffusers load only when the ``dit`` backend is used.
 """
 from .cutout import ProductImageError
+from .shot import SHOT_LIST, Shot
 from .shots import ShotResult, make_shots
 
-__all__ = ["ProductImageError", "ShotResult", "make_shots"]
+__all__ = ["ProductImageError", "SHOT_LIST", "Shot", "ShotResult", "make_shots"]

@@ -1,6 +1,8 @@
-"""The five stage services of a video job. Each reads the previous stages' files from the
-job folder, calls a pure stage core with plain data, and writes its outputs at fixed paths
-(a retry overwrites). They run inside the job's tenant context (see tasks)."""
+"""The five stage services of a video job. Each reads the previous stages' files from the job
+folder *validated into their spine types* (``ProductFacts`` → ``AdScript`` → ``VoiceTrack`` +
+``Shot``s → ``Timeline``), calls a pure stage core, and writes its outputs at fixed paths (a
+retry overwrites). Files are referred to by storage-relative key, never by absolute server
+path. They run inside the job's tenant context (see tasks)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +10,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import StageError, TransientError
 from .models import VideoJob
@@ -38,6 +41,28 @@ def _read_json(job: VideoJob, name: str):
     return json.loads(path.read_text())
 
 
+def _read(job: VideoJob, name: str, model):
+    """``name`` from the job folder, validated as ``model`` (a pydantic model or TypeAdapter).
+    A document that does not match its type (a renamed field, a wrong type) stops the job
+    with a clear reason instead of reaching the video half-read."""
+    data = _read_json(job, name)
+    try:
+        return model.validate_python(data) if isinstance(model, TypeAdapter) else model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise StageError(f"{name} is not a valid {getattr(model, '__name__', 'document')}: {where}: {first['msg']}") from exc
+
+
+def _write_model(path: Path, model: BaseModel | list) -> None:
+    data = [m.model_dump(mode="json") for m in model] if isinstance(model, list) else model.model_dump(mode="json")
+    _write_json(path, data)
+
+
+def _media_root() -> Path:
+    return Path(settings.MEDIA_ROOT)
+
+
 def stage_ingest(job: VideoJob) -> dict:
     from catalog.ingest.errors import IngestError
     from catalog.services import product_ingest
@@ -49,9 +74,7 @@ def stage_ingest(job: VideoJob) -> dict:
             raise TransientError(str(exc)) from exc
         raise StageError(str(exc)) from exc
     VideoJob.objects.filter(pk=job.pk).update(product=product)
-    facts = product.as_facts()
-    facts["image_files"] = [img.file.path for img in product.images.order_by("position") if img.file]
-    _write_json(job_path(job, "product.json"), facts)
+    _write_model(job_path(job, "product.json"), product.to_facts())
     return {"product": _rel(job_path(job, "product.json"))}
 
 
@@ -65,39 +88,43 @@ def _framework_for(template: str) -> str:
 
 
 def stage_script(job: VideoJob) -> dict:
+    from catalog.facts import ProductFacts
     from generation.scripts import ground_script, write_script
 
-    facts = _read_json(job, "product.json")
+    facts = _read(job, "product.json", ProductFacts).as_script_input()
     gen = settings.GENERATION
     script = write_script(facts, framework=_framework_for(job.template), language=job.language,
                           duration=float(job.duration_s), seed=job.pk, backend=gen.script_backend,
                           brand=job.brand.as_style())
     script = ground_script(script, facts)
-    _write_json(job_path(job, "script.json"), script.model_dump(mode="json"))
+    _write_model(job_path(job, "script.json"), script)
     return {"script": _rel(job_path(job, "script.json"))}
 
 
 def stage_voice(job: VideoJob) -> dict:
     from generation.scripts import AdScript
     from generation.voice import synthesize
+    from generation.voice.track import VoiceTrack
 
-    script = AdScript.model_validate(_read_json(job, "script.json"))
+    script = _read(job, "script.json", AdScript)
     out_dir = job_path(job, "voice")
     out_dir.mkdir(exist_ok=True)
     synthesize(script, out_dir, voice=job.brand.voice or None)
+    _read(job, "voice/voice.json", VoiceTrack)  # what the renderer will read must validate now
     return {"voice": _rel(out_dir / "voice.wav"), "captions_words": _rel(out_dir / "words.json")}
 
 
 def stage_shots(job: VideoJob) -> dict:
-    from generation.images import ProductImageError, make_shots
+    from catalog.facts import ProductFacts
+    from generation.images import ProductImageError, Shot, make_shots
     from generation.images.services import lora_active_adapter
     from generation.scripts import AdScript
 
-    facts = _read_json(job, "product.json")
-    images = [Path(p) for p in facts.get("image_files") or [] if Path(p).exists()]
+    facts = _read(job, "product.json", ProductFacts)
+    images = facts.image_files(_media_root())
     if not images:
         raise StageError("The product page has no usable product image, so no shots can be made.")
-    script = AdScript.model_validate(_read_json(job, "script.json"))
+    script = _read(job, "script.json", AdScript)
     requests = [{"kind": seg.shot.kind, "prompt": seg.shot.prompt, "segment": i}
                 for i, seg in enumerate(script.segments())]
     gen = settings.GENERATION
@@ -107,30 +134,61 @@ def stage_shots(job: VideoJob) -> dict:
     try:
         results = make_shots(product_images=images, requests=requests, brand=job.brand.as_style(),
                              out_dir=out_dir, backend=gen.shots_backend, n=gen.best_of_n, seed=job.pk,
-                             lora=adapter.path if adapter else None, segmentation_dir=gen.segmentation_dir)
+                             lora=adapter.path if adapter else None, segmentation_dir=gen.segmentation_dir,
+                             size=_shot_size(job.aspect, gen.render_scale))
     except ProductImageError as exc:
         raise StageError(f"The product image cannot be used: {exc}") from exc
-    shots = [{"path": str(r.path), "config": str(r.config_path), "kind": r.kind, "segment": r.segment,
-              "fidelity": r.fidelity, "scores": r.scores} for r in results]
-    _write_json(job_path(job, "shots.json"), shots)
+    key_of = {str(_media_root() / img.key): img.key for img in facts.images if img.key}
+    shots = [Shot.from_result(r, root=_media_root()).model_copy(update={"source_image": key_of.get(_source_of(r))})
+             for r in results]
+    _write_model(job_path(job, "shots.json"), shots)
     return {"shots": _rel(job_path(job, "shots.json"))}
 
 
+def _shot_size(aspect: str, scale: float) -> tuple[int, int]:
+    """Shots are made at the ad's own aspect (a real 1:1 or 16:9 picture, not a vertical one
+    with blurred bars) and no larger than the render needs (at least half size, for fidelity);
+    sides are multiples of 16 for the DiT backends."""
+    from generation.video.layout import canvas_size
+
+    w, h = canvas_size(aspect, min(1.0, max(scale, 0.5)))
+    return max(16, w // 16 * 16), max(16, h // 16 * 16)
+
+
+def _source_of(result) -> str | None:
+    try:
+        return json.loads(Path(result.config_path).read_text()).get("source_image")
+    except (OSError, ValueError):
+        return None
+
+
 def stage_render(job: VideoJob) -> dict:
+    from catalog.facts import ProductFacts
+    from generation.images import SHOT_LIST
+    from generation.scripts import AdScript
     from generation.video import render, timeline_build
+    from generation.video.presence import product_presence
+    from generation.voice.track import VoiceTrack
 
     voice_dir = job_path(job, "voice")
+    product = _read(job, "product.json", ProductFacts)
     timeline = timeline_build(
-        template=job.template, aspect=job.aspect, script=_read_json(job, "script.json"),
-        voice=json.loads((voice_dir / "voice.json").read_text()), voice_dir=voice_dir,
-        shots=_read_json(job, "shots.json"), product=_read_json(job, "product.json"),
+        template=job.template, aspect=job.aspect, script=_read(job, "script.json", AdScript),
+        voice=_read(job, "voice/voice.json", VoiceTrack), voice_dir=_rel(voice_dir),
+        shots=_read(job, "shots.json", SHOT_LIST), product=product,
         brand=job.brand.as_style(), scale=settings.GENERATION.render_scale)
-    result = render(timeline, job_path(job), job_path(job, "render"))
+    # Assets are storage keys: render against the storage root, so timeline.json carries keys.
+    result = render(timeline, _media_root(), job_path(job, "render"))
+    gate = product_presence(timeline, _media_root(), product=product)
+    _write_json(job_path(job, "render", "quality.json"), gate.as_dict())
+    if not gate.ok:
+        raise StageError(f"Quality gate: {gate.reason}")
     return {
         "video": _rel(result.video),
         "thumbnail": _rel(result.thumbnail),
         "captions": _rel(result.captions),
         "timeline": _rel(result.timeline_json),
+        "quality": _rel(job_path(job, "render", "quality.json")),
     }
 
 

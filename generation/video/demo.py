@@ -92,7 +92,7 @@ def procedural_shots(out_dir: Path, *, product: dict, brand: dict, n: int, size=
     out_dir.mkdir(parents=True, exist_ok=True)
     pack = product_packshot(out_dir / "packshot.png", title=product.get("title") or "", brand=brand)
     kinds = ["product", "detail", "lifestyle", "product"]
-    shots = [{"path": str(studio_shot(out_dir / f"shot_{i}.png", pack, brand=brand, variant=i, size=size)),
+    shots = [{"key": str(studio_shot(out_dir / f"shot_{i}.png", pack, brand=brand, variant=i, size=size)),
               "kind": kinds[i % 4], "segment": i, "fidelity": None} for i in range(n)]
     return shots, pack
 
@@ -103,7 +103,7 @@ def fallback_script(product: dict, *, framework: str = "problem_solution", langu
     feats = list(product.get("features") or [])[:3] or ["Made to last"]
     seg = lambda role, spoken, shown, kind: {"role": role, "voice_line": spoken, "on_screen_text": shown,  # noqa: E731
                                              "shot": {"kind": kind, "prompt": name}, "facts": []}
-    scenes = [seg("reason", f"{f}.", f, "detail") for f in feats]
+    scenes = [seg("scene", f"{f}.", f, "detail") for f in feats]
     return {"language": language, "framework": framework, "target_duration": 15,
             "hook": seg("hook", f"Meet the {name}.", f"Meet the {name}", "product"),
             "scenes": scenes, "cta": seg("cta", "Tap the link to get yours today.", "Shop now", "product")}
@@ -146,7 +146,9 @@ def espeak_voice(script: dict, out_dir: Path, *, language: str = "en", gap: floa
     with wave.open(str(out_dir / "voice.wav"), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(sr)
         w.writeframes(audio.tobytes())
+    # The VoiceTrack document (word times estimated: "proportional").
     voice = {"duration": round(len(audio) / sr, 3), "sample_rate": sr, "language": language, "wav": "voice.wav",
-             "srt": None, "sentences": sentences, "words": words, "timing": "estimated", "engine": "espeak-ng"}
+             "srt": "", "sentences": sentences, "words": words, "word_timing": "proportional",
+             "backend": "espeak-ng"}
     (out_dir / "voice.json").write_text(json.dumps(voice, indent=1))
     return voice

@@ -22,7 +22,7 @@ def demo_inputs(work: Path, *, product: dict | None = None, brand: dict | None =
     voice = json.loads((work / "voice.json").read_text()) if (work / "voice.json").exists() else demo.espeak_voice(script, work)
     shots, pack = demo.procedural_shots(work / "shots", product=product, brand=brand, n=n_shots)
     return {"script": script, "voice": voice, "voice_dir": work, "shots": shots,
-            "product": {**product, "image_paths": [str(pack)]}, "brand": brand}
+            "product": {**product, "images": [{"key": str(pack)}]}, "brand": brand}
 
 
 def stage_inputs(work: Path, framework: str, *, product: dict | None = None, brand: dict | None = None) -> dict:
@@ -41,7 +41,7 @@ def stage_inputs(work: Path, framework: str, *, product: dict | None = None, bra
     voice = stages.make_voice(script, work / "voice", language="en", notes=notes)
     shots, images = stages.make_shots(product, script, work, brand=brand, images=[], notes=notes)
     data = {"script": script, "voice": voice, "voice_dir": str(work / "voice"), "shots": shots,
-            "product": {**product, "image_paths": [str(p) for p in images]}, "brand": brand}
+            "product": {**product, "images": [{"key": str(p)} for p in images]}, "brand": brand}
     cached.write_text(json.dumps(data, default=str))
     return {**data, "voice_dir": work / "voice"}
 

@@ -9,12 +9,45 @@ from pathlib import Path
 from . import demo
 
 
-def _local_images(product: dict, extra: list[Path]) -> list[Path]:
+def _image_refs(product: dict) -> list:
+    refs = list(product.get("image_paths") or []) + list(product.get("images") or [])
+    return [r.get("key") or r.get("source_url") if isinstance(r, dict) else r for r in refs if r]
+
+
+def product_images(product: dict, extra: list[Path], out_dir: Path, *, notes: list) -> list[Path]:
+    """The product's own pictures as local files, main first: ``--image`` files, then the
+    facts' local paths / storage keys / file:// URLs, then its http(s) image URLs downloaded
+    through the SSRF-guarded image fetcher (never the bundled sample bottle)."""
+    from django.conf import settings
+
     found = [Path(p) for p in extra if Path(p).is_file()]
-    for p in list(product.get("image_paths") or []) + list(product.get("images") or []):
-        if isinstance(p, str) and not p.startswith(("http:", "https:")) and Path(p).is_file():
-            found.append(Path(p))
-    return found
+    remote = []
+    for ref in _image_refs(product):
+        ref = str(ref)
+        if ref.startswith(("http://", "https://")):
+            remote.append(ref)
+            continue
+        path = Path(ref[7:] if ref.startswith("file://") else ref)
+        for cand in (path, Path(settings.MEDIA_ROOT) / ref):
+            if cand.is_file():
+                found.append(cand)
+                break
+    if not found and remote:
+        from catalog.ingest.errors import IngestError
+        from catalog.ingest.images import images_download
+        try:
+            pictures = images_download(remote, allowed_hosts=getattr(settings, "CATALOG_SSRF_ALLOWED_HOSTS", None))
+        except IngestError as exc:
+            pictures = []
+            notes.append(f"product images: download failed ({exc})")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for k, pic in enumerate(pictures):
+            path = out_dir / f"product_{k:02d}.{pic.extension}"
+            path.write_bytes(pic.data)
+            found.append(path)
+        if remote and not pictures:
+            notes.append(f"product images: none of {len(remote)} image URLs could be fetched")
+    return list(dict.fromkeys(found))
 
 
 def make_script(product: dict, *, framework: str, language: str, duration: float, brand: dict, notes: list) -> dict:
@@ -47,12 +80,17 @@ def make_voice(script: dict, out_dir: Path, *, language: str, notes: list) -> di
 
 
 def make_shots(product: dict, script: dict, out_dir: Path, *, brand: dict, images: list[Path], notes: list):
-    """(shots, product_image_paths). Shots from generation.images when available."""
+    """(shots as spine ``Shot``s, the product's local image files). Raises ValueError when the
+    product has pictures that cannot be used; draws a packshot only for a product that names
+    no picture at all (the demo product)."""
+    from generation.images import Shot
     segs = [script["hook"], *script["scenes"], script["cta"]]
-    local = _local_images(product, images)
+    local = product_images(product, images, out_dir / "images", notes=notes)
     if not local:
+        if _image_refs(product):
+            raise ValueError("none of the product's images could be used (download or decode failed)")
         local = [demo.product_packshot(out_dir / "packshot.png", title=product.get("title") or "", brand=brand)]
-        notes.append("product image: none local, drew a procedural packshot")
+        notes.append("product image: the product names no picture, drew a procedural packshot")
     try:
         from generation.images import make_shots as real_make_shots
     except ImportError:
@@ -61,10 +99,10 @@ def make_shots(product: dict, script: dict, out_dir: Path, *, brand: dict, image
         try:
             requests = [{**(s.get("shot") or {"kind": "product"}), "segment": i} for i, s in enumerate(segs)]
             results = real_make_shots(product_images=local, requests=requests, brand=brand, out_dir=out_dir / "shots")
-            return [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in results], local
+            return [Shot.from_result(r) for r in results], local
         except Exception as exc:  # noqa: BLE001 - fall back, and say so
             notes.append(f"shots: generation.images.make_shots failed ({exc}); used procedural demo shots")
     else:
         notes.append("shots: generation.images unavailable; used procedural demo shots")
     shots, pack = demo.procedural_shots(out_dir / "shots", product=product, brand=brand, n=len(segs))
-    return shots, local or [pack]
+    return [Shot.model_validate(s) for s in shots], local or [pack]

@@ -53,42 +53,72 @@ def load_template(template: str | Path | dict) -> Template:
         raise TemplateError(f"template {label} is invalid: {problems}") from exc
 
 
+# Currencies written after the amount (with a space) in their home locales.
+_SUFFIX = {"PLN": "zł", "CZK": "Kč", "SEK": "kr", "NOK": "kr", "DKK": "kr", "HUF": "Ft", "RON": "lei",
+           "BGN": "лв", "RUB": "₽", "UAH": "₴", "KZT": "₸", "VND": "₫"}
+
+
 def format_money(amount, currency: str | None) -> str | None:
+    """On-screen price text. A known currency gets its symbol; an unknown or missing one is
+    written as the bare amount — never a guessed "$"."""
     try:
         value = Decimal(str(amount))
     except (InvalidOperation, TypeError, ValueError):
         return None
-    cur = (currency or "USD").upper()
-    digits = 0 if cur in ("JPY", "KRW") or value == value.to_integral_value() else 2
+    if not value.is_finite() or value <= 0:
+        return None
+    cur = (currency or "").upper()
+    whole = value == value.to_integral_value()
+    digits = 0 if whole else 2
     text = f"{value:,.{digits}f}"
-    return f"{_SYMBOLS[cur]}{text}" if cur in _SYMBOLS else f"{text} {cur}"
+    if cur in _SYMBOLS:
+        return f"{_SYMBOLS[cur]}{text}"
+    if cur in _SUFFIX:
+        return f"{text.replace(',', chr(0x202F))} {_SUFFIX[cur]}"
+    return f"{text} {cur}" if len(cur) == 3 else text
 
 
-def product_values(product: dict) -> dict:
-    """Display strings for template placeholders; a key is absent when the fact is missing."""
+def product_values(product) -> dict:
+    """Display strings for template placeholders; a key is absent when the fact is missing.
+    ``product`` is a ``ProductFacts`` (a facts dict is validated into one)."""
+    product = as_product_facts(product)
     v: dict = {}
-    for key in ("title", "brand"):
-        if product.get(key):
-            v[key] = str(product[key])
-    price, orig = product.get("price"), product.get("original_price")
-    if price is not None and format_money(price, product.get("currency")):
-        v["price"] = format_money(price, product.get("currency"))
-        try:
-            p, o = Decimal(str(price)), Decimal(str(orig)) if orig is not None else None
-        except InvalidOperation:
-            o = None
-        if o is not None and o > p > 0:
-            v["original_price"] = format_money(o, product.get("currency"))
+    if product.title:
+        v["title"] = product.title
+    if product.brand:
+        v["brand"] = product.brand
+    price, orig = product.price, product.original_price
+    if price is not None and format_money(price.amount, price.currency):
+        v["price"] = format_money(price.amount, price.currency)
+        o, p = (orig.amount if orig is not None else None), price.amount
+        # A discount only against a regular price in the same currency (sanity checks upstream
+        # reject implausible ones; this is the last wall).
+        if o is not None and orig.currency == price.currency and o > p > 0:
+            v["original_price"] = format_money(o, orig.currency)
             # Truncated, never rounded up: an ad must not overstate a discount.
             v["discount"] = f"-{int((1 - p / o) * 100)}%"
-    if product.get("rating") is not None:
-        v["rating"] = f"{float(product['rating']):.1f}"
-        v["rating_value"] = float(product["rating"])
-    if product.get("review_count"):
-        v["review_count"] = f"{int(product['review_count']):,}"
-    for i, feat in enumerate((product.get("features") or [])[:3], start=1):
+    if product.rating is not None and 0 < product.rating <= product.rating_scale:
+        rating = product.rating * 5 / product.rating_scale
+        v["rating"] = f"{rating:.1f}"
+        v["rating_value"] = float(rating)
+    if product.review_count:
+        v["review_count"] = f"{int(product.review_count):,}"
+    for i, feat in enumerate(product.features[:3], start=1):
         v[f"feature{i}"] = str(feat)
     return v
+
+
+def as_product_facts(product):
+    """A ``ProductFacts`` from itself or a facts dict (legacy keys such as ``image_paths`` are
+    not part of the spine and are ignored; image URLs become source URLs)."""
+    from catalog.facts import ProductFacts
+
+    if isinstance(product, ProductFacts):
+        return product
+    product = dict(product or {})
+    if "schema_version" in product:
+        return ProductFacts.model_validate(product)
+    return ProductFacts.from_facts_dict({**product, "title": product.get("title") or product.get("brand") or "Product"})
 
 
 def brand_kit(brand: dict | None) -> BrandKit:
@@ -180,17 +210,33 @@ def _segments(script: dict) -> tuple[list[dict], list[str]]:
     return segs, ["hook"] + ["body"] * len(scenes) + ["cta"]
 
 
-def _shot_for(i: int, shots: list[dict]) -> dict:
-    same = [s for s in shots if s.get("segment", s.get("scene")) == i]
+def _shot_for(i: int, shots: list) -> object:
+    same = [s for s in shots if s.segment == i]
     return same[0] if same else shots[i % len(shots)]
 
 
-def _product_asset(product: dict, shots: list[dict]) -> str:
-    for p in list(product.get("image_paths") or []) + list(product.get("images") or []):
-        if isinstance(p, (str, Path)) and not str(p).startswith(("http:", "https:")) and Path(p).is_file():
-            return str(p)
-    kind = [s for s in shots if s.get("kind") == "product"]
-    return str((kind or shots)[0]["path"])
+def _product_asset(product, shots: list) -> str:
+    """The real product photo (the main image's storage key); a product-kind shot only when
+    the product has no downloaded image (a standalone render without pictures)."""
+    keys = [img.key for img in product.images if img.key]
+    if keys:
+        return keys[0]
+    kind = [s for s in shots if s.kind == "product"]
+    return (kind or shots)[0].key
+
+
+def spine_inputs(*, script, voice, shots, product):
+    """Validate the four inputs into their spine types (AdScript, VoiceTrack, [Shot],
+    ProductFacts); pydantic.ValidationError names a wrong or renamed field."""
+    from generation.images.shot import Shot
+    from generation.scripts.models import AdScript
+    from generation.voice.track import VoiceTrack
+
+    script = script if isinstance(script, AdScript) else AdScript.model_validate(script)
+    voice = voice if isinstance(voice, VoiceTrack) else VoiceTrack.model_validate(
+        voice.model_dump() if hasattr(voice, "model_dump") else voice)
+    shots = [s if isinstance(s, Shot) else Shot.model_validate(s) for s in shots or []]
+    return script, voice, shots, as_product_facts(product)
 
 
 class _Resolver:
@@ -250,34 +296,40 @@ class _Resolver:
         if spec.source == "product":
             return _product_asset(self.product, self.shots)
         if spec.source.startswith("shot:"):
-            return str(self.shots[int(spec.source[5:]) % len(self.shots)]["path"])
+            return self.shots[int(spec.source[5:]) % len(self.shots)].key
         if spec.source == "segment":
-            return str(_shot_for(seg_index or 0, self.shots)["path"])
+            return _shot_for(seg_index or 0, self.shots).key
         return spec.source  # an image path relative to the assets folder (validated by the schema)
 
 
-def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, voice: dict, voice_dir: Path,
-                   shots: list[dict], product: dict, brand: dict, music: Path | None = None,
+def timeline_build(*, template: str | Path | dict, aspect: str, script, voice, voice_dir: Path | str,
+                   shots: list, product, brand: dict, music: Path | None = None,
                    scale: float = 1.0, platform: str = "generic", preset: str = "veryfast") -> Timeline:
-    """Resolve a template against one ad's data. Pure: reads no files but the template."""
+    """Resolve a template against one ad's spine: ``AdScript``, ``VoiceTrack``, ``Shot``s and
+    ``ProductFacts`` (dicts are validated into those types first, so a renamed field fails
+    here). ``voice_dir`` and every asset are kept as given: storage keys in the job system
+    (render with the storage root as assets folder). Pure: reads no files but the template."""
+    script_m, voice_m, shots_m, product_m = spine_inputs(script=script, voice=voice, shots=shots, product=product)
     tpl = load_template(template)
-    if not shots:
+    if not shots_m:
         raise ValueError("timeline_build needs at least one shot")
-    if not voice or not voice.get("duration"):
+    if not voice_m.duration:
         raise ValueError("voice must carry a measured 'duration'")
+    script, voice = script_m.model_dump(mode="json"), voice_m.model_dump(mode="json")
     width, height = canvas_size(aspect, scale)
     segs, roles = _segments(script)
     bounds = scene_bounds(segs, voice, tpl.tail)
     duration = round(bounds[-1][1], 3)
-    facts, kit = product_values(product or {}), brand_kit(brand)
+    facts, kit = product_values(product_m), brand_kit(brand)
     base = {**facts, "brand": facts.get("brand") or kit.name, "cta": (segs[-1].get("on_screen_text") or "").strip()}
-    res = _Resolver(aspect=aspect, width=width, height=height, product=product or {}, shots=shots,
+    res = _Resolver(aspect=aspect, width=width, height=height, product=product_m, shots=shots_m,
                     brand=brand or {}, kit=kit, facts=facts, voice=voice, voice_dir=voice_dir, music=music,
                     duration=duration)
     layers, scenes = [], []
     for i, (seg, role, (start, end)) in enumerate(zip(segs, roles, bounds)):
         scenes.append(Scene(role=role, index=i, start=round(start, 3), end=round(end, 3)))
         values = {**base, **_item_values(seg, i, segs), "n": str(i), "total": str(len(segs) - 2)}
+        scene_layers = []
         for spec in getattr(tpl.scenes, role):
             extend = 0.0
             if spec.type in ("shot", "image"):
@@ -285,7 +337,9 @@ def timeline_build(*, template: str | Path | dict, aspect: str, script: dict, vo
                     spec = spec.model_copy(update={"transition": spec.transition.model_copy(update={"type": "cut"})})
                 if i + 1 < len(segs):  # the incoming shot's transition is drawn over this one, which stays on
                     extend = min(_next_transition(tpl, roles, i + 1), bounds[i + 1][1] - bounds[i + 1][0])
-            layers.append(res.layer(spec, start, end + extend, values, i))
+            scene_layers.append(res.layer(spec, start, end + extend, values, i))
+        layers += _text_off_product([ly for ly in scene_layers if ly is not None], _shot_for(i, shots_m),
+                                    width=width, height=height, safe=safe_rect(aspect, width, height))
     layers += [res.layer(spec, 0.0, duration, base, None) for spec in tpl.overlay]
     order = {"shot": 0, "image": 0}
     layers = sorted((ly for ly in layers if ly is not None), key=lambda ly: (ly.z, order.get(ly.type, 1), ly.start))
@@ -311,6 +365,19 @@ def _item_values(seg: dict, i: int, segs: list[dict]) -> dict:
     elif 0 < i < len(segs) - 1 and not any(_ENUM.match((s.get("on_screen_text") or "")) for s in segs[1:-1]):
         out["item_n"] = str(i)
     return out
+
+
+def _text_off_product(layers: list, shot, *, width: int, height: int, safe) -> list:
+    """The scene's text layers moved off the product in its segment shot (see placement)."""
+    from .placement import keep_text_off, product_rect
+
+    if any(ly.type == "product" for ly in layers):
+        return layers  # the product card is the product here; the template keeps text off it
+    backdrop = next((ly for ly in layers if ly.type in ("shot", "image") and ly.source == "segment"), None)
+    prod = product_rect(backdrop, shot, width, height) if backdrop is not None else None
+    if prod is None:
+        return layers
+    return [keep_text_off(ly, prod, safe, height) if ly.type == "text" else ly for ly in layers]
 
 
 def _next_transition(tpl: Template, roles: list[str], i: int) -> float:

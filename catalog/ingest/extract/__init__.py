@@ -20,6 +20,7 @@ from catalog.ingest.extract.state import spelled_as_in, state_brand
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
+from catalog.ingest.sanity import is_marketplace_brand
 from catalog.ingest.normalise import COUNTRY_CURRENCY, absolute_url, clean_text, country_hints, script_hints
 
 EXTRACTOR_VERSION = "1.0"
@@ -126,11 +127,16 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     merger.add("heuristics", heur)
     facts = merger.facts()
     if not baseline:
+        if facts.get("brand") and is_marketplace_brand(facts["brand"], title=facts.get("title"), url=base_url,
+                                                       site_name=og.get("site_name")):
+            facts["brand"] = None  # the shop, not the maker: look for the maker below
+            facts["provenance"].pop("brand", None)
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
                    head_title=head_title, hints=hints, brand_hint=brand_hint,
                    state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
-                   spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n))
+                   spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
+                   url=base_url, label_lookup=lambda: _labelled_brand(doc))
     return {key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"]}
 
 
@@ -162,12 +168,39 @@ def _brand_from_names(names: list[str]) -> str | None:
     return None
 
 
+_BRAND_KEY = re.compile(r"^(brand|brand name|marque|marke|marca|merk|marka|бренд|производитель|品牌|ブランド|브랜드)\s*:?$",
+                        re.I)
+
+
+def _spec_brand(specs: dict) -> str | None:
+    """A 'Brand' row of the item specifics ('Marque: Duracell' on a marketplace page)."""
+    for key, value in specs.items():
+        if _BRAND_KEY.match(str(key).strip()) and value and 1 <= len(str(value)) <= 60:
+            text = clean_brand(str(value).strip())
+            if text and text.casefold() not in ("unbranded", "sans marque", "ohne marke", "n/a", "generic", "does not apply"):
+                return text
+    return None
+
+
+def _labelled_brand(doc) -> str | None:
+    """'Marque : | Duracell' in an item-specifics table (label cell, then its value cell)."""
+    for el in doc.xpath("//td|//th|//dt")[:4000]:
+        label = re.sub(r"\s+", " ", el.text_content() or "").strip()
+        if len(label) <= 24 and _BRAND_KEY.match(label) and (value := el.getnext()) is not None:
+            found = _spec_brand({"brand": re.sub(r"\s+", " ", value.text_content() or "").strip()})
+            if found:
+                return found
+    return None
+
+
 def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None, state_lookup=None,
-               spelling: str = "") -> None:
+               spelling: str = "", url: str | None = None, label_lookup=None) -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
         brand, source = brand_hint, "brand line beside the product name"
+        if not brand and (spec := _spec_brand(facts.get("specs") or {}) or (label_lookup() if label_lookup else None)):
+            brand, source = spec, "the product's spec table (Brand row)"
         if not brand and state_lookup and (brand := state_lookup()):
             brand, source = spelled_as_in(brand, spelling), "page state object naming the product"
         if not brand:
@@ -175,7 +208,8 @@ def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=N
             brand = clean_brand(brand) if brand else None  # 'Details about' is a label, not a maker
         suffix = _SITE_SUFFIX.search(head_title or "")
         site = site_name or (suffix.group(1).strip() if suffix else None)
-        if not brand and site and site.casefold() in (head_title or "").casefold() and "." not in site:
+        if (not brand and site and site.casefold() in (head_title or "").casefold() and "." not in site
+                and not is_marketplace_brand(site, title=None, url=url, site_name=site)):
             brand, source = clean_brand(site), "site name (brand's own shop)"  # 'X Store' → 'X'
         if brand:
             facts["brand"] = brand

@@ -13,6 +13,7 @@ BENCHMARKS = {
     "scrape": "catalog.bench",
     "shots": "generation.images.bench",
     "render": "generation.video.bench",
+    "truth": "generation.jobs.bench_truth",
 }
 
 

@@ -47,10 +47,14 @@ class Command(BaseCommand):
             script = stages.make_script(product, framework=tpl.framework, language=o["language"],
                                         duration=o["duration"], brand=brand, notes=notes)
             voice = stages.make_voice(script, work / "voice", language=o["language"], notes=notes)
-            shots, images = stages.make_shots(product, script, work, brand=brand, images=o["image"], notes=notes)
+            try:
+                shots, images = stages.make_shots(product, script, work, brand=brand, images=o["image"], notes=notes)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            # The given product's own photos, main first (not the bundled sample bottle).
+            facts = {**product, "images": [{"key": str(p)} for p in images]}
             tl = timeline_build(template=tpl.name, aspect=o["aspect"], script=script, voice=voice,
-                                voice_dir=work / "voice", shots=shots,
-                                product={**product, "image_paths": [str(p) for p in images]}, brand=brand,
+                                voice_dir=work / "voice", shots=shots, product=facts, brand=brand,
                                 music=o["music"], scale=o["scale"], preset=o["preset"])
             res = render(tl, work, work / "out")
             _deliver(res, o["out"])

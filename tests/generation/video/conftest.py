@@ -11,7 +11,7 @@ SHORT_SCRIPT = {
     "language": "en", "framework": "price_drop", "target_duration": 3,
     "hook": {"role": "hook", "voice_line": "Cold for a day.", "on_screen_text": "Cold for 24 hours",
              "shot": {"kind": "product", "prompt": ""}, "facts": []},
-    "scenes": [{"role": "reason", "voice_line": "No leaks.", "on_screen_text": "Leak-proof lid",
+    "scenes": [{"role": "scene", "voice_line": "No leaks.", "on_screen_text": "Leak-proof lid",
                 "shot": {"kind": "detail", "prompt": ""}, "facts": []}],
     "cta": {"role": "cta", "voice_line": "Shop now.", "on_screen_text": "Shop now",
             "shot": {"kind": "product", "prompt": ""}, "facts": []},
@@ -27,7 +27,7 @@ def short_inputs(tmp_path_factory):
     shots, pack = demo.procedural_shots(work / "shots", product=demo.DEMO_PRODUCT, brand=demo.DEMO_BRAND, n=2,
                                         size=(270, 480))
     return {"script": SHORT_SCRIPT, "voice": voice, "voice_dir": work, "shots": shots,
-            "product": {**demo.DEMO_PRODUCT, "image_paths": [str(pack)]}, "brand": demo.DEMO_BRAND}, work
+            "product": {**demo.DEMO_PRODUCT, "images": [{"key": str(pack)}]}, "brand": demo.DEMO_BRAND}, work
 
 
 def pytest_configure(config):

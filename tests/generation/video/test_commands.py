@@ -42,7 +42,7 @@ def test_unreadable_asset_is_a_clear_error(short_inputs, tmp_path):
     inputs, work = short_inputs
     broken = work / "broken.png"
     broken.write_text("not a png")
-    shots = [{"path": str(broken), "kind": "product", "segment": 0}]
+    shots = [{"key": str(broken), "kind": "product", "segment": 0}]
     tl = timeline_build(template="product_showcase", aspect="9:16", scale=0.25, **{**inputs, "shots": shots})
     with pytest.raises(ValueError, match="not a readable image"):
         render(tl, work, tmp_path)

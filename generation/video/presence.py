@@ -1,0 +1,113 @@
+"""Product presence on the final frames: the render stage's quality gate.
+
+The frames are sampled from the same compositor that fed the encoder (so what is checked is
+what was encoded), and the product's own photo is looked for in each: the cut-out product
+(its mask, so a new backdrop does not matter) is matched at several scales with masked
+normalised cross-correlation. Scaling (Ken Burns, cards) keeps its aspect, so a scale sweep
+finds it; text over the product lowers the score, which is the point. A job whose product is
+visible for less than ``threshold`` of its duration fails its gate with a readable reason.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+WORK_SHORT_SIDE = 112  # frames are matched at this size: fast, and plenty for a product
+MIN_SCORE = 0.6
+THRESHOLD = 0.8
+
+
+@dataclass
+class Presence:
+    ok: bool
+    share: float  # fraction of sampled frames where the product was found
+    threshold: float
+    samples: int
+    reason: str = ""
+    scores: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _gray_small(rgb: np.ndarray, factor: float) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+class ProductMatcher:
+    """Finds one picture (cut out by its mask) in frames, at any scale it fits."""
+
+    def __init__(self, image: Path | str, *, scales: int = 14):
+        from generation.images.cutout import cut_out
+
+        cut = cut_out(image)
+        self.rgb, self.mask = cut.rgb, cut.mask
+        self.scales = scales
+
+    def score(self, frame: np.ndarray, *, stop_at: float | None = None) -> float:
+        """Best masked correlation (−1..1) of the product anywhere in ``frame`` (HxWx3);
+        returns as soon as a scale reaches ``stop_at``."""
+        import cv2
+
+        fh, fw = frame.shape[:2]
+        factor = WORK_SHORT_SIDE / min(fh, fw)
+        small = _gray_small(frame[:, :, :3], factor)
+        sh, sw = small.shape[:2]
+        ph, pw = self.rgb.shape[:2]
+        best = -1.0
+        for s in np.geomspace(0.12, 1.0, self.scales):
+            k = s * min(sh / ph, sw / pw)  # the product's height (or width) as a share of the frame's
+            th, tw = round(ph * k), round(pw * k)
+            if th < 8 or tw < 8 or th > sh or tw > sw:
+                continue
+            tmpl = cv2.resize(self.rgb, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
+            mask = cv2.resize(self.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST)
+            if mask.sum() < 0.2 * tw * th:
+                mask = np.ones_like(mask)
+            if mask.mean() > 0.97:  # a rectangular picture: the unmasked (FFT) path is much faster
+                res = cv2.matchTemplate(small, tmpl, cv2.TM_CCOEFF_NORMED)
+            else:
+                mask3 = np.repeat(mask[:, :, None], 3, axis=2).astype(np.float32)
+                res = cv2.matchTemplate(small, tmpl, cv2.TM_CCOEFF_NORMED, mask=mask3)
+            res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
+            best = max(best, float(res.max()))
+            if stop_at is not None and best >= stop_at:
+                break
+        return best
+
+
+def sample_times(duration: float, fps: float) -> list[float]:
+    n = max(3, int(duration * fps))
+    return [round((k + 0.5) * duration / n, 3) for k in range(n)]
+
+
+def product_presence(timeline, assets_dir: Path, *, product=None, image: Path | None = None,
+                     threshold: float = THRESHOLD, fps: float = 2.0, min_score: float = MIN_SCORE) -> Presence:
+    """Share of the video in which the product's main photo is visible; ``ok`` when it is at
+    least ``threshold``. ``image`` (a path) or ``product`` (ProductFacts: its main image key,
+    under ``assets_dir``) names the photo."""
+    from .render import Compositor
+
+    if image is None and product is not None:
+        keys = [img.key for img in product.images if img.key]
+        image = Path(assets_dir) / keys[0] if keys else None
+    if image is None or not Path(image).is_file():
+        return Presence(ok=False, share=0.0, threshold=threshold, samples=0,
+                        reason="the product has no photo to look for in the video")
+    matcher = ProductMatcher(image)
+    comp = Compositor(timeline, assets_dir)
+    times = sample_times(timeline.duration, fps)
+    scores = [round(matcher.score(comp.frame(t), stop_at=min_score), 3) for t in times]
+    share = round(sum(s >= min_score for s in scores) / len(scores), 3)
+    ok = share >= threshold
+    reason = "" if ok else (f"the product is visible in only {share:.0%} of the video "
+                            f"(at least {threshold:.0%} is required)")
+    return Presence(ok=ok, share=share, threshold=threshold, samples=len(times), reason=reason,
+                    scores=scores, times=times)
