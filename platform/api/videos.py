@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -113,10 +113,16 @@ class VideoFile(TenantAPIView):
         return video_file_response(job=VideoJob.objects.filter(pk=pk).first(), name=name)
 
 
-def video_file_response(*, job: VideoJob | None, name: str) -> FileResponse:
+def video_file_response(*, job: VideoJob | None, name: str) -> FileResponse | HttpResponseRedirect:
     """Stream one output of a job that the caller's workspace owns (404 otherwise)."""
     if job is None or name not in DOWNLOADABLE or name not in job.outputs:
         raise Http404
+    from generation.jobs.artifacts import artifact_url, artifacts_local
+
+    if not artifacts_local():  # object storage: a short-lived signed URL, not a proxied stream
+        key = job.outputs[name]
+        return HttpResponseRedirect(artifact_url(key, download_name=f"video-{job.pk}-{key.rsplit('/', 1)[-1]}"
+                                                 if name != "thumbnail" else None))
     path = (settings.MEDIA_ROOT / job.outputs[name]).resolve()
     if not path.is_file() or settings.MEDIA_ROOT.resolve() not in path.parents:
         raise Http404
