@@ -59,8 +59,9 @@ def _local(key: str) -> Path:
 
 def _fail(action: str, key: str, exc: Exception) -> StorageUnavailable:
     logger.error("artifact.%s_failed key=%s error=%s: %s", action, key, type(exc).__name__, exc)
-    return StorageUnavailable(f"object storage refused to {action} {key.rsplit('/', 1)[-1]} "
-                              f"({type(exc).__name__}); the files could not be saved")
+    name = key.rstrip("/").rsplit("/", 1)[-1] if action != "list" else "the job's files"
+    return StorageUnavailable(f"object storage refused to {action} {name} ({type(exc).__name__}); "
+                              "nothing was kept, try again when storage is back")
 
 
 def artifact_put(job: VideoJob | None, key: str, local_path: Path | str) -> str:

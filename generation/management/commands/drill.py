@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 DRILLS: dict[str, str] = {
     "kill-worker": "generation.drills.kill_worker",
     "slow-origin": "generation.drills.slow_origin",
+    "storage-failure": "generation.drills.storage_failure",
 }
 
 
