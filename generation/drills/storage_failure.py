@@ -18,6 +18,7 @@ from django.conf import settings
 
 from generation.drills.cluster import Cluster, drill_workspace, wait_until
 from generation.drills.s3server import S3Server
+from generation.jobs.models import STAGES
 
 
 def _args(args: list[str]) -> argparse.Namespace:
@@ -42,17 +43,29 @@ def _ledger(workspace) -> dict[str, str]:
         return dict(CreditLedger.objects.filter(kind="reserve").values_list("reference", "state"))
 
 
-def _download_ok(s3: S3Server, key: str) -> bool:
-    """The MP4 through a short-lived signed URL, as the API redirects a client to it."""
+def _download_ok(s3: S3Server, job) -> bool:
+    """The MP4 as the API hands it out: a redirect to a short-lived signed bucket URL."""
     import requests
     from django.test import override_settings
 
-    from generation.jobs.artifacts import artifact_url
+    from api.videos import video_file_response
 
     with override_settings(STORAGES={**settings.STORAGES, "default": s3.storages_setting()}):
-        url = artifact_url(key, expire_s=60)
+        redirect = video_file_response(job=job, name="video")
+    url = redirect.get("Location", "")
     response = requests.get(url, timeout=30)
-    return response.status_code == 200 and response.content[4:8] == b"ftyp" and "X-Amz-Signature" in url
+    return (redirect.status_code == 302 and "X-Amz-Signature" in url and response.status_code == 200
+            and response.content[4:8] == b"ftyp")
+
+
+def _costs_in_api(job) -> dict:
+    """Per-stage wall and CPU seconds as the API's video representation shows them."""
+    from django.test import RequestFactory
+
+    from api.videos import VideoSerializer
+
+    body = VideoSerializer(job, context={"request": RequestFactory().get("/")}).data
+    return {"timings": body["timings"], "cpu_timings": body["cpu_timings"]}
 
 
 def run(args: list[str], out) -> dict:
@@ -93,13 +106,14 @@ def run(args: list[str], out) -> dict:
         keys = set(s3.keys())
         good = [first, retry]
         videos = sum(1 for j in good if j.outputs.get("video") in keys)
-        downloads = all(_download_ok(s3, j.outputs["video"]) for j in good if j.outputs.get("video") in keys)
+        downloads = all(_download_ok(s3, j) for j in good if j.outputs.get("video") in keys)
         refused_keys = [k for k in keys if k.startswith(refused.media_dir() + "/")]
     ledger = _ledger(workspace)
     expected = {f"video_job:{first.pk}": "committed", f"video_job:{refused.pk}": "refunded",
                 f"video_job:{retry.pk}": "committed"}
     credits_ok = ledger == expected and credit_balance(workspace=workspace) == granted - 2 * settings.CREDITS_PER_VIDEO
     reason = refused.failure_reason
+    costs = _costs_in_api(retry)
     result = {
         "jobs": 3,
         "videos": videos,
@@ -110,7 +124,11 @@ def run(args: list[str], out) -> dict:
         "lost": sum(j.status != "succeeded" for j in good),
         "duplicates": sum(max(0, n - 1) for j in good for n in j.attempts.values()),
         "credits_ok": credits_ok,
+        "stage_wall_s": costs["timings"],
+        "stage_cpu_s": costs["cpu_timings"],
     }
     result["ok"] = bool(videos == 2 and downloads and result["refused_job_failed"] and "storage" in reason
-                        and result["lost"] == 0 and result["duplicates"] == 0 and credits_ok)
+                        and result["lost"] == 0 and result["duplicates"] == 0 and credits_ok
+                        and set(costs["cpu_timings"]) == set(costs["timings"]) == set(STAGES)
+                        and costs["cpu_timings"]["render"] > 0)
     return result

@@ -56,7 +56,7 @@ class VideoSerializer(serializers.ModelSerializer):
     class Meta:
         model = VideoJob
         fields = ["id", "status", "stage", "progress", "failure_reason", "product_url", "brand", "template",
-                  "aspect", "language", "duration_s", "timings", "files", "created_at", "finished_at"]
+                  "aspect", "language", "duration_s", "timings", "cpu_timings", "files", "created_at", "finished_at"]
 
     def get_files(self, job: VideoJob) -> dict[str, str]:
         request = self.context.get("request")

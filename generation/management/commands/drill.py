@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 # name -> module; drills live in `<package>/drills/` modules that the runtime never imports.
 DRILLS: dict[str, str] = {
+    "drop-db": "generation.drills.drop_db",
     "kill-worker": "generation.drills.kill_worker",
     "slow-origin": "generation.drills.slow_origin",
     "storage-failure": "generation.drills.storage_failure",

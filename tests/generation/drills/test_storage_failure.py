@@ -20,3 +20,6 @@ def test_storage_failure_drill_bounded(broker_required):
     assert result == {**result, "jobs": 3, "videos": 2, "lost": 0, "duplicates": 0, "credits_ok": True,
                       "signed_download_ok": True, "refused_job_failed": True}
     assert "object storage refused" in result["refused_reason"]
+    # per-stage wall and CPU seconds, as the API's video representation shows them
+    assert set(result["stage_cpu_s"]) == {"ingest", "script", "voice", "shots", "render"}
+    assert all(v >= 0 for v in result["stage_cpu_s"].values()) and result["stage_cpu_s"]["render"] > 0
