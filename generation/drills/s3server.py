@@ -155,3 +155,7 @@ class S3Server:
     def __exit__(self, *exc) -> None:
         self.close()
 
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) == 0

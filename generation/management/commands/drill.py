@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 DRILLS: dict[str, str] = {
     "drop-db": "generation.drills.drop_db",
     "kill-worker": "generation.drills.kill_worker",
+    "restart-redis": "generation.drills.restart_redis",
     "slow-origin": "generation.drills.slow_origin",
     "storage-failure": "generation.drills.storage_failure",
 }
