@@ -14,6 +14,7 @@ BENCHMARKS = {
     "shots": "generation.images.bench",
     "render": "generation.video.bench",
     "truth": "generation.jobs.bench_truth",
+    "throughput": "generation.jobs.bench_throughput",
 }
 
 
