@@ -148,9 +148,16 @@ def client(state: dict) -> dict:
 
     try:
         if state["phase"] == "batch":
-            workspace, headers = tenant("bench-batch", state["jobs"])
-            ids = [submit(headers) for _ in range(state["jobs"])]
-            jobs = wait_until(lambda: finished(workspace, ids), timeout=state["timeout"], interval=0.5) or []
+            # One workspace per job: platform throughput, not one workspace's fairness cap
+            # (GENERATION_WORKSPACE_MAX_RUNNING), which the fairness phase measures.
+            tenants = [tenant(f"bench-batch-{i}", 1) for i in range(state["jobs"])]
+            ids = [(workspace, submit(headers)) for workspace, headers in tenants]
+
+            def all_finished():
+                found = [finished(workspace, [pk]) for workspace, pk in ids]
+                return [j[0] for j in found] if all(found) else []
+
+            jobs = wait_until(all_finished, timeout=state["timeout"], interval=0.5) or []
             good = [j for j in jobs if j.status == "succeeded"]
             span = (max(j.finished_at for j in good) - min(j.created_at for j in jobs)).total_seconds() if good else 0
             stage_cpu = {s: round(statistics.median([j.cpu_timings.get(s, 0) for j in good]), 2)
