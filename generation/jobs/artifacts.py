@@ -39,6 +39,21 @@ class StorageUnavailable(TransientError):
     """The object store refused a read or a write (down, full, or denying writes)."""
 
 
+class StageSuperseded(Exception):
+    """The row no longer names this worker as the stage's holder (the stage was taken over
+    after a partition or a stale heartbeat, canceled, or finished elsewhere): this run's
+    outputs must not be pushed or committed."""
+
+
+def _still_holder(job: VideoJob) -> bool:
+    """True unless the job was claimed by a worker (``job.worker``) that the row no longer
+    names; a direct call outside the runner (``bench truth``) has no holder to check."""
+    if not job.worker:
+        return True
+    return VideoJob.objects.filter(pk=job.pk, stage=job.stage, status=VideoJob.Status.RUNNING,
+                                   worker=job.worker).exists()
+
+
 def _storage():
     return storages["default"]
 
@@ -183,12 +198,16 @@ def _is_storage_error(exc: BaseException) -> bool:
 
 
 def with_artifacts(service: Callable[[VideoJob], dict]) -> Callable[[VideoJob], dict]:
-    """Wrap a stage service: pull inputs from storage, run, push outputs before returning (the
-    runner commits the row only after this returns)."""
+    """Wrap a stage service: pull inputs from storage, run, check this worker still holds the
+    stage (else ``StageSuperseded``), push outputs before returning (the runner commits the row
+    only after this returns)."""
 
     def run(job: VideoJob) -> dict:
         if artifacts_local():
-            return service(job)
+            outputs = service(job)
+            if not _still_holder(job):
+                raise StageSuperseded(f"job {job.pk} {job.stage}: no longer held by {job.worker}")
+            return outputs
         pulled = artifacts_pull(job)
         before = _snapshot(job)
         try:
@@ -197,6 +216,10 @@ def with_artifacts(service: Callable[[VideoJob], dict]) -> Callable[[VideoJob], 
             if _is_storage_error(exc):  # e.g. ingest saving product images to a refusing bucket
                 raise _fail("write", job.media_dir(), exc) from exc
             raise
+        # Fencing: a holder that lost the stage (it was partitioned and the stage re-ran on
+        # another host) never overwrites the objects or the row of the one that took over.
+        if not _still_holder(job):
+            raise StageSuperseded(f"job {job.pk} {job.stage}: no longer held by {job.worker}")
         pushed = artifacts_push(job, before=before)
         logger.info("artifact.stage_synced job=%s pulled=%s pushed=%s", job.pk, pulled, pushed)
         return outputs

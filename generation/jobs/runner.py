@@ -28,6 +28,7 @@ from django.utils import timezone
 from tenancy.context import tenant_context
 from tenancy.models import Workspace
 
+from .artifacts import StageSuperseded
 from .errors import StageError, TransientError
 from .models import VideoJob
 from .services import video_job_enqueue_stage, video_job_fail, video_job_stage_done
@@ -203,6 +204,9 @@ def video_job_run_stage(*, job_id: int, stage: str, task_id: str = "", final_try
     _running_here.add((job.pk, stage))
     try:
         outputs = _run_service(job, stage)
+    except StageSuperseded as exc:  # taken over, canceled or finished elsewhere: touch nothing
+        logger.warning("video_job.stage_superseded job=%s stage=%s: %s", job.pk, stage, exc)
+        return SKIP
     except SoftTimeLimitExceeded:
         soft, _ = settings.GENERATION.stage_limits(stage)
         video_job_fail(job=job, reason=f"The {stage} step took longer than its {soft:.0f} s limit and was stopped.")

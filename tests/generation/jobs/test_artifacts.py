@@ -26,7 +26,9 @@ def bucket(s3, tmp_path):
         yield s3
 
 
-class _Job:  # only media_dir() is read by the artifact functions
+class _Job:  # only media_dir() is read by the artifact functions (no worker: not claimed)
+    worker = ""
+
     def __init__(self, workspace_id: int, pk: int):
         self.workspace_id, self.pk = workspace_id, pk
 
@@ -115,3 +117,56 @@ def test_refusing_bucket_is_a_clear_transient_error(bucket, tmp_path):
         bucket.restore()
     artifacts.artifact_put(None, "workspaces/1/jobs/1/f.txt", src)
     assert "workspaces/1/jobs/1/f.txt" in bucket.keys()
+
+
+def test_a_superseded_holder_pushes_nothing_and_commits_nothing(bucket, tmp_path, tenant):
+    """Fencing: the stage was taken over (another worker now named on the row) while this run
+    was cut off; its outputs are neither uploaded nor committed."""
+    from generation.jobs.models import VideoJob
+    from tenancy.context import tenant_context
+
+    ws, brand = tenant["workspace"], tenant["brand"]
+    with tenant_context(ws):
+        job = VideoJob.objects.create(workspace=ws, brand=brand, product_url="https://shop.example/p", stage="voice",
+                                      status=VideoJob.Status.RUNNING, worker="host-a:1")
+        stale = VideoJob.objects.get(pk=job.pk)
+        VideoJob.objects.filter(pk=job.pk).update(worker="host-b:2")  # the sweeper re-queued, B claimed
+
+        def stage(j):
+            out = tmp_path / j.media_dir() / "voice"
+            out.mkdir(parents=True)
+            (out / "voice.wav").write_bytes(b"RIFF-from-A")
+            return {"voice": f"{j.media_dir()}/voice/voice.wav"}
+
+        with pytest.raises(artifacts.StageSuperseded):
+            artifacts.with_artifacts(stage)(stale)
+        assert not bucket.keys(job.media_dir() + "/")
+        # the holder named on the row runs normally
+        current = VideoJob.objects.get(pk=job.pk)
+        (tmp_path / job.media_dir() / "voice" / "voice.wav").unlink()
+        (tmp_path / job.media_dir() / "voice").rmdir()
+        assert artifacts.with_artifacts(stage)(current) == {"voice": f"{job.media_dir()}/voice/voice.wav"}
+        assert bucket.keys(job.media_dir() + "/") == [f"{job.media_dir()}/voice/voice.wav"]
+
+
+def test_runner_drops_a_stage_taken_over_while_it_ran(tenant, monkeypatch):
+    """The runner's side of fencing: a stage whose row was handed to another worker while it
+    ran (a healed partition) records nothing — no outputs, no timing, no next stage."""
+    from generation.jobs import pipeline
+    from generation.jobs.models import VideoJob
+    from generation.jobs.runner import SKIP, video_job_run_stage
+    from tenancy.context import tenant_context
+
+    ws, brand = tenant["workspace"], tenant["brand"]
+
+    def taken_over(job):
+        VideoJob.objects.filter(pk=job.pk).update(worker="other-host:99")
+        return {"script": f"{job.media_dir()}/script.json"}
+
+    monkeypatch.setitem(pipeline.STAGE_SERVICES, "script", artifacts.with_artifacts(taken_over))
+    with tenant_context(ws):
+        job = VideoJob.objects.create(workspace=ws, brand=brand, product_url="https://shop.example/p", stage="script")
+        assert video_job_run_stage(job_id=job.pk, stage="script") == SKIP
+        job.refresh_from_db()
+    assert job.stage == "script" and job.worker == "other-host:99" and job.status == "running"
+    assert "script" not in job.outputs and "script" not in job.timings and "script" not in job.cpu_timings
