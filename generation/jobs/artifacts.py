@@ -9,7 +9,10 @@ docs/scaling.md) every stage:
 1. pulls its inputs: every object under the job's prefix that is missing or different here,
    and the product images ``product.json`` names (ingest saved them straight to the bucket);
 2. runs;
-3. pushes every file it wrote under the job's folder (an S3 PUT is atomic: an object is
+3. checks the row still names this worker as the stage's holder (fencing: a stage taken over
+   after a partition, canceled, or finished elsewhere raises ``StageSuperseded`` and the
+   runner records nothing);
+4. pushes every file it wrote under the job's folder (an S3 PUT is atomic: an object is
    complete or absent), and only then returns — the runner commits the row after that, so a
    crash never leaves a row pointing at a missing object.
 
