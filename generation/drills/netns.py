@@ -228,6 +228,8 @@ class Harness:
                             str(self.dir / "pg"), "-m", "immediate", "stop"], capture_output=True)
         for ns in reversed(self.netns):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        if not os.environ.get("HARNESS_KEEP"):  # logs, database and media of the run
+            shutil.rmtree(self.dir, ignore_errors=True)
         time.sleep(0.2)
 
     def __enter__(self) -> "Harness":

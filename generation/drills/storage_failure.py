@@ -11,6 +11,7 @@ Args: ``--timeout S`` per phase (default 300)."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 from urllib.parse import urlsplit
 
@@ -108,6 +109,7 @@ def run(args: list[str], out) -> dict:
         videos = sum(1 for j in good if j.outputs.get("video") in keys)
         downloads = all(_download_ok(s3, j) for j in good if j.outputs.get("video") in keys)
         refused_keys = [k for k in keys if k.startswith(refused.media_dir() + "/")]
+    shutil.rmtree(worker_media, ignore_errors=True)
     ledger = _ledger(workspace)
     expected = {f"video_job:{first.pk}": "committed", f"video_job:{refused.pk}": "refunded",
                 f"video_job:{retry.pk}": "committed"}
