@@ -172,6 +172,33 @@ def artifacts_pull(job: VideoJob) -> int:
     return fetched
 
 
+def artifacts_pull_prefix(prefix: str) -> int:
+    """Bring every stored object under ``prefix`` (a folder key) to this host if missing or
+    different here: LoRA training images before training, an adapter before generating."""
+    if artifacts_local():
+        return 0
+    fetched = 0
+    for key, etag in _remote_objects(prefix.rstrip("/") + "/").items():
+        path = _local(key)
+        if path.is_file() and etag and "-" not in etag and _md5(path) == etag:
+            continue
+        artifact_fetch(None, key)
+        fetched += 1
+    return fetched
+
+
+def artifacts_push_prefix(prefix: str) -> int:
+    """Upload every file of this host's folder ``prefix`` (e.g. a trained LoRA adapter)."""
+    if artifacts_local():
+        return 0
+    root = Path(settings.MEDIA_ROOT).resolve()
+    folder = _local(prefix.rstrip("/"))
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+    for path in files:
+        artifact_put(None, str(path.relative_to(root)), path)
+    return len(files)
+
+
 def _snapshot(job: VideoJob) -> dict[Path, tuple[int, int]]:
     folder = Path(settings.MEDIA_ROOT).resolve() / job.media_dir()
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}

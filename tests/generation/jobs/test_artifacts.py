@@ -170,3 +170,19 @@ def test_runner_drops_a_stage_taken_over_while_it_ran(tenant, monkeypatch):
         job.refresh_from_db()
     assert job.stage == "script" and job.worker == "other-host:99" and job.status == "running"
     assert "script" not in job.outputs and "script" not in job.timings and "script" not in job.cpu_timings
+
+
+def test_folders_round_trip_for_lora_uploads_and_adapters(bucket, tmp_path):
+    """A trained adapter (or a folder of training uploads) pushed from one host is pulled on
+    another; an unchanged local copy is not downloaded again."""
+    adapter = tmp_path / "workspaces/5/loras/brand2/v1"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter.safetensors").write_bytes(b"weights" * 100)
+    (adapter / "metadata.json").write_text("{}")
+    assert artifacts.artifacts_push_prefix("workspaces/5/loras/brand2/v1") == 2
+    for p in adapter.iterdir():
+        p.unlink()
+    assert artifacts.artifacts_pull_prefix("workspaces/5/loras/brand2/v1") == 2
+    assert (adapter / "adapter.safetensors").read_bytes() == b"weights" * 100
+    assert artifacts.artifacts_pull_prefix("workspaces/5/loras/brand2/v1") == 0
+    assert artifacts.artifacts_pull_prefix("workspaces/5/loras/brand2/v9") == 0  # nothing stored there
