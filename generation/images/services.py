@@ -59,6 +59,8 @@ def lora_version_train(*, lora_version: LoraVersion, runtime=None, config=None) 
     from .training import TrainConfig, train_lora
     from .training.data import collect_images
 
+    from generation.jobs.artifacts import artifacts_pull_prefix, artifacts_push_prefix
+
     media = Path(settings.MEDIA_ROOT)
     lora_version.status = LoraVersion.Status.TRAINING
     lora_version.save(update_fields=["status"])
@@ -68,9 +70,11 @@ def lora_version_train(*, lora_version: LoraVersion, runtime=None, config=None) 
         rel = lora_dir(workspace_id=lora_version.workspace_id, brand_id=lora_version.brand_id,
                        version=lora_version.version)
         runtime.adapters.activate(None)
+        artifacts_pull_prefix(lora_version.images_dir)  # object storage: the uploads, on this host
         result = train_lora(pipe=runtime.pipe, family=runtime.spec.name, config=config,
                             images=collect_images(media / lora_version.images_dir),
                             out_dir=media / rel, base_weights_hash=runtime.weights_hash)
+        artifacts_push_prefix(rel)  # the adapter is in the bucket before the row says READY
     except Exception as exc:
         if runtime is not None:
             runtime.adapters.reset_active()
@@ -94,9 +98,12 @@ def lora_version_train(*, lora_version: LoraVersion, runtime=None, config=None) 
 
 def lora_active_adapter(*, brand):
     """Selector: the AdapterRef of the brand's active version, or None (base model)."""
+    from generation.jobs.artifacts import artifacts_pull_prefix
+
     from .lora import AdapterRef
 
     active = LoraVersion.objects.filter(brand=brand, is_active=True, status=LoraVersion.Status.READY).first()
     if active is None:
         return None
+    artifacts_pull_prefix(str(Path(active.path).parent))  # another host trained it: fetch the adapter
     return AdapterRef(name=active.adapter_name, path=str(Path(settings.MEDIA_ROOT) / active.path))

@@ -40,6 +40,8 @@ class VideoJob(TenantModel):
     failure_reason = models.TextField(blank=True)
     attempts = models.JSONField(default=dict, blank=True, help_text="stage -> number of starts")
     timings = models.JSONField(default=dict, blank=True, help_text="stage -> seconds")
+    cpu_timings = models.JSONField(default=dict, blank=True,
+                                   help_text="stage -> CPU seconds (the worker process + the tools it ran: ffmpeg, espeak)")
     outputs = models.JSONField(default=dict, blank=True, help_text="name -> media-relative path")
     worker = models.CharField(max_length=120, blank=True, help_text="host:pid running the current stage")
     stage_task_id = models.CharField(max_length=64, blank=True, help_text="Celery id of the current stage's message")

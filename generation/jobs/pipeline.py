@@ -244,10 +244,14 @@ def _with_music_choice(timeline, music: str):
         la.model_copy(update={"mood": music}) if la.type == "music" else la for la in timeline.layers]})
 
 
+# Object storage (scale-out, docs/scaling.md): each stage pulls its inputs from the bucket and
+# pushes its outputs before the runner commits the row; a no-op with local media.
+from .artifacts import with_artifacts  # noqa: E402
+
 STAGE_SERVICES = {
-    "ingest": stage_ingest,
-    "script": stage_script,
-    "voice": stage_voice,
-    "shots": stage_shots,
-    "render": stage_render,
+    "ingest": with_artifacts(stage_ingest),
+    "script": with_artifacts(stage_script),
+    "voice": with_artifacts(stage_voice),
+    "shots": with_artifacts(stage_shots),
+    "render": with_artifacts(stage_render),
 }

@@ -28,6 +28,7 @@ from django.utils import timezone
 from tenancy.context import tenant_context
 from tenancy.models import Workspace
 
+from .artifacts import StageSuperseded
 from .errors import StageError, TransientError
 from .failures import stage_failure_reason
 from .models import VideoJob
@@ -180,6 +181,16 @@ def _run_service(job: VideoJob, stage: str):
         return STAGE_SERVICES[stage](job)
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of the children it has waited for
+    (ffmpeg, espeak-ng): a stage's cost for the capacity model (docs/scaling.md). A browser
+    kept warm across stages is not a waited child and is not counted."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def video_job_run_stage(*, job_id: int, stage: str, task_id: str = "", final_try: bool = True) -> str:
     """Run ``stage`` of the job (inside its tenant context). Returns "run", "skip" (finished,
     stale or held by a live worker) or "defer" (workspace at its cap; queued again). Raises
@@ -190,10 +201,13 @@ def video_job_run_stage(*, job_id: int, stage: str, task_id: str = "", final_try
         logger.info("video_job.stage_%s job=%s stage=%s", outcome, job_id, stage)
         return outcome
     logger.info("video_job.stage_start job=%s stage=%s attempt=%s", job.pk, stage, job.attempts[stage])
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _cpu_seconds()
     _running_here.add((job.pk, stage))
     try:
         outputs = _run_service(job, stage)
+    except StageSuperseded as exc:  # taken over, canceled or finished elsewhere: touch nothing
+        logger.warning("video_job.stage_superseded job=%s stage=%s: %s", job.pk, stage, exc)
+        return SKIP
     except SoftTimeLimitExceeded:
         soft, _ = settings.GENERATION.stage_limits(stage)
         video_job_fail(job=job, reason=f"The {stage} step took longer than its {soft:.0f} s limit and was stopped.")
@@ -212,7 +226,8 @@ def video_job_run_stage(*, job_id: int, stage: str, task_id: str = "", final_try
         return RUN
     finally:
         _running_here.discard((job.pk, stage))
-    video_job_stage_done(job_id=job.pk, stage=stage, seconds=time.monotonic() - started, outputs=outputs or {})
+    video_job_stage_done(job_id=job.pk, stage=stage, seconds=time.monotonic() - started, outputs=outputs or {},
+                         cpu_seconds=_cpu_seconds() - cpu_started)
     return RUN
 
 

@@ -121,11 +121,14 @@ def video_job_fail(*, job: VideoJob, reason: str) -> None:
     logger.warning("video_job.failed job=%s stage=%s reason=%s", job.pk, job.stage, reason)
 
 
-def video_job_stage_done(*, job_id: int, stage: str, seconds: float, outputs: dict) -> VideoJob:
+def video_job_stage_done(*, job_id: int, stage: str, seconds: float, outputs: dict,
+                         cpu_seconds: float | None = None) -> VideoJob:
     """Record a finished stage and queue the next one, or finish the job and keep its credit."""
     with transaction.atomic():
         job = VideoJob.objects.select_for_update().get(pk=job_id)
         job.timings = {**job.timings, stage: round(seconds, 3)}
+        if cpu_seconds is not None:
+            job.cpu_timings = {**job.cpu_timings, stage: round(cpu_seconds, 3)}
         job.outputs = {**job.outputs, **outputs}
         done = STAGES[: STAGES.index(stage) + 1]
         job.progress = round(100 * sum(STAGE_WEIGHTS[s] for s in done) / sum(STAGE_WEIGHTS.values()))

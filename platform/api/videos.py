@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -127,7 +127,7 @@ class VideoSerializer(serializers.ModelSerializer):
         model = VideoJob
         fields = ["id", "request_id", "variant", "status", "stage", "progress", "failure", "product_url",
                   "product", "brand", "template", "aspect", "language", "voice", "framework", "music",
-                  "duration_s", "timings", "downloads", "created_at", "started_at", "finished_at"]
+                  "duration_s", "timings", "cpu_timings", "downloads", "created_at", "started_at", "finished_at"]
 
     @extend_schema_field(FailureSerializer(allow_null=True))
     def get_failure(self, job: VideoJob) -> dict | None:
@@ -326,10 +326,16 @@ class VideoDownload(APIView):
             return video_file_response(job=VideoJob.objects.filter(pk=job_id).first(), name=name)
 
 
-def video_file_response(*, job: VideoJob | None, name: str) -> FileResponse:
+def video_file_response(*, job: VideoJob | None, name: str) -> FileResponse | HttpResponseRedirect:
     """Stream one output of a job that the caller's workspace owns (404 otherwise)."""
     if job is None or name not in DOWNLOADABLE or name not in job.outputs:
         raise Http404
+    from generation.jobs.artifacts import artifact_url, artifacts_local
+
+    if not artifacts_local():  # object storage: a short-lived signed URL (timelines hold keys only)
+        key = job.outputs[name]
+        return HttpResponseRedirect(artifact_url(key, download_name=f"video-{job.pk}-{key.rsplit('/', 1)[-1]}"
+                                                 if name != "thumbnail" else None))
     root = Path(settings.MEDIA_ROOT).resolve()
     path = (root / job.outputs[name]).resolve()
     if not path.is_file() or root not in path.parents:

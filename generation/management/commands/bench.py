@@ -17,6 +17,7 @@ BENCHMARKS = {
     "zh-voice": "generation.voice.bench",
     "render": "generation.video.bench",
     "truth": "generation.jobs.bench_truth",
+    "throughput": "generation.jobs.bench_throughput",
 }
 
 

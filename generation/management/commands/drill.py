@@ -13,10 +13,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 # name -> module; drills live in `<package>/drills/` modules that the runtime never imports.
 DRILLS: dict[str, str] = {
+    "drop-db": "generation.drills.drop_db",
+    "kill-host": "generation.drills.kill_host",
     "kill-worker": "generation.drills.kill_worker",
+    "restart-redis": "generation.drills.restart_redis",
     "slow-origin": "generation.drills.slow_origin",
     "ssrf": "catalog.drills.ssrf",
     "campaign-schedule": "campaigns.drills.campaign_schedule",
+    "storage-failure": "generation.drills.storage_failure",
 }
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",  # first: probes skip host checks and the https redirect
+    "config.db_unavailable.DatabaseUnavailableMiddleware",  # DB down -> 503 problem+json, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,7 +86,10 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60,
+        # A persistent connection that PostgreSQL dropped (restart, failover, terminated
+        # backend) is noticed and replaced at the next request, with no restart (drill drop-db).
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -148,12 +152,39 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 
-# S3-compatible object storage (MinIO, R2, S3) when AWS_STORAGE_BUCKET_NAME is set.
+# S3-compatible object storage (MinIO, R2, S3, moto's server) when AWS_STORAGE_BUCKET_NAME is
+# set: every artifact (product images, job files, renders) lives in the bucket and MEDIA_ROOT
+# is only each host's working copy (generation/jobs/artifacts.py, docs/scaling.md).
 _S3_BUCKET = env_str("AWS_STORAGE_BUCKET_NAME", "")
+# Lifetime of a signed download URL (seconds).
+ARTIFACT_URL_EXPIRE_S = env_int("ARTIFACT_URL_EXPIRE_S", 300)
+
+
+def _s3_options() -> dict:
+    from botocore.config import Config
+
+    return {
+        "bucket_name": _S3_BUCKET,
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+        "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+        "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+        "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+        "file_overwrite": True,  # a retried stage rewrites the same keys
+        "default_acl": None,  # private objects; downloads are signed URLs
+        "querystring_auth": True,
+        "querystring_expire": ARTIFACT_URL_EXPIRE_S,
+        # A refusing bucket must fail a stage in seconds, not hang it.
+        "client_config": Config(signature_version="s3v4", s3={"addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "path")},
+                                connect_timeout=5, read_timeout=60,
+                                retries={"max_attempts": env_int("AWS_S3_MAX_ATTEMPTS", 3), "mode": "standard"}),
+    }
+
+
 STORAGES = {
     "default": (
-        {"BACKEND": "storages.backends.s3.S3Storage",
-         "OPTIONS": {"bucket_name": _S3_BUCKET, "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None}}
+        {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options()}
         if _S3_BUCKET
         else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     ),

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .base import *  # noqa: F401,F403
-from .base import GENERATION
+from .base import GENERATION, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="adfactory-static-"))
@@ -14,7 +14,8 @@ MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="
 GENERATION = replace(GENERATION, render_scale=float(os.environ.get("GENERATION_RENDER_SCALE", "0.25")))
 CELERY_TASK_ALWAYS_EAGER = False
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local files unless a test's worker processes are pointed at a bucket (AWS_STORAGE_BUCKET_NAME).
+    "default": STORAGES["default"],
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Per-process cache: login rate-limit counters must not leak between test runs via Redis.

@@ -1,0 +1,185 @@
+"""`manage.py bench throughput`: N jobs through the real pipeline on the multi-host harness
+(generation/drills/netns.py: PostgreSQL, Redis, S3 server, gunicorn, a default worker + beat and
+render workers, each in its own network namespace; jobs created through the web API).
+
+0. one warm-up job (not counted: model and browser loads);
+1. N jobs with **one** render worker -> ``videos_per_hour_1``;
+2. a second render host joins; N more jobs -> ``videos_per_hour_2``;
+   ``scaling_efficiency`` = vph_2 / (2 × vph_1);
+3. one job of a small workspace on the idle system (``p50_job_s`` of single jobs), then the
+   same job while a large workspace floods the queue with N jobs:
+   ``fairness_ratio`` = flooded latency / idle latency.
+
+``p50_job_s`` / ``p95_job_s`` are job latencies (created -> finished) over all batch jobs.
+Every host shares the same cores here: a second render host can only use cores the first one
+left idle, so efficiency on a 2-core box measures contention, not the design (docs/scaling.md).
+Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200)."""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+from generation.drills.netns import Harness, netns_available
+
+ENV = {
+    "GENERATION_HEARTBEAT_S": "2", "GENERATION_HEARTBEAT_STALE_S": "30", "JOBS_SWEEP_INTERVAL_S": "10",
+    "CATALOG_FETCH_MIN_INTERVAL_S": "0", "GENERATION_RENDER_SCALE": "0.25",
+}
+
+
+def _args(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench throughput")
+    parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--timeout", type=float, default=1200.0)
+    return parser.parse_args(args)
+
+
+def _client(harness: Harness, state: dict) -> dict:
+    proc = harness.run_in("ctl", [sys.executable, "-c", (
+        "import json, sys, django; django.setup(); from generation.jobs.bench_throughput import client; "
+        "print(json.dumps(client(json.loads(sys.argv[1]))))"), json.dumps(state)], timeout=state["timeout"] + 120)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError("the bench client failed:\n" + proc.stdout[-2000:] + proc.stderr[-4000:])
+    return json.loads(lines[-1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 1)
+
+
+def run(args: list[str], out) -> dict:
+    why = netns_available()
+    if why:
+        raise FileNotFoundError(f"bench throughput needs network namespaces: {why}")
+    opts = _args(args)
+    with Harness(env={**ENV}) as harness:
+        harness.extra_env["CATALOG_SSRF_ALLOWED_HOSTS"] = f"{harness.addr('ctl')}:8080"
+        harness.build()
+        harness.start_services()
+        harness.start_app(render_hosts=("render1",))
+        if not harness.wait_workers(["worker-default", "worker-render1"], timeout=120):
+            raise RuntimeError("harness workers did not start")
+        base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
+                "timeout": opts.timeout}
+        # One job first, not counted: every worker process loads its models and browser once.
+        warm = _client(harness, {**base, "phase": "batch", "jobs": 1})
+        out.write(f"[bench] warm-up job: {warm}\n")
+        one = _client(harness, {**base, "phase": "batch", "jobs": opts.jobs})
+        out.write(f"[bench] 1 render host: {one}\n")
+        celery = str(harness._bin("celery"))
+        harness.spawn("worker-render2", "render2", [celery, "-A", "config", "worker", "--pool=prefork", "-c", "1",
+                                                    "-Q", "render", "-n", f"render2-{harness.tag}@%h",
+                                                    "--without-mingle", "--without-gossip", "-l", "info"])
+        if not harness.wait_workers(["worker-render2"], timeout=120):
+            raise RuntimeError("the second render worker did not start")
+        two = _client(harness, {**base, "phase": "batch", "jobs": opts.jobs})
+        out.write(f"[bench] 2 render hosts: {two}\n")
+        fair = _client(harness, {**base, "phase": "fairness", "jobs": opts.jobs})
+        out.write(f"[bench] fairness: {fair}\n")
+    latencies = one["latencies"] + two["latencies"]
+    vph_1, vph_2 = one["videos_per_hour"], two["videos_per_hour"]
+    return {
+        "jobs": opts.jobs,
+        "videos_per_hour_1": vph_1,
+        "videos_per_hour_2": vph_2,
+        "scaling_efficiency": round(vph_2 / (2 * vph_1), 2) if vph_1 else None,
+        "p50_job_s": _pct(latencies, 0.5),
+        "p95_job_s": _pct(latencies, 0.95),
+        "single_job_idle_s": fair["alone_s"],
+        "single_job_flooded_s": fair["flooded_s"],
+        "fairness_ratio": round(fair["flooded_s"] / fair["alone_s"], 2) if fair["alone_s"] else None,
+        "failed": warm["failed"] + one["failed"] + two["failed"] + fair["failed"],
+        "cpu_s_per_video": one["cpu_s_per_video"],
+        "stage_cpu_s": one["stage_cpu_s"],
+        "cores": __import__("os").cpu_count(),
+    }
+
+
+def client(state: dict) -> dict:
+    """Runs inside the harness's ``ctl`` namespace: creates jobs through the web API and reads
+    their timings from the database."""
+    import functools
+    import http.server
+    import threading
+
+    import requests
+    from django.conf import settings
+
+    from catalog.sample_shop import SHOP_DIR
+    from generation.drills.cluster import drill_workspace, wait_until
+    from generation.jobs.models import VideoJob
+    from tenancy.context import tenant_context
+    from tenancy.models import Membership
+    from tenancy.services import api_key_create
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    shop = http.server.ThreadingHTTPServer((state["shop_host"], 8080), functools.partial(Quiet, directory=str(SHOP_DIR)))
+    threading.Thread(target=shop.serve_forever, daemon=True).start()
+    url = f"http://{state['shop_host']}:8080/products/aurora-bottle.html"
+
+    def tenant(name: str, jobs: int):
+        workspace, _ = drill_workspace(name=name, credits=(jobs + 1) * settings.CREDITS_PER_VIDEO)
+        owner = Membership.objects.filter(workspace=workspace).first().user
+        _, raw = api_key_create(workspace=workspace, name=name, created_by=owner)
+        return workspace, {"Authorization": f"Bearer {raw}"}
+
+    def submit(headers) -> int:
+        r = requests.post(f"{state['web']}/api/v1/videos", headers=headers, timeout=60,
+                          json={"product_url": url, "template": "product_showcase", "duration": 6})
+        r.raise_for_status()
+        return r.json()["id"]
+
+    def finished(workspace, ids) -> list:
+        with tenant_context(workspace):
+            jobs = list(VideoJob.objects.filter(pk__in=ids))
+        return jobs if all(j.is_finished for j in jobs) else []
+
+    def latency(job) -> float:
+        return (job.finished_at - job.created_at).total_seconds()
+
+    try:
+        if state["phase"] == "batch":
+            # One workspace per job: platform throughput, not one workspace's fairness cap
+            # (GENERATION_WORKSPACE_MAX_RUNNING), which the fairness phase measures.
+            tenants = [tenant(f"bench-batch-{i}", 1) for i in range(state["jobs"])]
+            ids = [(workspace, submit(headers)) for workspace, headers in tenants]
+
+            def all_finished():
+                found = [finished(workspace, [pk]) for workspace, pk in ids]
+                return [j[0] for j in found] if all(found) else []
+
+            jobs = wait_until(all_finished, timeout=state["timeout"], interval=0.5) or []
+            good = [j for j in jobs if j.status == "succeeded"]
+            span = (max(j.finished_at for j in good) - min(j.created_at for j in jobs)).total_seconds() if good else 0
+            stage_cpu = {s: round(statistics.median([j.cpu_timings.get(s, 0) for j in good]), 2)
+                         for s in ("ingest", "script", "voice", "shots", "render")} if good else {}
+            return {"videos_per_hour": round(len(good) * 3600 / span, 1) if span else 0.0,
+                    "latencies": [round(latency(j), 1) for j in good], "failed": len(ids) - len(good),
+                    "span_s": round(span, 1), "stage_cpu_s": stage_cpu,
+                    "cpu_s_per_video": round(sum(stage_cpu.values()), 2)}
+        small, small_headers = tenant("bench-small", 2)
+        large, large_headers = tenant("bench-large", state["jobs"])
+        alone_id = submit(small_headers)
+        alone = (wait_until(lambda: finished(small, [alone_id]), timeout=state["timeout"], interval=0.2) or [None])[0]
+        flood = [submit(large_headers) for _ in range(state["jobs"])]
+        time.sleep(0.5)  # the flood is queued first
+        flooded_id = submit(small_headers)
+        flooded = (wait_until(lambda: finished(small, [flooded_id]), timeout=state["timeout"], interval=0.2)
+                   or [None])[0]
+        rest = wait_until(lambda: finished(large, flood), timeout=state["timeout"], interval=0.5) or []
+        return {"alone_s": round(latency(alone), 1) if alone and alone.status == "succeeded" else None,
+                "flooded_s": round(latency(flooded), 1) if flooded and flooded.status == "succeeded" else None,
+                "failed": sum(j.status != "succeeded" for j in rest) + (len(flood) - len(rest))
+                + sum(1 for j in (alone, flooded) if j is None or j.status != "succeeded")}
+    finally:
+        shop.shutdown()
+        shop.server_close()
