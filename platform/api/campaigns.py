@@ -1,7 +1,7 @@
 """/api/v1/campaigns: scheduled video runs over a product source — CRUD, pause/resume, run-now,
 and the runs with their videos. Tenant-scoped by the API key's workspace (scoped manager + RLS).
 
-Scopes: reads need ``videos:read``, writes ``videos:write`` (a campaign makes videos).
+Scopes: reads need ``read``, writes ``write`` (a campaign makes videos and spends credits).
 Idempotency: create and ``run-now`` honour ``Idempotency-Key`` (same key -> the same campaign /
 run, 200 instead of 201/202, nothing new); pause and resume are idempotent by nature."""
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _invalid(exc: CampaignError):
 
 class _CampaignView(TenantAPIView):
     permission_classes = [HasScope]
-    read_scope, write_scope = "videos:read", "videos:write"
+    read_scope, write_scope = "read", "write"
 
     def campaign(self, pk: int) -> Campaign:
         campaign = Campaign.objects.filter(pk=pk).first()

@@ -17,7 +17,7 @@ def key_rank(scopes: list[str]) -> int:
 
 
 def key_has_scope(key: ApiKey, needed: str) -> bool:
-    return key_rank(key.scopes) >= RANK[needed]
+    return key_rank(key.scopes) >= RANK[LEGACY.get(needed, needed)]
 
 
 class HasScope(BasePermission):

@@ -365,7 +365,11 @@ def _asset_ids(value, job_dir: Path, root: Path):
 def timeline_response(*, job: VideoJob, path: Path) -> JsonResponse:
     """The render timeline with every server path replaced by an asset id."""
     root = Path(settings.MEDIA_ROOT).resolve()
-    data = _asset_ids(json.loads(path.read_text()), (root / job.media_dir()).resolve(), root)
+    try:
+        timeline = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:  # a damaged file is missing, not a server error
+        raise Http404 from exc
+    data = _asset_ids(timeline, (root / job.media_dir()).resolve(), root)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="video-{job.pk}-timeline.json"'
     return response

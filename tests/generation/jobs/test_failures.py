@@ -47,7 +47,24 @@ def two_workspaces(db):
 
 
 def test_runner_records_a_readable_reason_for_a_script_error(two_workspaces):
+    from catalog.facts import ProductFacts
+
     a, b = two_workspaces["a"], two_workspaces["b"]
+    with tenant_context(a["workspace"]):
+        job = VideoJob.objects.create(workspace=a["workspace"], brand=a["brand"], product_url="https://x.example/p",
+                                      template=list_templates()[0], stage="script", language="xx")
+        job_path(job, "product.json").write_text(ProductFacts(title="Aurora Bottle").model_dump_json())
+        video_job_run_stage(job_id=job.pk, stage="script")
+        job.refresh_from_db()
+    assert job.status == VideoJob.Status.FAILED
+    assert job.failure_reason.startswith("The ad script could not be written: no phrase bank for language 'xx'"), \
+        job.failure_reason
+    with tenant_context(b["workspace"]):
+        assert not VideoJob.objects.filter(pk=job.pk).exists()
+
+
+def test_runner_names_the_stage_file_that_does_not_match_its_type(two_workspaces):
+    a = two_workspaces["a"]
     with tenant_context(a["workspace"]):
         job = VideoJob.objects.create(workspace=a["workspace"], brand=a["brand"], product_url="https://x.example/p",
                                       template=list_templates()[0], stage="script")
@@ -55,8 +72,4 @@ def test_runner_records_a_readable_reason_for_a_script_error(two_workspaces):
         video_job_run_stage(job_id=job.pk, stage="script")
         job.refresh_from_db()
     assert job.status == VideoJob.Status.FAILED
-    assert not job.failure_reason.startswith("Internal error"), job.failure_reason
-    assert job.failure_reason in ("The ad script could not be written: product facts need at least a title or a brand",) \
-        or job.failure_reason.startswith("A step produced data in an unexpected shape")
-    with tenant_context(b["workspace"]):
-        assert not VideoJob.objects.filter(pk=job.pk).exists()
+    assert job.failure_reason.startswith("product.json is not a valid ProductFacts: title"), job.failure_reason

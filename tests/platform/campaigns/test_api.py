@@ -55,7 +55,9 @@ def test_bad_input_is_a_400_naming_the_field(clients, two_workspaces, queued, se
     settings.CAMPAIGNS_MIN_INTERVAL_S = 3600
     response = clients["a"].post("/api/v1/campaigns", _payload(two_workspaces["a"]["brand"], **extra), format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()["error"]["fields"]
+    problem = response.json()  # RFC 9457: the field is the problem's `param` and in its `errors`
+    assert response["Content-Type"] == "application/problem+json" and problem["code"] == "invalid_request"
+    assert field in {e["param"].split("[")[0] for e in problem["errors"]}
     with tenant_context(two_workspaces["a"]["workspace"]):
         assert not Campaign.objects.exists()
 
@@ -102,7 +104,7 @@ def test_the_other_workspace_sees_nothing(clients, two_workspaces, queued):
     assert b.delete(f"/api/v1/campaigns/{cid}").status_code == 404
     # Nor can B point a campaign at A's brand.
     response = b.post("/api/v1/campaigns", _payload(two_workspaces["a"]["brand"]), format="json")
-    assert response.status_code == 400 and "brand" in response.json()["error"]["fields"]
+    assert response.status_code == 400 and "brand" in {e["param"] for e in response.json()["errors"]}
     with tenant_context(two_workspaces["a"]["workspace"]):
         assert Campaign.objects.get(pk=cid).name == "Mondays" and CampaignRun.objects.count() == 1
 

@@ -59,6 +59,8 @@ def test_workspace_a_gets_404_for_every_b_id(client, two_workspaces, b_rows):
         if not isinstance(pattern, URLPattern):
             continue
         route = str(pattern.pattern)
+        if route.startswith("campaigns/"):  # two-workspace tests in tests/platform/campaigns/test_dashboard.py
+            continue
         kwargs = _args(route, b_rows)
         if kwargs is None:
             continue
