@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import StageError, TransientError
 from .models import VideoJob
+from .services import LANGUAGE_AUTO
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,11 @@ def stage_ingest(job: VideoJob) -> dict:
                 raise TransientError(str(exc)) from exc
             raise StageError(str(exc)) from exc
         VideoJob.objects.filter(pk=job.pk).update(product=product)
-    _write_model(job_path(job, "product.json"), product.to_facts())
+    facts = product.to_facts()
+    _write_model(job_path(job, "product.json"), facts)
+    if job.language == LANGUAGE_AUTO:
+        job.language = job_language_resolve(facts=facts, brand_language=job.brand.language)
+        VideoJob.objects.filter(pk=job.pk).update(language=job.language)
     return {"product": _rel(job_path(job, "product.json"))}
 
 
@@ -88,6 +93,14 @@ def _framework_for(template: str) -> str:
         return load_template(template).framework
     except TemplateError as exc:
         raise StageError(f"Unknown video template {template!r}.") from exc
+
+
+def job_language_resolve(*, facts, brand_language: str) -> str:
+    """The script language of a job whose caller chose none: Chinese for a Chinese product
+    page, otherwise the brand's language."""
+    from generation.scripts.language import language_for_product
+
+    return "zh" if language_for_product(facts.as_script_input()) == "zh" else (brand_language or "en")
 
 
 def stage_script(job: VideoJob) -> dict:

@@ -19,6 +19,9 @@ from .signals import job_finished, stage_finished
 
 logger = logging.getLogger(__name__)
 ASPECTS = ("9:16", "1:1", "16:9")
+# No language chosen: the ingest stage picks it from the product (a Chinese page gets a Chinese
+# script and voice), else the brand's language. An explicit choice always wins.
+LANGUAGE_AUTO = "auto"
 # What a publish raises when the broker is down or unreachable (Celery wraps the transport's
 # connection errors in kombu's OperationalError; the rest are the raw socket failures).
 BROKER_ERRORS = (BrokerOperationalError, ConnectionError, TimeoutError, OSError)
@@ -79,7 +82,7 @@ def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, te
         job = VideoJob.objects.create(
             workspace=workspace, brand=brand, product_url=product_url,
             template=template or brand.default_template, aspect=aspect,
-            language=language or brand.language, duration_s=duration_s,
+            language=language or LANGUAGE_AUTO, duration_s=duration_s,
             created_by=created_by if getattr(created_by, "pk", None) else None,
             stage=STAGES[0], heartbeat_at=timezone.now())
         credit_reserve(workspace=workspace, amount=settings.CREDITS_PER_VIDEO, reference=_credit_ref(job))

@@ -351,8 +351,9 @@ def _asset_ids(value, job_dir: Path, root: Path):
         return {k: _asset_ids(v, job_dir, root) for k, v in value.items()}
     if isinstance(value, list):
         return [_asset_ids(v, job_dir, root) for v in value]
-    if isinstance(value, str) and value.startswith("/"):
-        path = Path(value)
+    if isinstance(value, str) and (value.startswith("/") or value.startswith("workspaces/")):
+        # absolute server paths (older timelines) and storage keys (the typed spine) alike
+        path = Path(value) if value.startswith("/") else root / value
         for base, prefix in ((job_dir, "asset:"), (root, "asset:media/")):
             try:
                 return prefix + str(path.resolve().relative_to(base))
