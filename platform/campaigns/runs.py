@@ -304,6 +304,10 @@ def _release(*, run_id: int) -> None:
                     job = video_job_create(workspace=run.workspace, brand=run.campaign.brand,
                                            product_url=item.product_url, template=item.template, aspect=item.aspect,
                                            language=item.language, duration_s=run.campaign.duration_s)
+                    # The campaign's voice and music, like the API's options: set before commit,
+                    # i.e. before the first stage can run.
+                    job.voice, job.music = run.campaign.voice, run.campaign.music
+                    VideoJob.objects.filter(pk=job.pk).update(voice=job.voice, music=job.music)
             except InsufficientCredits:
                 _out_of_credits(run)
                 break

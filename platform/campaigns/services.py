@@ -54,6 +54,10 @@ def campaign_schedule_check(*, schedule: Schedule, now: datetime | None = None) 
         raise CampaignError(str(exc), field="schedule") from exc
 
 
+# The same choices as the API's `music` option: a mood for the template's bed, or none at all.
+MUSIC_CHOICES = ("", "upbeat", "calm", "bold", "none")
+
+
 def _check(campaign: Campaign, *, now: datetime) -> None:
     if campaign.brand.workspace_id != campaign.workspace_id:
         raise CampaignError("No such brand in this workspace.", field="brand")
@@ -69,6 +73,9 @@ def _check(campaign: Campaign, *, now: datetime) -> None:
                                 field=name)
     if campaign.variants > MAX_VARIANTS:
         raise CampaignError(f"At most {MAX_VARIANTS} variants.", field="variants")
+    if campaign.music not in MUSIC_CHOICES:
+        raise CampaignError(f"Music is one of {', '.join(m for m in MUSIC_CHOICES if m)} (empty: the template's).",
+                            field="music")
     try:
         campaign.as_schedule().zone
     except ScheduleError as exc:

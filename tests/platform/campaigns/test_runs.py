@@ -359,3 +359,19 @@ def test_a_run_whose_reader_died_is_requeued_by_the_tick(two_workspaces, make_ca
     with tenant_context(a["workspace"]):
         run.refresh_from_db()
     assert (run.status, run.task_id) == ("pending", "")
+
+
+def test_the_campaigns_voice_and_music_reach_its_jobs(two_workspaces, make_campaign, store, queued):
+    from campaigns.services import CampaignError, campaign_run_now
+
+    a = two_workspaces["a"]
+    store.add("Aurora Bottle")
+    campaign = make_campaign(a, source_url=store.url, voice="en_US-joe-medium", music="calm")
+    _execute(campaign_run_now(workspace=a["workspace"], campaign=campaign)[0])
+    with tenant_context(a["workspace"]):
+        assert list(VideoJob.objects.values_list("voice", "music")) == [("en_US-joe-medium", "calm")]
+    with tenant_context(two_workspaces["b"]["workspace"]):
+        assert not VideoJob.objects.exists()
+    with pytest.raises(CampaignError) as refused:
+        make_campaign(a, source_url=store.url, music="jazz")
+    assert refused.value.field == "music"
