@@ -131,7 +131,7 @@ def client(state: dict) -> dict:
         "template": "product_showcase", "duration": 6})
     if created.status_code != 202:
         return {"error": f"create: {created.status_code} {created.text[:500]}"}
-    job_id = created.json()["id"]
+    job_id = created.json()["videos"][0]["id"]  # one aspect, one variant: one job
 
     def job():
         with tenant_context(workspace):
@@ -161,7 +161,9 @@ def client(state: dict) -> dict:
         s3 = boto3.client("s3", endpoint_url=os.environ["AWS_S3_ENDPOINT_URL"], region_name="us-east-1")
         listing = s3.list_objects_v2(Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"], Prefix=final.media_dir() + "/")
         videos = sum(1 for o in listing.get("Contents", []) if o["Key"].endswith(".mp4"))
-        got = requests.get(f"{state['web']}/api/v1/videos/{job_id}/files/video", headers=headers, timeout=30)
+        # The API's signed download link: it answers 302 to a short-lived presigned bucket URL.
+        detail = requests.get(f"{state['web']}/api/v1/videos/{job_id}", headers=headers, timeout=30).json()
+        got = requests.get(detail["downloads"]["video"]["url"], timeout=30)
         download_ok = got.status_code == 200 and got.content[4:8] == b"ftyp" and bool(got.history)
     with tenant_context(workspace):
         reserves = dict(CreditLedger.objects.filter(kind="reserve").values_list("reference", "state"))
