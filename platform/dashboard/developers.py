@@ -62,7 +62,30 @@ def usage_data(*, workspace, days: int = USAGE_DAYS) -> dict:
                .order_by("-videos"))
     return {"balance": credit_balance(workspace=workspace), "held": -(held.aggregate(t=Sum("amount"))["t"] or 0),
             "held_count": held.count(), "series": series, "total": sum(p["credits"] for p in series),
-            "members": list(members), "chart": usage_chart(series)}
+            "members": list(members), "campaigns": usage_by_campaign(), "chart": usage_chart(series)}
+
+
+def usage_by_campaign() -> list[dict]:
+    """Per campaign (this workspace: scoped managers + RLS): videos made by its runs, how many
+    are ready/failed, credits spent (committed reservations) and held (still running)."""
+    jobs = (VideoJob.objects.filter(campaign_item__isnull=False)
+            .values("pk", "status", "campaign_item__run__campaign_id", "campaign_item__run__campaign__name"))
+    rows: dict[int, dict] = {}
+    campaign_of: dict[str, dict] = {}
+    for job in jobs:
+        row = rows.setdefault(job["campaign_item__run__campaign_id"], {
+            "id": job["campaign_item__run__campaign_id"], "name": job["campaign_item__run__campaign__name"],
+            "videos": 0, "ready": 0, "failed": 0, "credits": 0, "held": 0})
+        row["videos"] += 1
+        row["ready"] += job["status"] == VideoJob.Status.SUCCEEDED
+        row["failed"] += job["status"] == VideoJob.Status.FAILED
+        campaign_of[f"video_job:{job['pk']}"] = row  # the reference credit reservations carry
+    charges = CreditLedger.objects.filter(kind=CreditLedger.Kind.RESERVE, reference__in=list(campaign_of),
+                                          state__in=[CreditLedger.State.COMMITTED, CreditLedger.State.HELD])
+    for charge in charges.values("reference", "state", "amount"):
+        key = "credits" if charge["state"] == CreditLedger.State.COMMITTED else "held"
+        campaign_of[charge["reference"]][key] += -charge["amount"]
+    return sorted(rows.values(), key=lambda r: (-r["credits"], -r["videos"], r["name"]))
 
 
 def usage_chart(series: list[dict], *, width: int = 600, height: int = 160) -> dict:

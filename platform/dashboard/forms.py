@@ -183,10 +183,14 @@ class LibraryFilterForm(forms.Form):
     aspect = forms.ChoiceField(required=False, choices=[("", "Any aspect")] + [(a, a) for a in ASPECTS])
     language = forms.ChoiceField(required=False, choices=[("", "Any language")] + LANGUAGES)
     brand = forms.ModelChoiceField(required=False, queryset=Brand.unscoped.none(), empty_label="Any brand")
+    campaign = forms.ModelChoiceField(required=False, queryset=Brand.unscoped.none(), empty_label="Any campaign")
 
     def __init__(self, *args, **kwargs):
+        from campaigns.models import Campaign
+
         super().__init__(*args, **kwargs)
         self.fields["brand"].queryset = Brand.objects.order_by("name")
+        self.fields["campaign"].queryset = Campaign.objects.order_by("name")  # this workspace's (scoped + RLS)
 
 
 def role_choices_for(membership: Membership) -> list[tuple[str, str]]:

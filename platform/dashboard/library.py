@@ -25,12 +25,15 @@ ZIP_MAX_BYTES = 512 * 1024 * 1024
 
 def library_jobs(*, filters: dict, batch: list[int] | None = None):
     """This workspace's jobs (scoped manager + RLS), newest first, filtered."""
-    jobs = VideoJob.objects.select_related("brand", "product").order_by("-created_at")
+    jobs = (VideoJob.objects.select_related("brand", "product", "campaign_item__run__campaign")
+            .order_by("-created_at"))
     if batch:
         jobs = jobs.filter(pk__in=batch)
     if filters.get("q"):
         q = filters["q"]
         jobs = jobs.filter(Q(product__title__icontains=q) | Q(product_url__icontains=q) | Q(brand__name__icontains=q))
+    if filters.get("campaign"):
+        jobs = jobs.filter(campaign_item__run__campaign=filters["campaign"])
     for field in ("status", "aspect", "language", "brand"):
         if filters.get(field):
             jobs = jobs.filter(**{field: filters[field]})
@@ -43,6 +46,9 @@ def library(request):
     filters = form.cleaned_data if form.is_valid() else {}
     batch = [int(x) for x in request.GET.get("batch", "").split(",") if x.isdigit()][:50]
     page = Paginator(library_jobs(filters=filters, batch=batch), PAGE_SIZE).get_page(request.GET.get("page"))
+    for job in page.object_list:  # the campaign whose run made it (a reverse one-to-one: may be absent)
+        item = getattr(job, "campaign_item", None)
+        job.campaign = item.run.campaign if item else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "dashboard/library.html", {"form": form, "page": page, "batch": batch,

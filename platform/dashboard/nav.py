@@ -7,6 +7,6 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("dashboard:campaigns", "Campaigns", "viewer"),
     ("dashboard:brand", "Brand kit", "viewer"),
     ("dashboard:members", "Team", "viewer"),
-    ("dashboard:keys", "Developers", "admin"),
+    ("dashboard:keys", "Developers", "admin"),  # API keys; links to Webhooks (dashboard:webhooks)
     ("dashboard:usage", "Usage", "viewer"),
 ]

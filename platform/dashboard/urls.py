@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import brand, developers, jobs, library, lora, team, views
+from . import brand, developers, jobs, library, lora, team, views, webhooks
 from .campaign_views import urlpatterns as campaign_urlpatterns
 
 app_name = "dashboard"
@@ -39,5 +39,13 @@ urlpatterns = [
     path("invite/<str:token>/", team.invite, name="invite"),
     path("developers/keys/", developers.api_keys, name="keys"),
     path("developers/keys/<str:prefix>/revoke/", developers.api_key_revoke_view, name="key-revoke"),
+    path("developers/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("developers/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("developers/webhooks/<int:pk>/rotate/", webhooks.webhook_rotate, name="webhook-rotate"),
+    path("developers/webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook-test"),
+    path("developers/webhooks/<int:pk>/toggle/", webhooks.webhook_toggle, name="webhook-toggle"),
+    path("developers/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"),
+    path("developers/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/", webhooks.webhook_redeliver,
+         name="webhook-redeliver"),
     path("usage/", developers.usage, name="usage"),
 ] + campaign_urlpatterns  # campaign pages (platform/dashboard/campaign_views.py)

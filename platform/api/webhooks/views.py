@@ -2,11 +2,6 @@
 their attempts, manual redelivery, `send test`. Admin scope."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -16,12 +11,11 @@ from api.idempotency import idempotent
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from api.views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
 from catalog.ingest.errors import UnsafeURLError
-from catalog.ingest.ssrf import check_url
-from tenancy.services import audit_log_write
 
 from .delivery import webhook_delivery_redeliver
-from .events import EVENT_TYPES, webhook_event_emit
-from .signing import new_nonce, secret_for
+from .events import EVENT_TYPES
+from .services import (EndpointDisabled, webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_rotate,
+                       webhook_endpoint_test, webhook_endpoint_update, webhook_url_check)
 
 
 class EndpointSerializer(serializers.ModelSerializer):
@@ -47,7 +41,7 @@ class EndpointWriteSerializer(serializers.Serializer):
 
     def validate_url(self, value: str) -> str:
         try:  # checked now for a clear error, and again at every connect (DNS may change)
-            check_url(value, allowed_hosts=settings.WEBHOOK_SSRF_ALLOWED_HOSTS)
+            webhook_url_check(value)
         except UnsafeURLError as exc:
             raise serializers.ValidationError(str(exc)) from exc
         return value
@@ -81,12 +75,10 @@ class EndpointListCreate(_AdminView):
     def post(self, request):
         data = EndpointWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = WebhookEndpoint.objects.create(
+        endpoint, secret = webhook_endpoint_create(
             workspace=self.workspace, url=data.validated_data["url"], events=data.validated_data.get("events", []),
-            description=data.validated_data.get("description", ""), secret_nonce=new_nonce())
-        audit_log_write(workspace=self.workspace, action="webhook_endpoint.created", api_key=request.auth,
-                        target=str(endpoint.pk), data={"url": endpoint.url})
-        body = {**EndpointSerializer(endpoint).data, "secret": secret_for(endpoint.secret_nonce)}
+            description=data.validated_data.get("description", ""), api_key=request.auth)
+        body = {**EndpointSerializer(endpoint).data, "secret": secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[CursorQuerySerializer], responses=page_serializer(EndpointSerializer, "EndpointPage"),
@@ -110,23 +102,13 @@ class EndpointDetail(_AdminView):
         endpoint = self.get_object_or_404(WebhookEndpoint.objects.all(), pk=pk)
         data = EndpointWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        for name, value in data.validated_data.items():
-            setattr(endpoint, name, value)
-        if data.validated_data.get("is_active"):
-            endpoint.disabled_at, endpoint.disabled_reason, endpoint.consecutive_failures = None, "", 0
-        with transaction.atomic():
-            endpoint.save()
-            audit_log_write(workspace=self.workspace, action="webhook_endpoint.updated", api_key=request.auth,
-                            target=str(endpoint.pk), data={k: str(v) for k, v in data.validated_data.items()})
+        webhook_endpoint_update(endpoint=endpoint, changes=dict(data.validated_data), api_key=request.auth)
         return Response(EndpointSerializer(endpoint).data)
 
     @extend_schema(responses={204: None}, tags=["webhooks"], summary="Delete an endpoint")
     def delete(self, request, pk: int):
         endpoint = self.get_object_or_404(WebhookEndpoint.objects.all(), pk=pk)
-        with transaction.atomic():
-            endpoint.delete()
-            audit_log_write(workspace=self.workspace, action="webhook_endpoint.deleted", api_key=request.auth,
-                            target=str(pk))
+        webhook_endpoint_delete(endpoint=endpoint, api_key=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,14 +117,9 @@ class EndpointRotate(_AdminView):
                    summary="Rotate the secret; the old one keeps signing during the overlap (24 h)")
     @idempotent
     def post(self, request, pk: int):
-        endpoint = self.get_object_or_404(WebhookEndpoint.objects.select_for_update(), pk=pk)
-        endpoint.previous_secret_nonce = endpoint.secret_nonce
-        endpoint.previous_secret_expires_at = timezone.now() + timedelta(seconds=settings.WEBHOOK_ROTATION_OVERLAP_S)
-        endpoint.secret_nonce = new_nonce()
-        endpoint.save(update_fields=["previous_secret_nonce", "previous_secret_expires_at", "secret_nonce"])
-        audit_log_write(workspace=self.workspace, action="webhook_endpoint.rotated", api_key=request.auth,
-                        target=str(endpoint.pk))
-        return Response({**EndpointSerializer(endpoint).data, "secret": secret_for(endpoint.secret_nonce)})
+        endpoint = self.get_object_or_404(WebhookEndpoint.objects.all(), pk=pk)
+        endpoint, secret = webhook_endpoint_rotate(endpoint=endpoint, api_key=request.auth)
+        return Response({**EndpointSerializer(endpoint).data, "secret": secret})
 
 
 class EndpointTest(_AdminView):
@@ -151,12 +128,10 @@ class EndpointTest(_AdminView):
     @idempotent
     def post(self, request, pk: int):
         endpoint = self.get_object_or_404(WebhookEndpoint.objects.all(), pk=pk)
-        if not endpoint.is_active:
-            raise ApiError("conflict", "This endpoint is disabled; re-enable it first.")
-        event = webhook_event_emit(workspace=self.workspace, event_type="webhook.test",
-                                   data={"endpoint": endpoint.pk, "message": "Hello from AdFactory"},
-                                   endpoints=[endpoint])
-        delivery = event.deliveries.get()
+        try:
+            delivery = webhook_endpoint_test(endpoint=endpoint)
+        except EndpointDisabled as exc:
+            raise ApiError("conflict", str(exc)) from exc
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import URLPattern
 
+from api.models import WebhookDelivery, WebhookEndpoint
+from api.webhooks.services import webhook_endpoint_create, webhook_endpoint_test
 from catalog.models import Product, ProductImage
 from dashboard.urls import urlpatterns
 from generation.images.models import LoraVersion
@@ -34,19 +36,23 @@ def b_rows(two_workspaces):
     key = ApiKey.objects.create(workspace=ws, name="b", prefix="adf_b0b0b0b0", key_hash="1" * 64, scopes=[])
     invitation = Invitation.objects.create(workspace=ws, email="z@b.example", role="admin", token_hash="2" * 64,
                                            expires_at=timezone.now() + timezone.timedelta(days=1))
+    endpoint, _ = webhook_endpoint_create(workspace=ws, url="https://203.0.113.9/hook", events=[])
+    delivery = webhook_endpoint_test(endpoint=endpoint)
     return {"job": job, "product": product, "image": image, "brand": b["brand"], "lora": lora, "key": key,
-            "invitation": invitation, "membership": Membership.objects.get(workspace=ws)}
+            "invitation": invitation, "membership": Membership.objects.get(workspace=ws), "endpoint": endpoint,
+            "delivery": delivery}
 
 
 def _args(route: str, rows) -> dict | None:
     ids = {"jobs/": rows["job"].pk, "create/product/": rows["product"].pk, "products/": rows["product"].pk,
-           "brand/": rows["brand"].pk, "members/": rows["membership"].pk, "invitations/": rows["invitation"].pk}
+           "brand/": rows["brand"].pk, "members/": rows["membership"].pk, "invitations/": rows["invitation"].pk,
+           "developers/webhooks/": rows["endpoint"].pk}
     pk = next((v for prefix, v in ids.items() if route.startswith(prefix)), None)
     params = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
     if not params:
         return None
     values = {"pk": pk, "image_pk": rows["image"].pk, "version": rows["lora"].version, "n": 0, "name": "video",
-              "prefix": rows["key"].prefix}
+              "prefix": rows["key"].prefix, "delivery_id": rows["delivery"].pk}
     return {p: values[p] for p in params if p in values} if params <= set(values) else None
 
 
@@ -78,3 +84,6 @@ def test_workspace_a_gets_404_for_every_b_id(client, two_workspaces, b_rows):
     b_rows["invitation"].refresh_from_db()
     assert b_rows["key"].revoked_at is None and b_rows["invitation"].revoked_at is None
     assert Membership.objects.get(pk=b_rows["membership"].pk).role == "owner"
+    with tenant_context(ws):
+        endpoint = WebhookEndpoint.objects.get(pk=b_rows["endpoint"].pk)
+        assert endpoint.is_active and not endpoint.previous_secret_nonce and WebhookDelivery.objects.count() == 1
