@@ -121,9 +121,10 @@ def brand_sample(request, pk: int):
 SAMPLE_LINES = {"en": "Hi! This is how {name} sounds in your videos.", "zh": "你好！这是{name}在视频里的声音。"}
 
 
-def voice_sample_path(brand: Brand):
-    """Speak a short line in the brand's voice and language once; cached per (voice, language,
-    name) in the workspace's media folder. Raises TTSError when no engine can speak it."""
+def voice_sample_path(brand: Brand, *, voice: str | None = None):
+    """Speak a short line in the brand's voice (or ``voice``, an already validated name) and
+    language once; cached per (voice, language, name) in the workspace's media folder. Raises
+    TTSError when no engine can speak it."""
     import hashlib
     import wave
     from pathlib import Path
@@ -133,13 +134,14 @@ def voice_sample_path(brand: Brand):
 
     from generation.voice import get_backend
 
+    voice = voice or brand.voice
     language = (brand.language or "en").split("-")[0]
-    key = hashlib.sha256(f"{brand.voice}|{language}|{brand.name}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{voice}|{language}|{brand.name}".encode()).hexdigest()[:16]
     path = Path(settings.MEDIA_ROOT) / f"workspaces/{brand.workspace_id}/brands/{brand.pk}/voice-{key}.wav"
     if path.is_file():
         return path
     text = SAMPLE_LINES.get(language, SAMPLE_LINES["en"]).format(name=brand.name)
-    engine = get_backend(None, language, voice=brand.voice or None, settings=settings.GENERATION)
+    engine = get_backend(None, language, voice=voice or None, settings=settings.GENERATION)
     audio = engine.synth(text, language)
     pcm = (np.clip(audio.samples, -1, 1) * 32767).astype("<i2").tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,9 +161,17 @@ def brand_voice_sample(request, pk: int):
 
     from generation.voice import TTSError
 
+    from django import forms
+
+    from .forms import clean_voice_name
+
     brand = _brand_or_404(pk)
     try:
-        path = voice_sample_path(brand)
+        voice = clean_voice_name(request.GET.get("voice", ""))  # the create page's voice box
+    except forms.ValidationError:
+        return HttpResponse("Unknown voice name.", status=400, content_type="text/plain")
+    try:
+        path = voice_sample_path(brand, voice=voice)
     except TTSError as exc:
         return HttpResponse(f"No voice sample: {exc}", status=503, content_type="text/plain")
     return FileResponse(path.open("rb"), content_type="audio/wav")

@@ -13,12 +13,36 @@ from tenancy.models import ApiKey, Brand, Membership
 from .services import MAX_JOBS_PER_BATCH, clean_text
 
 LANGUAGES = [("en", "English"), ("zh", "Chinese (Mandarin)")]
+# The create page's language: empty = auto, resolved at ingest from the product (LANGUAGE_AUTO).
+CREATE_LANGUAGES = [("", "Auto (from the product)"), *LANGUAGES]
+# Music option the pipeline applies (`_with_music_choice`): empty = the template's music bed.
+MUSIC_CHOICES = [("", "Template default"), ("upbeat", "Upbeat"), ("calm", "Calm"), ("bold", "Bold"),
+                 ("none", "No music")]
+# What the brand kit's voice field accepts (and the voice-sample view): a TTS voice name.
+VOICE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,80}")
+VOICE_NAME_ERROR = "A voice name is letters, digits, '-', '_' or '.'."
+# Voices every install can speak (espeak-ng): offered next to the brand's own voice.
+VOICE_SUGGESTIONS = ["en-us", "en-gb", "cmn"]
 DURATIONS = [(8, "8 seconds"), (15, "15 seconds"), (30, "30 seconds")]
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 FONTS = ["Inter", "Noto Sans CJK SC", "DejaVu Sans"]
 # Logo limits. TODO(lead): swap for platform/tenancy/uploads.py's image validator (helper 2).
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 4096 * 4096
+
+
+def framework_choices() -> list[tuple[str, str]]:
+    from generation.scripts.frameworks import FRAMEWORK_NAMES
+
+    return [("", "Template default")] + [(name, name.replace("_", " ").capitalize()) for name in FRAMEWORK_NAMES]
+
+
+def clean_voice_name(value: str) -> str:
+    """A voice name as the brand kit stores it ("" = default); ValidationError otherwise."""
+    voice = clean_text(value or "", limit=80)
+    if voice and not VOICE_NAME.fullmatch(voice):
+        raise forms.ValidationError(VOICE_NAME_ERROR)
+    return voice
 
 
 def template_choices() -> list[tuple[str, str]]:
@@ -62,7 +86,13 @@ class GenerateForm(forms.Form):
     template = forms.ChoiceField(choices=(), widget=forms.RadioSelect)
     aspects = forms.MultipleChoiceField(choices=[(a, a) for a in ASPECTS], widget=forms.CheckboxSelectMultiple,
                                         error_messages={"required": "Pick at least one aspect."})
-    language = forms.ChoiceField(choices=LANGUAGES)
+    language = forms.ChoiceField(choices=CREATE_LANGUAGES, required=False,
+                                 help_text="Auto picks the product page's language (a Chinese page gets a Chinese voice).")
+    voice = forms.CharField(required=False, max_length=80,
+                            help_text="Empty = the brand's voice. Any voice the brand kit accepts (e.g. en-us, en-gb, cmn).",
+                            widget=forms.TextInput(attrs={"list": "voice-options", "autocomplete": "off"}))
+    framework = forms.ChoiceField(label="Script framework", choices=(), required=False)
+    music = forms.ChoiceField(choices=MUSIC_CHOICES, required=False)
     duration_s = forms.TypedChoiceField(label="Duration", choices=DURATIONS, coerce=int, initial=15)
     variants = forms.IntegerField(min_value=1, max_value=4, initial=1,
                                   help_text="Different scripts of the same product.")
@@ -71,11 +101,26 @@ class GenerateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["brand"].queryset = Brand.objects.order_by("name")  # current workspace only (+ RLS)
         self.fields["template"].choices = template_choices()
+        self.fields["framework"].choices = framework_choices()
+        self.fields["language"].initial = ""  # auto
         if brand_initial is not None:
             self.fields["brand"].initial = brand_initial.pk
             self.fields["template"].initial = brand_initial.default_template
-            self.fields["language"].initial = brand_initial.language
+            # Empty = the chosen brand's voice (stays right when the user picks another brand).
+            self.fields["voice"].widget.attrs["placeholder"] = brand_initial.voice or "the brand's voice"
             self.fields["aspects"].initial = brand_initial.default_aspects or ["9:16"]
+
+    def voice_options(self) -> list[str]:
+        """Suggestions for the voice box: every brand's voice of this workspace, then the built-in ones."""
+        seen: list[str] = []
+        for voice in [*Brand.objects.exclude(voice="").order_by("name").values_list("voice", flat=True),
+                      *VOICE_SUGGESTIONS]:
+            if voice not in seen:
+                seen.append(voice)
+        return seen
+
+    def clean_voice(self):
+        return clean_voice_name(self.cleaned_data.get("voice", ""))
 
     def clean(self):
         data = super().clean()
@@ -126,10 +171,7 @@ class BrandKitForm(forms.ModelForm):
         return name
 
     def clean_voice(self):
-        voice = clean_text(self.cleaned_data.get("voice", ""), limit=80)
-        if voice and not re.fullmatch(r"[A-Za-z0-9_.\-]+", voice):
-            raise forms.ValidationError("A voice name is letters, digits, '-', '_' or '.'.")
-        return voice
+        return clean_voice_name(self.cleaned_data.get("voice", ""))
 
     def clean_tone(self):
         return clean_text(self.cleaned_data.get("tone", ""), limit=40) or "friendly"

@@ -28,6 +28,7 @@ from tenancy.services import InsufficientCredits, audit_log_write, credit_balanc
 logger = logging.getLogger(__name__)
 INVITE_DAYS = 7
 MAX_JOBS_PER_BATCH = 12
+MUSIC_OPTIONS = ("", "upbeat", "calm", "bold", "none")  # pipeline._with_music_choice
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -134,25 +135,41 @@ def credit_estimate(*, aspects: list[str], variants: int) -> int:
 
 def video_batch_create(*, workspace: Workspace, brand: Brand, product: Product, template: str,
                        aspects: list[str], language: str, duration_s: int, variants: int,
+                       voice: str = "", framework: str = "", music: str = "",
                        created_by=None) -> list[VideoJob]:
     """One job per (aspect, variant) for an already previewed product, all or nothing: the
     whole estimate must be covered or no job is created. Each job uses the product as
-    corrected (its ingest step does not fetch the page again); variants differ by seed."""
+    corrected (its ingest step does not fetch the page again); variants differ by seed and
+    carry their number (1..n). ``voice``/``framework``/``music`` ("" = brand's / template's)
+    and one request id are stored on every job in the same transaction, before commit queues
+    the first stage. ``language`` "" = auto (from the product)."""
+    from generation.scripts.frameworks import FRAMEWORK_NAMES
+
     count = len(aspects) * variants
     if not 1 <= count <= MAX_JOBS_PER_BATCH:
         raise ValueError(f"Choose between 1 and {MAX_JOBS_PER_BATCH} videos at once.")
+    if framework and framework not in FRAMEWORK_NAMES:
+        raise ValueError(f"unknown framework {framework!r}")
+    if music not in MUSIC_OPTIONS:
+        raise ValueError(f"unknown music {music!r}")
+    if len(voice) > 80:
+        raise ValueError("voice name too long")
+    request_id = f"req_{secrets.token_hex(10)}"
     with tenant_context(workspace), transaction.atomic():
         if credit_balance(workspace=workspace) < credit_estimate(aspects=aspects, variants=variants):
             raise InsufficientCredits("not enough credits for this batch")
         jobs = []
         for aspect in aspects:
-            for _ in range(variants):
+            for variant in range(1, variants + 1):
                 job = video_job_create(workspace=workspace, brand=brand, product_url=product.source_url,
                                        template=template, aspect=aspect, language=language,
                                        duration_s=duration_s, created_by=created_by)
-                # Same transaction: the first stage is queued on commit, after this link.
-                VideoJob.objects.filter(pk=job.pk).update(product=product)
-                job.product = product
+                # Same transaction: the first stage is queued on commit, after these options.
+                extra = {"product": product, "request_id": request_id, "variant": variant, "voice": voice,
+                         "framework": framework, "music": music}
+                VideoJob.objects.filter(pk=job.pk).update(**extra)
+                for name, value in extra.items():
+                    setattr(job, name, value)
                 jobs.append(job)
     # Inside the batch's transaction a refused publish cannot raise (it happens at commit):
     # the refused jobs are already failed and refunded, so report the down queue here.
@@ -160,7 +177,8 @@ def video_batch_create(*, workspace: Workspace, brand: Brand, product: Product, 
         if VideoJob.objects.filter(pk__in=[j.pk for j in jobs], status=VideoJob.Status.FAILED,
                                    failure_reason=QUEUE_DOWN_REASON).exists():
             raise QueueUnavailable()
-    logger.info("video_batch.created workspace=%s jobs=%s", workspace.pk, [j.pk for j in jobs])
+    logger.info("video_batch.created workspace=%s request=%s jobs=%s voice=%s framework=%s music=%s",
+                workspace.pk, request_id, [j.pk for j in jobs], voice or "-", framework or "-", music or "-")
     return jobs
 
 
@@ -172,8 +190,8 @@ def video_job_retry(*, job: VideoJob, actor=None) -> VideoJob:
         new = video_job_create(workspace=job.workspace, brand=job.brand, product_url=job.product_url,
                                template=job.template, aspect=job.aspect, language=job.language,
                                duration_s=job.duration_s, created_by=actor)
-        if job.product_id:
-            VideoJob.objects.filter(pk=new.pk).update(product_id=job.product_id)
+        VideoJob.objects.filter(pk=new.pk).update(product_id=job.product_id, voice=job.voice,
+                                                  framework=job.framework, music=job.music)
         audit_log_write(workspace=job.workspace, action="video_job.retried", actor=actor, target=str(job.pk),
                         data={"new_job": new.pk})
     return new

@@ -118,7 +118,7 @@ def preview(request, pk: int):
             jobs = video_batch_create(
                 workspace=request.workspace, brand=g["brand"], product=product, template=g["template"],
                 aspects=g["aspects"], language=g["language"], duration_s=g["duration_s"], variants=g["variants"],
-                created_by=request.user)
+                voice=g["voice"], framework=g["framework"], music=g["music"], created_by=request.user)
         except InsufficientCredits:
             gen.add_error(None, "Your workspace does not have enough credits for this many videos.")
         except QueueUnavailable as exc:
