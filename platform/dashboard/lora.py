@@ -19,7 +19,7 @@ from generation.images.models import LoraVersion
 from generation.images.services import lora_version_activate, lora_version_create
 from tenancy.services import audit_log_write
 
-from .access import EDIT, role_required
+from .access import EDIT, VIEW, role_required
 from .brand import _brand_or_404
 
 MIN_IMAGES, MAX_IMAGES = 10, 30
@@ -81,7 +81,9 @@ def brand_lora(request, pk: int):
                         target=f"brand{brand.pk}/v{version.version}")
         messages.success(request, f"Training of version {version.version} queued.")
         return redirect("dashboard:brand-lora", pk=brand.pk)
-    versions = LoraVersion.objects.filter(brand=brand).order_by("-version")
+    versions = list(LoraVersion.objects.filter(brand=brand).order_by("-version"))
+    for v in versions:
+        v.has_sample_grid = lora_sample_grid(v) is not None
     return render(request, "dashboard/lora.html", {
         "brand": brand, "form": form, "versions": versions,
         "dit_enabled": settings.GENERATION.shots_backend == "dit"})
@@ -103,3 +105,33 @@ def brand_lora_activate(request, pk: int, version: int):
                         target=f"brand{brand.pk}/v{version}")
         messages.success(request, f"Version {version} is now used for new videos.")
     return redirect("dashboard:brand-lora", pk=brand.pk)
+
+
+def lora_sample_grid(lora: LoraVersion):
+    """The last sample grid training wrote next to a ready version's adapter
+    (generation/images/training/recipe.py: ``samples-<step>.png``), or None. Only files inside
+    the version's own workspace folder count, whatever the row's path says."""
+    from pathlib import Path
+
+    if lora.status != LoraVersion.Status.READY or not lora.path:
+        return None
+    media = Path(settings.MEDIA_ROOT).resolve()
+    own = media / f"workspaces/{lora.workspace_id}"
+    folder = (media / lora.path).parent.resolve()
+    if not folder.is_relative_to(own) or not folder.is_dir():
+        return None
+    grids = sorted(folder.glob("samples-*.png"))
+    return grids[-1] if grids else None
+
+
+@role_required(VIEW)
+def brand_lora_samples(request, pk: int, version: int):
+    """The sample grid PNG of a ready version of this workspace's brand (404 otherwise)."""
+    from django.http import FileResponse
+
+    brand = _brand_or_404(pk)  # current workspace only (+ RLS)
+    lora = LoraVersion.objects.filter(brand=brand, version=version).first()
+    path = lora_sample_grid(lora) if lora is not None else None
+    if path is None:
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="image/png")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("brand/<int:pk>/sample.png", brand.brand_sample, name="brand-sample"),
     path("brand/<int:pk>/lora/", lora.brand_lora, name="brand-lora"),
     path("brand/<int:pk>/lora/<int:version>/activate/", lora.brand_lora_activate, name="brand-lora-activate"),
+    path("brand/<int:pk>/lora/<int:version>/samples.png", lora.brand_lora_samples, name="brand-lora-samples"),
     path("brand/<int:pk>/voice-sample.wav", brand.brand_voice_sample, name="brand-voice"),
     path("members/", team.members, name="members"),
     path("members/<int:pk>/role/", team.member_role, name="member-role"),
