@@ -145,16 +145,23 @@ def test_timeline_edits_change_caption_words_and_texts():
     from dashboard.rerender import timeline_edits_apply, timeline_editable
     from generation.video import timeline_build
 
-    voice = {"duration": 3.0, "words": [{"word": w, "start": i * 0.5, "end": i * 0.5 + 0.4, "segment": 0}
-                                        for i, w in enumerate("Meet the Aurora bottle today".split())]}
-    script = {"language": "en", "hook": {"voice_line": "Meet the Aurora bottle today", "on_screen_text": "Meet Aurora"},
-              "scenes": [], "cta": {"voice_line": "", "on_screen_text": "Shop now"}}
-    try:
-        timeline = timeline_build(template="product_showcase", aspect="9:16", script=script, voice=voice,
-                                  voice_dir=Path("."), shots=[{"path": "shot.png", "segment": 0, "kind": "product"}],
-                                  product={"title": "Aurora"}, brand={"name": "Northwind"}, scale=0.25)
-    except Exception as exc:  # noqa: BLE001 - the script shape belongs to another package
-        pytest.skip(f"timeline_build needs a fuller script here: {exc}")
+    lines = ["Meet the Aurora bottle.", "No leaks.", "Shop now."]
+    words, sentences, t = [], [], 0.0
+    for segment, line in enumerate(lines):
+        sentences.append({"text": line, "start": t, "end": t + 0.5 * len(line.split()), "segment": segment})
+        for word in line.split():
+            words.append({"word": word, "start": t, "end": t + 0.4, "segment": segment})
+            t += 0.5
+    voice = {"duration": t, "sample_rate": 22050, "language": "en", "sentences": sentences, "words": words}
+    part = {"shot": {"kind": "product", "prompt": ""}, "facts": []}
+    script = {"language": "en", "framework": "price_drop", "target_duration": 3,
+              "hook": {"role": "hook", "voice_line": lines[0], "on_screen_text": "Meet Aurora", **part},
+              "scenes": [{"role": "scene", "voice_line": lines[1], "on_screen_text": "Leak-proof lid", **part}],
+              "cta": {"role": "cta", "voice_line": lines[2], "on_screen_text": "Shop now", **part}}
+    timeline = timeline_build(template="product_showcase", aspect="9:16", script=script, voice=voice,
+                              voice_dir="voice", shots=[{"key": "shots/shot.png", "segment": 0, "kind": "product"}],
+                              product={"title": "Aurora", "images": [{"key": "products/aurora.png"}]},
+                              brand={"name": "Northwind"}, scale=0.25)
     data = timeline.model_dump(mode="json")
     editable = timeline_editable(data)
     assert editable["lines"]
