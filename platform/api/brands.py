@@ -1,49 +1,38 @@
 """/api/v1/brands: the brand kit (colours, fonts, voice, tone, defaults) and its logo upload."""
 from __future__ import annotations
 
-import io
-
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
-from PIL import Image, UnidentifiedImageError
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from tenancy.models import Brand
 from tenancy.services import audit_log_write
+from tenancy.uploads import ImageUploadError, image_upload_validate
 
 from .errors import ApiError
 from .idempotency import idempotent
 from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
 
-LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 COLOR = r"^#[0-9A-Fa-f]{6}$"
 
 
 def logo_validate(upload, *, param: str = "logo") -> tuple[bytes, str]:
-    """Bytes and extension of an acceptable logo: PNG/JPEG/WebP, ≤ API_LOGO_MAX_BYTES,
-    ≤ API_LOGO_MAX_PIXELS per side, decodable. (Minimal local check; the shared upload
-    validator in tenancy replaces it when it lands.)"""
-    if upload.size > settings.API_LOGO_MAX_BYTES:
-        raise ApiError("payload_too_large", f"The logo is larger than {settings.API_LOGO_MAX_BYTES // 1024} KB.",
-                       param=param)
-    data = upload.read(settings.API_LOGO_MAX_BYTES + 1)
+    """Bytes and extension of an acceptable logo: the shared upload validator (type by content,
+    byte cap, pixel count from the header before decoding) plus the API's per-side bound."""
+    limit = settings.API_LOGO_MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, (width, height) = image.format, image.size
-            if kind not in LOGO_FORMATS:
-                raise ApiError("invalid_request", "The image must be a PNG, JPEG or WebP file.", param=param)
-            limit = settings.API_LOGO_MAX_PIXELS
-            if width > limit or height > limit:
-                raise ApiError("invalid_request", f"The image is {width}×{height}; at most {limit}×{limit} pixels.",
-                               param=param)
-            image.load()  # decodes: a truncated or corrupt file fails here, not at render time
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ApiError("invalid_request", "This is not a readable image.", param=param) from exc
-    return data, LOGO_FORMATS[kind]
+        image = image_upload_validate(upload, max_bytes=settings.API_LOGO_MAX_BYTES, max_pixels=limit * limit)
+    except ImageUploadError as exc:
+        code = "payload_too_large" if exc.code == "too_large" else "invalid_request"
+        raise ApiError(code, exc.message, param=param) from exc
+    if image.width > limit or image.height > limit:
+        raise ApiError("invalid_request", f"The image is {image.width}×{image.height}; at most {limit}×{limit} pixels.",
+                       param=param)
+    return image.data, image.extension
 
 
 class BrandSerializer(serializers.ModelSerializer):

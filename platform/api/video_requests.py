@@ -89,7 +89,8 @@ def video_estimate(*, workspace: Workspace, request: VideoRequest) -> dict:
 def signed_file_url(*, request, job: VideoJob, name: str) -> dict:
     """An expiring download link for one output of ``job``: {url, expires_at}. The expiry is
     rounded up to a quarter of the TTL so the link (and the GET's ETag) is stable meanwhile.
-    (Swap for tenancy's shared signed_file_url when it lands.)"""
+    Unlike tenancy.files.signed_file_url (a link to one stored path), it names a job's output,
+    resolved at download time so the same link follows a re-render or an object-storage redirect."""
     ttl = settings.API_DOWNLOAD_URL_TTL_S
     bucket = max(1, ttl // 4)
     expires = (int(timezone.now().timestamp()) + ttl + bucket - 1) // bucket * bucket

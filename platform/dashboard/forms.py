@@ -26,7 +26,7 @@ VOICE_SUGGESTIONS = ["en-us", "en-gb", "cmn"]
 DURATIONS = [(8, "8 seconds"), (15, "15 seconds"), (30, "30 seconds")]
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 FONTS = ["Inter", "Noto Sans CJK SC", "DejaVu Sans"]
-# Logo limits. TODO(lead): swap for platform/tenancy/uploads.py's image validator (helper 2).
+# Logo limits, passed to the shared validator (tenancy.uploads.image_upload_validate).
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 4096 * 4096
 
