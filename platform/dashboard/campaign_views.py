@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -19,6 +18,8 @@ from campaigns.services import (LANGUAGES, CampaignError, campaign_create, campa
                                 campaign_update)
 from generation.jobs.services import ASPECTS
 from tenancy.models import Brand
+
+from .access import EDIT, VIEW, role_required
 
 _EDITABLE = ("name", "brand", "source_kind", "source_url", "mode", "templates", "aspects", "languages", "variants",
              "voice", "duration_s", "music", "schedule_kind", "schedule", "timezone", "credits_per_run",
@@ -69,23 +70,15 @@ class CampaignForm(forms.ModelForm):
         return fields
 
 
-def _editor(request):
-    if request.workspace is None:
-        raise Http404("You are not a member of any workspace.")
-    return request.membership.can_edit
-
-
 def _campaign_or_404(request, pk: int) -> Campaign:
-    _editor(request)
     campaign = Campaign.objects.select_related("brand").filter(pk=pk).first()
     if campaign is None:
         raise Http404
     return campaign
 
 
-@login_required
+@role_required(VIEW)
 def campaign_list(request):
-    _editor(request)
     campaigns = list(Campaign.objects.select_related("brand").order_by("name"))
     rows = [{"campaign": c, "last": c.runs.order_by("-scheduled_for").first(), "zone": c.as_schedule().zone,
              "text": schedule_describe(c.as_schedule()) if c.schedule else "Run now / store push only"}
@@ -112,11 +105,9 @@ def _save(request, form: CampaignForm, campaign: Campaign | None):
     return campaign
 
 
-@login_required
+@role_required(EDIT, write_only=True)
 def campaign_edit(request, pk: int | None = None):
     campaign = _campaign_or_404(request, pk) if pk else None
-    if request.method == "POST" and not _editor(request):
-        return HttpResponseForbidden("Viewers cannot change campaigns.")
     initial = {} if campaign else {"templates": ["product_showcase"], "aspects": ["9:16"], "languages": ["en"],
                                    "schedule": "0 9 * * 1", "timezone": "Europe/Berlin", "mode": "new"}
     form = CampaignForm(request.POST or None, instance=campaign or Campaign(), initial=initial)
@@ -127,7 +118,7 @@ def campaign_edit(request, pk: int | None = None):
     return render(request, "dashboard/campaigns/form.html", {"form": form, "campaign": campaign})
 
 
-@login_required
+@role_required(VIEW)
 def campaign_detail(request, pk: int):
     campaign = _campaign_or_404(request, pk)
     preview = occurrences_preview(campaign.as_schedule(), after=campaign.next_due_at, count=4) \
@@ -139,7 +130,7 @@ def campaign_detail(request, pk: int):
         "text": schedule_describe(campaign.as_schedule()) if campaign.schedule else ""})
 
 
-@login_required
+@role_required(VIEW)
 def campaign_run_detail(request, pk: int, run_id: int):
     campaign = _campaign_or_404(request, pk)
     run = CampaignRun.objects.filter(campaign=campaign, pk=run_id).first()
@@ -149,12 +140,10 @@ def campaign_run_detail(request, pk: int, run_id: int):
     return render(request, "dashboard/campaigns/run.html", {"campaign": campaign, "run": run, "items": items})
 
 
-@login_required
 @require_POST
+@role_required(EDIT)
 def campaign_action(request, pk: int, action: str):
     campaign = _campaign_or_404(request, pk)
-    if not _editor(request):
-        return HttpResponseForbidden("Viewers cannot change campaigns.")
     if action in ("pause", "resume"):
         campaign_pause(workspace=request.workspace, campaign=campaign, paused=action == "pause", actor=request.user)
         messages.info(request, f"Campaign {'paused' if action == 'pause' else 'resumed'}.")
@@ -167,10 +156,9 @@ def campaign_action(request, pk: int, action: str):
     return redirect("dashboard:campaign", pk=campaign.pk)
 
 
-@login_required
+@role_required(VIEW)
 def schedule_preview(request):
     """JSON for the form's live preview: readable text and the next five runs in the zone."""
-    _editor(request)
     kind, expression = request.GET.get("kind", "cron"), request.GET.get("schedule", "").strip()[:500]
     zone_name = request.GET.get("timezone", "UTC")[:64]
     try:
