@@ -15,7 +15,7 @@ from tenancy.uploads import ImageUploadError, image_upload_validate
 
 from .errors import ApiError
 from .idempotency import idempotent
-from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
+from .views import CursorQuerySerializer, TenantAPIView, page_response, page_serializer
 
 COLOR = r"^#[0-9A-Fa-f]{6}$"
 
@@ -85,11 +85,7 @@ class BrandListCreate(TenantAPIView):
     @extend_schema(parameters=[CursorQuerySerializer], responses=page_serializer(BrandSerializer, "BrandPage"),
                    tags=["brands"], summary="List brands")
     def get(self, request):
-        query = CursorQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows, cursor = cursor_page(Brand.objects.all(), cursor=query.validated_data.get("cursor"),
-                                   limit=query.validated_data["limit"])
-        return Response(page_body(rows, BrandSerializer, next_cursor=cursor, context={}))
+        return page_response(request, Brand.objects.all(), BrandSerializer)
 
 
 class BrandDetail(TenantAPIView):

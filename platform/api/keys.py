@@ -9,7 +9,7 @@ from tenancy.models import ApiKey
 from tenancy.services import api_key_create, api_key_revoke
 
 from .idempotency import idempotent
-from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
+from .views import CursorQuerySerializer, TenantAPIView, page_response, page_serializer
 
 
 class KeySerializer(serializers.ModelSerializer):
@@ -48,11 +48,8 @@ class KeyListCreate(_AdminView):
     @extend_schema(parameters=[CursorQuerySerializer], responses=page_serializer(KeySerializer, "KeyPage"),
                    tags=["keys"], summary="List API keys (prefix, scopes, last use)")
     def get(self, request):
-        query = CursorQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
         keys = ApiKey.objects.filter(workspace=self.workspace)  # not under RLS: scope explicitly
-        rows, cursor = cursor_page(keys, cursor=query.validated_data.get("cursor"), limit=query.validated_data["limit"])
-        return Response(page_body(rows, KeySerializer, next_cursor=cursor, context={}))
+        return page_response(request, keys, KeySerializer)
 
 
 class KeyRevoke(_AdminView):

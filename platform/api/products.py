@@ -17,7 +17,7 @@ from tenancy.models import Workspace
 
 from .idempotency import idempotent
 from .models import ProductIngestion
-from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
+from .views import CursorQuerySerializer, TenantAPIView, page_response, page_serializer
 from .webhooks import webhook_event_emit
 
 logger = logging.getLogger(__name__)
@@ -134,11 +134,7 @@ class ProductListCreate(TenantAPIView):
     @extend_schema(parameters=[CursorQuerySerializer], responses=page_serializer(ProductSummarySerializer, "ProductPage"),
                    tags=["products"], summary="List products (newest first)")
     def get(self, request):
-        query = CursorQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows, next_cursor = cursor_page(Product.objects.all(), cursor=query.validated_data.get("cursor"),
-                                        limit=query.validated_data["limit"])
-        return Response(page_body(rows, ProductSummarySerializer, next_cursor=next_cursor, context={}))
+        return page_response(request, Product.objects.all(), ProductSummarySerializer)
 
 
 class ProductDetail(TenantAPIView):

@@ -8,6 +8,7 @@ from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseNotModified
 from rest_framework import serializers
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenancy.context import tenant_context
@@ -97,6 +98,17 @@ def cursor_page(queryset, *, cursor: str | None, limit: int) -> tuple[list, str 
 def page_body(rows: list, serializer_class, *, next_cursor: str | None, context: dict) -> dict:
     return {"data": serializer_class(rows, many=True, context=context).data,
             "next_cursor": next_cursor, "has_more": next_cursor is not None}
+
+
+def page_response(request, queryset, serializer_class, *, query_serializer=CursorQuerySerializer,
+                  context: dict | None = None) -> Response:
+    """GET list routes: validate the query (cursor, limit, filters), then one page of
+    ``queryset`` in the page envelope."""
+    query = query_serializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    rows, next_cursor = cursor_page(queryset, cursor=query.validated_data.get("cursor"),
+                                    limit=query.validated_data["limit"])
+    return Response(page_body(rows, serializer_class, next_cursor=next_cursor, context=context or {}))
 
 
 def page_serializer(item_serializer, name: str):

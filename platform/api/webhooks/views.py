@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from api.errors import ApiError
 from api.idempotency import idempotent
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from api.views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
+from api.views import CursorQuerySerializer, TenantAPIView, page_response, page_serializer
 from catalog.ingest.errors import UnsafeURLError
 
 from .delivery import webhook_delivery_redeliver
@@ -84,11 +84,7 @@ class EndpointListCreate(_AdminView):
     @extend_schema(parameters=[CursorQuerySerializer], responses=page_serializer(EndpointSerializer, "EndpointPage"),
                    tags=["webhooks"], summary="List endpoints")
     def get(self, request):
-        query = CursorQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows, cursor = cursor_page(WebhookEndpoint.objects.all(), cursor=query.validated_data.get("cursor"),
-                                   limit=query.validated_data["limit"])
-        return Response(page_body(rows, EndpointSerializer, next_cursor=cursor, context={}))
+        return page_response(request, WebhookEndpoint.objects.all(), EndpointSerializer)
 
 
 class EndpointDetail(_AdminView):
@@ -140,11 +136,8 @@ class DeliveryList(_AdminView):
                    tags=["webhooks"], summary="Delivery log of an endpoint (newest first)")
     def get(self, request, pk: int):
         endpoint = self.get_object_or_404(WebhookEndpoint.objects.all(), pk=pk)
-        query = CursorQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event").prefetch_related("attempt_log")
-        rows, cursor = cursor_page(deliveries, cursor=query.validated_data.get("cursor"), limit=query.validated_data["limit"])
-        return Response(page_body(rows, DeliverySerializer, next_cursor=cursor, context={}))
+        return page_response(request, deliveries, DeliverySerializer)
 
 
 class DeliveryRedeliver(_AdminView):
