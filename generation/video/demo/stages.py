@@ -13,7 +13,7 @@ from generation.images import make_shots as images_make_shots
 from generation.scripts import AdScript, write_script
 from generation.voice import synthesize
 
-from . import demo
+from generation.video import demo
 
 
 def _image_refs(product: dict) -> list:
