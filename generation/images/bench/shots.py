@@ -97,7 +97,7 @@ def _switch_and_generate(runtime, refs, size):
 def _grouped_vs_serial(runtime, refs, size, n_requests):
     import torch
 
-    from ..scheduler import QueuedShot, plan
+    from .scheduler import QueuedShot, plan
 
     names = list(refs)
     queue = [QueuedShot(id=i, adapter=names[i % len(names)]) for i in range(n_requests)]
