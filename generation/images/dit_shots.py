@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from .candidate import Candidate, compose
 from .cutout import Cutout
 from .procedural import layout_for
-from .shots import Candidate, compose
 
 
 def brand_prompt(request: dict, brand: dict) -> str:

@@ -21,6 +21,9 @@ from .models import LoraVersion
 logger = logging.getLogger(__name__)
 
 lora_ready = Signal()  # sender=LoraVersion, lora_version=<LoraVersion>
+# Sent after the commit that creates a version; ``tasks`` queues its training on it (tasks
+# import services, never the reverse). Connected at start-up by ``GenerationConfig.ready``.
+lora_version_created = Signal()  # sender=LoraVersion, lora_version=<LoraVersion>
 
 
 def lora_dir(*, workspace_id: int, brand_id: int, version: int) -> str:
@@ -30,13 +33,11 @@ def lora_dir(*, workspace_id: int, brand_id: int, version: int) -> str:
 def lora_version_create(*, brand, images_dir: str) -> LoraVersion:
     """Register the next version of ``brand``'s LoRA and queue its training after commit.
     ``images_dir`` is media-relative (the uploaded training images)."""
-    from .tasks import lora_train_task
-
     with transaction.atomic():
         last = LoraVersion.objects.filter(brand=brand).aggregate(v=Max("version"))["v"] or 0
         version = LoraVersion.objects.create(brand=brand, workspace_id=brand.workspace_id,
                                              version=last + 1, images_dir=images_dir)
-        transaction.on_commit(lambda: lora_train_task.delay(version.workspace_id, version.pk))
+        transaction.on_commit(lambda: lora_version_created.send(sender=LoraVersion, lora_version=version))
     return version
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from . import composite, fidelity
+from .candidate import Candidate, compose
 from .cutout import Cutout, ProductImageError, cut_out
 from .procedural import KINDS, layout_for, studio_background
 
@@ -45,14 +46,6 @@ class ShotResult:
         return data
 
 
-@dataclass
-class Candidate:
-    image: np.ndarray  # HxWx3 uint8
-    placed: composite.Placed | None
-    meta: dict
-    backdrop: np.ndarray | None = None  # the scene under the product's box, before pasting
-
-
 def _validate_requests(requests: list[dict]) -> None:
     for i, req in enumerate(requests):
         if not isinstance(req, dict) or req.get("kind") not in KINDS:
@@ -67,23 +60,6 @@ def _pick_image(cutouts: list[Cutout], index: int, kind: str) -> Cutout:
     if kind in {"product", "model"} or len(cutouts) == 1:
         return cutouts[0] if kind == "product" else cutouts[index % len(cutouts)]
     return cutouts[1 + index % (len(cutouts) - 1)]
-
-
-def compose(cutout: Cutout, scene: np.ndarray, *, layout, floor_y: float,
-            reflect: bool) -> Candidate:
-    """Place the product into ``scene`` (float32 HxWx3) per ``layout``; returns the frame."""
-    h, w = scene.shape[:2]
-    placement = composite.fit(cutout, box_w=int(layout.box_w * w), box_h=int(layout.box_h * h),
-                              center_x=int(layout.center_x * w), base_y=int(floor_y * h))
-    placed = composite.resize_cutout(cutout, placement)
-    composite.harmonise_surroundings(scene, placed)
-    composite.contact_shadow(scene, placed)
-    if reflect:
-        composite.reflection(scene, placed)
-    backdrop = composite.crop_placed(scene, placement)[0].copy()
-    composite.paste_product(scene, placed)
-    image = np.clip(np.rint(scene), 0, 255).astype(np.uint8)
-    return Candidate(image=image, placed=placed, meta={"placement": asdict(placement)}, backdrop=backdrop)
 
 
 def render_procedural(cutout: Cutout, request: dict, brand: dict, size: tuple[int, int],

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import demo, ffmpeg as ff
-from .previews import demo_inputs
+from .demo.previews import demo_inputs
 from .render import Compositor, render
 from .timeline import load_template, timeline_build
 

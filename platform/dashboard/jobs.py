@@ -12,9 +12,12 @@ from api.videos import video_file_response
 from generation.jobs.models import STAGES, VideoJob
 from tenancy.services import InsufficientCredits
 
+from generation.video.edits import MAX_LINE, TextEdit, TimelineEditError, TimelineEdits, timeline_editable
+from generation.video.selectors import video_job_shot_asset_path, video_job_timeline
+from generation.video.services import video_job_rerender
+
 from .access import EDIT, VIEW, role_required
-from .rerender import RerenderError, timeline_editable, timeline_load, video_job_rerender
-from .services import video_job_retry
+from .services import clean_text, video_job_retry
 
 STAGE_LABELS = {"ingest": "Reading the product page", "script": "Writing the script", "voice": "Recording the voice",
                 "shots": "Making the shots", "render": "Rendering the video"}
@@ -69,8 +72,8 @@ def job_detail(request, pk: int):
     editable = {"lines": [], "texts": [], "shots": [], "assets": 0}
     if job.status == VideoJob.Status.SUCCEEDED:
         try:
-            editable = timeline_editable(timeline_load(job=job))
-        except RerenderError:
+            editable = timeline_editable(video_job_timeline(job=job))
+        except TimelineEditError:
             pass
     return render(request, "dashboard/job.html", {"job": job, "status": job_status_data(job), "editable": editable,
                                                   "pictures": range(editable["assets"]), "siblings": _siblings(job)})
@@ -81,12 +84,10 @@ def job_shot(request, pk: int, n: int):
     """Picture ``n`` a shot of this job's timeline may show (for the shot picker)."""
     from django.http import FileResponse
 
-    from .rerender import shot_asset_path
-
     job = job_or_404(pk)
     try:
-        path = shot_asset_path(job=job, n=n)
-    except RerenderError:
+        path = video_job_shot_asset_path(job=job, n=n)
+    except TimelineEditError:
         path = None
     if path is None:
         raise Http404
@@ -122,31 +123,38 @@ def _indexed(post, prefix: str) -> dict[int, str]:
     return out
 
 
+def _cleaned(texts: dict[int, str]) -> dict[int, str]:
+    """Single-line texts without control characters; an emptied field is no edit."""
+    cleaned = {i: clean_text(t, limit=MAX_LINE) for i, t in texts.items()}
+    return {i: t for i, t in cleaned.items() if t}
+
+
 @require_POST
 @role_required(EDIT)
 def job_rerender(request, pk: int):
     job = job_or_404(pk)
     try:
-        editable = timeline_editable(timeline_load(job=job)) if job.status == VideoJob.Status.SUCCEEDED else None
-    except RerenderError as exc:
+        editable = timeline_editable(video_job_timeline(job=job)) if job.status == VideoJob.Status.SUCCEEDED else None
+    except TimelineEditError as exc:
         messages.error(request, str(exc))
         return redirect("dashboard:job", pk=pk)
-    lines = _indexed(request.POST, "line-")
-    texts = _indexed(request.POST, "text-")
+    lines = _cleaned(_indexed(request.POST, "line-"))
+    texts = _cleaned(_indexed(request.POST, "text-"))
     shots = {i: int(v) for i, v in _indexed(request.POST, "shot-").items() if v.isdigit()}
     if editable is not None:  # only what changed
         old_lines = {x["index"]: x["text"] for x in editable["lines"]}
         old_texts = {x["index"]: x["text"] for x in editable["texts"]}
-        lines = {i: t for i, t in lines.items() if old_lines.get(i) not in (None, t.strip())}
-        texts = {i: t for i, t in texts.items() if old_texts.get(i) not in (None, t.strip())}
+        lines = {i: t for i, t in lines.items() if old_lines.get(i) not in (None, t)}
+        texts = {i: t for i, t in texts.items() if old_texts.get(i) not in (None, t)}
         old_shots = {x["index"]: x["asset"] for x in editable["shots"]}
         shots = {i: k for i, k in shots.items() if old_shots.get(i) not in (None, k)}
     if not (lines or texts or shots):
         messages.error(request, "Nothing was changed: edit a line, a text or a shot first.")
         return redirect("dashboard:job", pk=pk)
     try:
-        revision = video_job_rerender(job=job, lines=lines, texts=texts, shots=shots, actor=request.user)
-    except RerenderError as exc:
+        edits = TimelineEdits(lines=lines, texts=[TextEdit(layer=i, text=t) for i, t in texts.items()], shots=shots)
+        revision = video_job_rerender(job=job, edits=edits, actor=request.user)
+    except TimelineEditError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Re-rendering with your edits (revision {revision}).")

@@ -128,7 +128,7 @@ def test_images_are_fetched_concurrently_within_a_per_host_limit(settings):
     import threading
     import time
     from catalog.ingest import images as images_mod
-    from generation.jobs.bench_truth import standin_picture
+    from generation.jobs.bench.truth import standin_picture
 
     state = {"now": 0, "peak": 0, "paths": []}
     lock = threading.Lock()

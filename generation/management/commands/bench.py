@@ -13,10 +13,10 @@ BENCHMARKS = {
     "claims": "generation.scripts.bench",
     "api": "api.bench.run",
     "scrape": "catalog.bench",
-    "shots": "generation.images.bench",
+    "shots": "generation.images.bench.shots",
     "zh-voice": "generation.voice.bench",
     "render": "generation.video.bench",
-    "truth": "generation.jobs.bench_truth",
+    "truth": "generation.jobs.bench.truth",
     "throughput": "generation.jobs.bench_throughput",
 }
 

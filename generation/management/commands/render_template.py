@@ -30,7 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         from generation.video import TemplateError, load_template, render, timeline_build
-        from generation.video import demo, stages
+        from generation.video import demo
+        from generation.video.demo import stages
         from .render_video import _deliver
         try:
             tpl = load_template(o["name"])

@@ -65,7 +65,7 @@ def test_train_lora_command_tiny_random(tmp_path, brand_row):
 
 
 def test_bench_shots_reports_every_figure(tmp_path):
-    from generation.images import bench
+    from generation.images.bench import shots as bench
 
     result = bench.run(["--requests", "6", "--train-steps", "6", "--shot-size", "108x192", "--repeats", "1"],
                        io.StringIO())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from generation.images.scheduler import QueuedShot, plan, switches
+from generation.images.bench.scheduler import QueuedShot, plan, switches
 
 
 def _queue(pattern: str) -> list[QueuedShot]:

@@ -12,7 +12,7 @@ from django.conf import settings
 from catalog.facts import ProductFacts
 from catalog.sample_shop import SHOP_DIR
 from generation.jobs import pipeline
-from generation.jobs.bench_truth import StandinPage, run_product, summarise
+from generation.jobs.bench.truth import StandinPage, run_product, summarise
 from generation.jobs.errors import StageError
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
@@ -73,7 +73,7 @@ def test_only_good_pictures_make_shots(settings, tmp_path):
     """The main photo always; a thumbnail-sized extra never (fewer shots, not unrelated ones)."""
     from catalog.facts import ProductImage
     from generation.jobs.pipeline import good_images
-    from generation.jobs.bench_truth import standin_picture
+    from generation.jobs.bench.truth import standin_picture
 
     settings.MEDIA_ROOT = str(tmp_path)
     for name in ("main.png", "gallery.png", "swatch.png", "carousel.png"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from generation.jobs.bench_truth import standin_picture
+from generation.jobs.bench.truth import standin_picture
 from generation.video.presence import ProductMatcher
 
 pytestmark = pytest.mark.render

@@ -256,12 +256,15 @@ def _rendered_job(api, settings):
                                       stage="render", attempts={"render": 1})
     folder = Path(settings.MEDIA_ROOT) / job.media_dir() / "render"
     folder.mkdir(parents=True, exist_ok=True)
-    layers = [{"type": "shot", "source": "segment", "asset": "/x/shots/0.png"},
-              {"type": "text", "text": "Old headline"},
-              {"type": "shot", "source": "segment", "asset": "/x/shots/1.png"},
+    span = {"start": 0.0, "end": 1.0, "rect": [0, 0, 64, 64]}  # a valid (typed) timeline, as render writes
+    layers = [{"type": "shot", "source": "segment", "asset": "/x/shots/0.png", **span},
+              {"type": "text", "text": "Old headline", **span},
+              {"type": "shot", "source": "segment", "asset": "/x/shots/1.png", **span},
               {"type": "captions", "chunks": [{"start": 0, "end": 1, "words": [{"word": "hello", "start": 0,
-                                                                                  "end": 1}]}]}]
-    (folder / "timeline.json").write_text(json.dumps({"layers": layers}))
+                                                                                  "end": 1}]}], **span}]
+    (folder / "timeline.json").write_text(json.dumps({
+        "template": "t", "framework": "three_reasons", "aspect": "9:16", "width": 64, "height": 64, "fps": 10,
+        "duration": 1.0, "safe_rect": [0, 0, 64, 64], "brand": {}, "scenes": [], "layers": layers}))
     with tenant_context(ws):
         VideoJob.objects.filter(pk=job.pk).update(outputs={"timeline": f"{job.media_dir()}/render/timeline.json"})
         job.refresh_from_db()
@@ -292,20 +295,3 @@ def test_timeline_put_validates_edits_and_queues_a_free_rerender(api, queued, se
     assert client.put(url, edits, format="json").json()["code"] == "conflict"  # re-rendering: not editable now
     assert api["b"]["write"].put(url, edits, format="json").status_code == 404
     assert api["a"]["read"].put(url, edits, format="json").status_code == 403
-
-
-def test_timeline_edits_apply_to_the_rebuilt_timeline():
-    from generation.video.edits import timeline_edits_apply
-    from generation.video.schema import CaptionChunk, CaptionsLayer, CaptionWord, ShotLayer, TextLayer, Timeline
-
-    timeline = Timeline.model_construct(layers=[
-        ShotLayer.model_construct(type="shot", source="segment", asset="a.png"),
-        TextLayer.model_construct(type="text", text="Old"),
-        ShotLayer.model_construct(type="shot", source="segment", asset="b.png"),
-        CaptionsLayer.model_construct(type="captions", chunks=[CaptionChunk(start=0, end=1, words=[
-            CaptionWord(word="hello", start=0, end=1)])])])
-    edited = timeline_edits_apply(timeline, {"texts": [{"layer": 1, "text": "New"}], "shot_order": [2, 0],
-                                             "captions": [{"layer": 3, "chunk": 0, "word": 0, "text": "hi"}]})
-    assert [edited.layers[0].asset, edited.layers[2].asset] == ["b.png", "a.png"]
-    assert edited.layers[1].text == "New" and edited.layers[3].chunks[0].words[0].word == "hi"
-    assert timeline.layers[1].text == "Old" and timeline.layers[3].chunks[0].words[0].word == "hello"  # untouched

@@ -141,50 +141,6 @@ def test_usage_shows_balance_and_members(client, two_workspaces):
     assert page.context["members"][0]["ready"] == 1 and len(page.context["series"]) == 30
 
 
-def test_timeline_edits_change_caption_words_and_texts():
-    from dashboard.rerender import timeline_edits_apply, timeline_editable
-    from generation.video import timeline_build
-
-    lines = ["Meet the Aurora bottle.", "No leaks.", "Shop now."]
-    words, sentences, t = [], [], 0.0
-    for segment, line in enumerate(lines):
-        sentences.append({"text": line, "start": t, "end": t + 0.5 * len(line.split()), "segment": segment})
-        for word in line.split():
-            words.append({"word": word, "start": t, "end": t + 0.4, "segment": segment})
-            t += 0.5
-    voice = {"duration": t, "sample_rate": 22050, "language": "en", "sentences": sentences, "words": words}
-    part = {"shot": {"kind": "product", "prompt": ""}, "facts": []}
-    script = {"language": "en", "framework": "price_drop", "target_duration": 3,
-              "hook": {"role": "hook", "voice_line": lines[0], "on_screen_text": "Meet Aurora", **part},
-              "scenes": [{"role": "scene", "voice_line": lines[1], "on_screen_text": "Leak-proof lid", **part}],
-              "cta": {"role": "cta", "voice_line": lines[2], "on_screen_text": "Shop now", **part}}
-    timeline = timeline_build(template="product_showcase", aspect="9:16", script=script, voice=voice,
-                              voice_dir="voice", shots=[{"key": "shots/shot.png", "segment": 0, "kind": "product"}],
-                              product={"title": "Aurora", "images": [{"key": "products/aurora.png"}]},
-                              brand={"name": "Northwind"}, scale=0.25)
-    data = timeline.model_dump(mode="json")
-    editable = timeline_editable(data)
-    assert editable["lines"]
-    edited = timeline_edits_apply(data, lines={0: "Brand new words"}, texts={})
-    after = timeline_editable(edited)
-    assert after["lines"][0]["text"] == "Brand new words"
-    first = editable["lines"][0]
-    assert (after["lines"][0]["start"], after["lines"][0]["end"]) == (first["start"], first["end"])
-
-
-def test_shot_swap_uses_only_pictures_of_the_timeline():
-    from dashboard.rerender import shot_assets, timeline_edits_apply, timeline_editable
-
-    layer = {"type": "shot", "start": 0.0, "end": 1.0, "rect": [0, 0, 64, 64], "asset": "shots/a.png"}
-    timeline = {"template": "t", "framework": "three_reasons", "aspect": "9:16", "width": 64, "height": 64, "fps": 10,
-                "duration": 2.0, "safe_rect": [0, 0, 64, 64], "brand": {}, "scenes": [],
-                "layers": [layer, {**layer, "start": 1.0, "end": 2.0, "asset": "shots/b.png"}]}
-    assert shot_assets(timeline) == ["shots/a.png", "shots/b.png"]
-    assert [s["asset"] for s in timeline_editable(timeline)["shots"]] == [0, 1]
-    edited = timeline_edits_apply(timeline, lines={}, texts={}, shots={0: 1, 1: 7})
-    assert [ly["asset"] for ly in edited["layers"]] == ["shots/b.png", "shots/b.png"]  # 7: out of range, ignored
-
-
 def test_voice_sample_is_spoken_once_and_cached(client, two_workspaces):
     import wave
 

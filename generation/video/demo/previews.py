@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from . import demo
-from . import text as tx
-from .render import Compositor
-from .timeline import TEMPLATES_DIR, list_templates, load_template, timeline_build
+from generation.video import demo
+from generation.video import text as tx
+from generation.video.render import Compositor
+from generation.video.timeline import TEMPLATES_DIR, list_templates, load_template, timeline_build
 
 ASPECTS = ("9:16", "1:1", "16:9")
 

@@ -1,12 +1,19 @@
-"""Inputs for ``render_template``: the real stages when they are installed, else the demo
-fallbacks of ``generation.video.demo`` (each fallback is reported in ``notes``)."""
+"""Inputs for ``render_template`` and the template previews: the real script, voice and shot
+stages, as configured by ``settings.GENERATION`` (validated at start-up: a backend that is on
+but misconfigured fails there with a clear message). The demo's procedural pictures are used
+only for a product that names no picture, or when the shot stage fails (said in ``notes``)."""
 from __future__ import annotations
 
 import dataclasses
 import json
 from pathlib import Path
 
-from . import demo
+from generation.images import Shot
+from generation.images import make_shots as images_make_shots
+from generation.scripts import AdScript, write_script
+from generation.voice import synthesize
+
+from generation.video import demo
 
 
 def _image_refs(product: dict) -> list:
@@ -51,21 +58,10 @@ def product_images(product: dict, extra: list[Path], out_dir: Path, *, notes: li
 
 
 def make_script(product: dict, *, framework: str, language: str, duration: float, brand: dict, notes: list) -> dict:
-    try:
-        from generation.scripts import write_script
-    except ImportError:
-        notes.append("script: generation.scripts unavailable, used demo.fallback_script")
-        return demo.fallback_script(product, framework=framework, language=language)
     return write_script(product, framework=framework, language=language, duration=duration, brand=brand).model_dump()
 
 
 def make_voice(script: dict, out_dir: Path, *, language: str, notes: list) -> dict:
-    try:
-        from generation.voice import synthesize
-        from generation.scripts import AdScript
-    except ImportError:
-        notes.append("voice: generation.voice.synthesize unavailable, used espeak-ng with estimated word timings")
-        return demo.espeak_voice(script, out_dir, language=language)
     result = synthesize(AdScript.model_validate(script), out_dir)
     if (out_dir / "voice.json").is_file():
         return json.loads((out_dir / "voice.json").read_text())
@@ -83,7 +79,6 @@ def make_shots(product: dict, script: dict, out_dir: Path, *, brand: dict, image
     """(shots as spine ``Shot``s, the product's local image files). Raises ValueError when the
     product has pictures that cannot be used; draws a packshot only for a product that names
     no picture at all (the demo product)."""
-    from generation.images import Shot
     segs = [script["hook"], *script["scenes"], script["cta"]]
     local = product_images(product, images, out_dir / "images", notes=notes)
     if not local:
@@ -92,17 +87,10 @@ def make_shots(product: dict, script: dict, out_dir: Path, *, brand: dict, image
         local = [demo.product_packshot(out_dir / "packshot.png", title=product.get("title") or "", brand=brand)]
         notes.append("product image: the product names no picture, drew a procedural packshot")
     try:
-        from generation.images import make_shots as real_make_shots
-    except ImportError:
-        real_make_shots = None
-    if real_make_shots is not None:
-        try:
-            requests = [{**(s.get("shot") or {"kind": "product"}), "segment": i} for i, s in enumerate(segs)]
-            results = real_make_shots(product_images=local, requests=requests, brand=brand, out_dir=out_dir / "shots")
-            return [Shot.from_result(r) for r in results], local
-        except Exception as exc:  # noqa: BLE001 - fall back, and say so
-            notes.append(f"shots: generation.images.make_shots failed ({exc}); used procedural demo shots")
-    else:
-        notes.append("shots: generation.images unavailable; used procedural demo shots")
+        requests = [{**(s.get("shot") or {"kind": "product"}), "segment": i} for i, s in enumerate(segs)]
+        results = images_make_shots(product_images=local, requests=requests, brand=brand, out_dir=out_dir / "shots")
+        return [Shot.from_result(r) for r in results], local
+    except Exception as exc:  # noqa: BLE001 - a preview tool: fall back, and say so in the notes
+        notes.append(f"shots: generation.images.make_shots failed ({exc}); used procedural demo shots")
     shots, pack = demo.procedural_shots(out_dir / "shots", product=product, brand=brand, n=len(segs))
     return [Shot.model_validate(s) for s in shots], local or [pack]

@@ -1,7 +1,9 @@
 """Self-made inputs for previews, tests and the bench — clearly *not* the production stages.
+The runtime never imports this package (``stages``: inputs of ``render_template`` and the
+previews; ``previews``: template thumbnails and the docs grid).
 
-``render_template`` prefers the real stages (generation.scripts / voice / images) and only
-falls back to these: a drawn product packshot, studio-style shots composed around it, a
+``render_template`` uses the real stages (generation.scripts / voice / images) and only
+falls back to these for a product without pictures: a drawn product packshot, studio-style shots composed around it, a
 minimal script, and an espeak-ng voice whose word timings are *estimated* by splitting each
 measured line duration in proportion to word length (labelled ``timing: estimated``).
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from . import text as tx
+from .. import text as tx
 
 DEMO_PRODUCT = {
     "title": "AeroBrew Insulated Bottle 750 ml", "brand": "Nordkap", "price": "24.99", "currency": "USD",

@@ -35,8 +35,8 @@ def _args(args: list[str]):
 def _runtime(opts, tmp: Path):
     from django.conf import settings
 
-    from .pipelines.tiny import build_tiny
-    from .runtime import RuntimeConfig, ShotRuntime
+    from ..pipelines.tiny import build_tiny
+    from ..runtime import RuntimeConfig, ShotRuntime
 
     g = settings.GENERATION
     family = opts.family or g.dit_family
@@ -50,9 +50,9 @@ def _runtime(opts, tmp: Path):
 
 
 def _train(runtime, tmp: Path, steps: int, out):
-    from .training import TrainConfig, train_lora
-    from .training.data import collect_images
-    from .lora import AdapterRef
+    from ..training import TrainConfig, train_lora
+    from ..training.data import collect_images
+    from ..lora import AdapterRef
     from PIL import Image
     import numpy as np
 
@@ -124,8 +124,8 @@ def run(args: list[str], out) -> dict:
     import numpy as np
     import torch
 
-    from .samples import SHAPES, corpus_data_uri_images, product_photo, save_photo
-    from .shots import make_shots
+    from ..samples import SHAPES, corpus_data_uri_images, product_photo, save_photo
+    from ..shots import make_shots
 
     opts = _args(args)
     torch.set_num_threads(max(1, opts.threads))
@@ -143,7 +143,7 @@ def run(args: list[str], out) -> dict:
         serial_s, grouped_s, diff, threads = trials[0]
         # One adapter slot (GENERATION_LORA_CACHE_SIZE=1, or the hotswap slot of a compiled
         # worker): every switch is a load from disk, which grouping avoids.
-        from .lora import AdapterCache
+        from ..lora import AdapterCache
 
         capacity = runtime.adapters.capacity
         for cache_size in (1, capacity):  # swap caches: unload first, names must be free
@@ -152,7 +152,7 @@ def run(args: list[str], out) -> dict:
             if cache_size == 1:
                 one_slot = _grouped_vs_serial(runtime, refs, size, opts.requests)
         photos = [save_photo(product_photo(s, seed=i), tmp / f"{s}.jpg") for i, s in enumerate(SHAPES)]
-        corpus = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "product_pages" / "pages"
+        corpus = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "product_pages" / "pages"
         embedded = corpus_data_uri_images(corpus) if corpus.is_dir() else []
         photos += [save_photo(np.asarray(img), tmp / f"corpus{i}.png")
                    for i, (_, img) in enumerate(embedded)]
