@@ -220,10 +220,10 @@ def artifacts_push(job: VideoJob, *, before: dict[Path, tuple[int, int]]) -> int
 
 
 def _is_storage_error(exc: BaseException) -> bool:
-    try:
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:
-        return False
+    # boto3/botocore are pinned runtime requirements (django-storages' S3 backend); imported here
+    # rather than at module top so local-files deployments don't pay botocore's import time.
+    from botocore.exceptions import BotoCoreError, ClientError
+
     return isinstance(exc, (BotoCoreError, ClientError))
 
 
