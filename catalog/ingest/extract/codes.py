@@ -16,16 +16,22 @@ SKU_LABEL = (r"sku|item(?:\s*(?:#|no\.?|number|code|id))?|product\s*(?:code|id|n
              r"|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|article\s*(?:number|no\.?)|asin|catalogue\s*number"
              r"|cat\.?\s*no\.?|r[ée]f[ée]rence|ref\.?|c[óo]digo|code\s*produit|num[ée]ro\s*d'article|код(?:\s*товара)?"
              r"|артикул|šifra|sifra|kód|kod|商品编号|商品番号|商品コード|品番|상품번호")
-MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|modell(?:nummer)?"
+MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|modell(?:nummer)?|modelnummer"
              r"|num[ée]ro\s*du\s*mod[èe]le(?:\s*de\s*l'article)?|mod[èe]le|modelo|modello|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)"
-             r"|manufacturer\s*part\s*(?:number|no\.?)|part\s*(?:number|no\.?|#)|produktové\s*číslo|型号|型番|모델명")
+             r"|manufacturer\s*part\s*(?:number|no\.?)|part\s*(?:number|no\.?|#)|produktové\s*číslo"
+             r"|num[ée]ro\s*(?:di\s*|de\s*)?model(?:lo|o)(?:\s*(?:articolo|del\s*art[íi]culo))?|n[úu]mero\s*de\s*modelo"
+             r"|r[ée]f[ée]rence\s*(?:du\s*)?fabricant|riferimento\s*(?:del\s*)?produttore|referencia\s*del\s*fabricante"
+             r"|hersteller-?\s*(?:artikel)?nummer|herstellerreferenz|numer\s*modelu|номер\s*модели|артикул\s*производителя"
+             r"|رقم\s*(?:الموديل|الطراز)(?:\s*من\s*المورد)?|מספר\s*דגם|מק\"?ט\s*יצרן|型号|型番|모델명|모델\s*번호")
 GTIN_LABEL = r"ean(?:-?13)?|gtin(?:-?1[234])?|upc|isbn(?:-?1[03])?|ean\s*/\s*upc|barcode|jan"
 _CODE = r"[A-Za-z0-9][A-Za-z0-9./_-]{1,38}[A-Za-z0-9]|[0-9]{2,}"
+# A label may restate its abbreviation: 'Manufacturer Part Number (MPN)', 'Artikelnummer (SKU)'.
+_ABBR = r"(?:\s*\([A-Za-z]{2,5}\))?"
 _PATTERNS = {
-    field: re.compile(rf"^(?:{label}){_SEP}({_CODE})\.?$", re.I)
+    field: re.compile(rf"^(?:{label}){_ABBR}{_SEP}({_CODE})\.?$", re.I)
     for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))
 }
-_LABEL_ONLY = {field: re.compile(rf"^(?:{label})\s*[:：#]?$", re.I)
+_LABEL_ONLY = {field: re.compile(rf"^(?:{label}){_ABBR}\s*[:：#]?$", re.I)
                for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))}
 _PREFIX = re.compile(r"^(?:sku|mpn|isbn|ean|upc|gtin)\s*[:：]\s*", re.I)
 
