@@ -30,3 +30,30 @@ def test_an_og_url_naming_a_picture_is_not_the_page_address():
 def test_model_number_labels_in_many_languages(label, value):
     body = f"<table><tr><th>Colour</th><td>Black</td></tr><tr><th>{label}</th><td>{value}</td></tr></table>"
     assert extract_product(_page(body=body), url="https://shop.example/x")["mpn"] == value
+
+
+def _jsonld(**fields) -> str:
+    import json
+    node = {"@context": "https://schema.org", "@type": "Product", "name": "Trail Lamp 300",
+            "offers": {"@type": "Offer", "price": "10.00", "priceCurrency": "USD"}, **fields}
+    return f'<script type="application/ld+json">{json.dumps(node)}</script>'
+
+
+def test_a_labelled_code_outranks_a_structured_sku_shown_nowhere():
+    page = _page(_jsonld(sku="10206131"), '<p class="prd-code">Product code: 287807</p>')
+    facts = extract_product(page, url="https://shop.example/lamp")
+    assert facts["sku"] == "287807" and facts["provenance"]["sku"]["source"] == "heuristics"
+
+
+def test_a_structured_sku_the_page_prints_stays():
+    page = _page(_jsonld(sku="A-100"), "<p>Ref A-100</p><p>Product code: 287807</p>")
+    assert extract_product(page, url="https://shop.example/lamp")["sku"] == "A-100"
+
+
+def test_a_structured_mpn_repeating_the_sku_yields_to_a_labelled_mpn():
+    body = "<dl><dt>Manufacturer Part Number (MPN)</dt><dd>GA00638-GB</dd></dl>"
+    facts = extract_product(_page(_jsonld(sku="238368885", mpn="238368885"), body), url="https://shop.example/l")
+    assert facts["mpn"] == "GA00638-GB"
+    # an MPN of its own (not the SKU restated) is kept
+    facts = extract_product(_page(_jsonld(sku="238368885", mpn="LMP-300"), body), url="https://shop.example/l")
+    assert facts["mpn"] == "LMP-300"

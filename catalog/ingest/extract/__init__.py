@@ -21,7 +21,7 @@ from catalog.ingest.extract.state import spelled_as_in, state_brand
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
-from catalog.ingest.extract.codes import sku_from_url
+from catalog.ingest.extract.codes import prefer_labelled_codes, sku_from_url
 from catalog.ingest.sanity import is_marketplace_brand
 from catalog.ingest.normalise import COUNTRY_CURRENCY, absolute_url, clean_text, country_hints, script_hints
 
@@ -136,6 +136,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                              "reason": "a retailer or marketplace name, not the product's maker"})
             facts["brand"] = None  # the shop, not the maker: look for the maker below
             facts["provenance"].pop("brand", None)
+        prefer_labelled_codes(facts, {"sku": heur.get("sku"), "mpn": heur.get("mpn")}, doc)
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
                    head_title=head_title, hints=hints, brand_hint=brand_hint,

@@ -111,3 +111,31 @@ def sku_from_url(url: str | None, *, strong_only: bool = False) -> str | None:
         if key in query and re.fullmatch(r"\d{5,14}", query[key][0]):
             return query[key][0]
     return None
+
+
+def shown_in_text(doc, code: str) -> bool:
+    """Whether a code is printed in the page's visible text (not only in scripts, attributes
+    or addresses)."""
+    return bool(doc.xpath("boolean(//body//text()[contains(., $code)][not(ancestor::script)]"
+                          "[not(ancestor::style)][not(ancestor::noscript)])", code=code))
+
+
+def prefer_labelled_codes(facts: dict, labelled: dict, doc) -> None:
+    """The code a shopper sees beside its label outranks an unseen structured one: a
+    structured SKU printed nowhere on the page is an internal id (a per-size or per-colour
+    variant key) when the page labels another ('Product code: 287807'); a structured MPN
+    equal to the structured SKU is that same shop id restated, not the maker's part number,
+    when the page labels one ('Manufacturer Part Number: GA00638-GB')."""
+    prov = facts["provenance"]
+    structured = ("json-ld", "microdata", "rdfa", "opengraph")
+    sku, mpn = facts.get("sku"), facts.get("mpn")
+    if (mpn and (prov.get("mpn") or {}).get("source") in structured and mpn == sku
+            and labelled.get("mpn") and labelled["mpn"] != mpn):
+        facts["mpn"] = labelled["mpn"]
+        prov["mpn"] = {"source": "heuristics", "confidence": 0.55,
+                       "note": "labelled on the page; the structured MPN only repeated the SKU"}
+    if (sku and (prov.get("sku") or {}).get("source") in structured and labelled.get("sku")
+            and labelled["sku"] != sku and not shown_in_text(doc, sku)):
+        facts["sku"] = labelled["sku"]
+        prov["sku"] = {"source": "heuristics", "confidence": 0.55,
+                       "note": "labelled on the page; the structured SKU is shown nowhere"}
