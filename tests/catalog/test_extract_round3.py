@@ -57,3 +57,23 @@ def test_a_structured_mpn_repeating_the_sku_yields_to_a_labelled_mpn():
     # an MPN of its own (not the SKU restated) is kept
     facts = extract_product(_page(_jsonld(sku="238368885", mpn="LMP-300"), body), url="https://shop.example/l")
     assert facts["mpn"] == "LMP-300"
+
+
+def test_sku_from_a_state_object_naming_the_product():
+    state = ('<script>var meta = {"product":{"vendor":"Lumo","variants":[{"id":15856354164779,'
+             '"price":1000,"name":"Trail Lamp 300","public_title":null,"sku":"1236291"}]}};'
+             'var other = {"name":"Camp Stove 2","sku":"999111"};</script>')
+    facts = extract_product(_page(body=state), url="https://shop.example/products/trail-lamp")
+    assert facts["sku"] == "1236291" and facts["provenance"]["sku"]["confidence"] < 0.5
+
+
+def test_a_state_object_naming_another_product_gives_no_sku():
+    state = '<script>var rec = [{"name":"Camp Stove 2","sku":"999111"}];</script>'
+    assert extract_product(_page(body=state), url="https://shop.example/lamp")["sku"] is None
+
+
+@pytest.mark.parametrize("label", ["שם מותג", "Brand", "Marke", "الماركة"])
+def test_brand_from_a_name_value_spec_pair_in_page_state(label):
+    state = ('<script>window.run = {"specsModule":{"props":[{"attrName":"' + label + '","attrNameId":2,'
+             '"attrValue":"Lumo","attrValueId":"3426"},{"attrName":"Model","attrValue":"T300"}]}};</script>')
+    assert extract_product(_page(body=state), url="https://market.example/item/1.html")["brand"] == "Lumo"

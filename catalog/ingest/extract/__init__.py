@@ -17,7 +17,7 @@ from catalog.ingest.extract.dom import _words
 from catalog.ingest.extract.heuristics import heuristic_candidates
 from catalog.ingest.extract.merge import Merger
 from catalog.ingest.extract.sanitise import storable
-from catalog.ingest.extract.state import spelled_as_in, state_brand
+from catalog.ingest.extract.state import spelled_as_in, state_brand, state_pair_brand, state_sku
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
@@ -140,7 +140,9 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
                    head_title=head_title, hints=hints, brand_hint=brand_hint,
-                   state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
+                   state_lookup=lambda: (state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title])
+                                         or state_pair_brand(doc)),
+                   sku_lookup=lambda: state_sku(doc, [facts.get("title"), heur.get("title"), h1, og.get("title")]),
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
                    url=base_url, label_lookup=lambda: _labelled_brand(doc))
     return storable({key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"], "rejected": rejected})
@@ -200,7 +202,7 @@ def _labelled_brand(doc) -> str | None:
 
 
 def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None, state_lookup=None,
-               spelling: str = "", url: str | None = None, label_lookup=None) -> None:
+               spelling: str = "", url: str | None = None, label_lookup=None, sku_lookup=None) -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
@@ -220,6 +222,9 @@ def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=N
         if brand:
             facts["brand"] = brand
             prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}
+    if not facts.get("sku") and sku_lookup and (sku := sku_lookup()):
+        facts["sku"] = sku
+        prov["sku"] = {"source": "heuristics", "confidence": 0.4, "note": "page state object naming the product"}
     weak = (prov.get("sku") or {}).get("source") == "heuristics"  # a label in the text, not data
     if (not facts.get("sku") or weak) and (sku := sku_from_url(facts.get("canonical_url") or url,
                                                                strong_only=bool(facts.get("sku")))):
