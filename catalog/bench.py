@@ -10,7 +10,11 @@ Scoring rules (kept simple and stated, since they decide the numbers):
   elsewhere null means "not annotated".
 - text compares case-insensitively with whitespace collapsed; prices and ratings numerically;
   URLs without scheme; ``image_main`` against the first image, as the same picture
-  (``normalise.image_identity``: scheme, query and CDN size tokens ignored); ``description_startswith``,
+  (``normalise.image_identity``: scheme, query and CDN size tokens ignored, a resized-cache copy
+  equals its original), or against another URL the page itself gives for that same picture
+  (``provenance.images.lead_aliases``: the zoom link wrapping the main ``<img>``, or the
+  ``<img>`` inside the zoom link that structured data names), never against other gallery
+  pictures; ``description_startswith``,
   ``features_sample`` (each sample starts some feature) and ``images_min`` as named.
 """
 from __future__ import annotations
@@ -59,7 +63,8 @@ def _match(field: str, expected, facts: dict) -> bool:
     if field == "review_count":
         return _num(facts.get("review_count")) == _num(expected)
     if field == "image_main":
-        return bool(images) and image_identity(images[0]) == image_identity(expected)
+        lead = [images[0], *((facts.get("provenance") or {}).get("images") or {}).get("lead_aliases", [])] if images else []
+        return image_identity(expected) in {image_identity(u) for u in lead}
     if field == "canonical_url":
         return _url(facts.get("canonical_url")) == _url(expected)
     if field == "description_startswith":

@@ -242,6 +242,7 @@ _RENDITION = (
     re.compile(r"\.\d{2,4}\.\d{2,4}(?=\.\w{3,4}$)"),                 # name.500.350.jpg
     re.compile(r"(\.(?:jpe?g|png|webp))_\d{2,4}x\d{2,4}\w*\.\w{3,4}$"),  # name.jpg_400x400.jpg
     re.compile(r"[-_](?:xxs|xs|s|m|l|xl|xxl)(?=\.\w{3,4}$)"),           # name-01-l.jpg
+    re.compile(r"/cache/(?:\d+/)?(?:[a-z_]+/)?(?:\d{2,4}x\d{0,4}/)?[0-9a-f]{32}(?=/)"),  # resized-cache copy of
     re.compile(r"/(?:images?)?\d{2,4}x\d{2,4}(?=/)"),                   # /images500x500/, /cache/…/283x283/
 )
 

@@ -77,3 +77,53 @@ def test_brand_from_a_name_value_spec_pair_in_page_state(label):
     state = ('<script>window.run = {"specsModule":{"props":[{"attrName":"' + label + '","attrNameId":2,'
              '"attrValue":"Lumo","attrValueId":"3426"},{"attrName":"Model","attrValue":"T300"}]}};</script>')
     assert extract_product(_page(body=state), url="https://market.example/item/1.html")["brand"] == "Lumo"
+
+
+_SLIDES = ('<div class="slideshow">'
+           '<a href="/m/cache/1/base/{h}/a/front.jpg" class="slide slide-active"><img src="/m/cache/1/base/283x283/{h}/a/front.jpg" width="283"></a>'
+           '<a href="/m/cache/1/base/{h}/a/side.jpg" class="slide" style="display: none"><img src="/m/cache/1/base/283x283/{h}/a/side.jpg" width="283"></a>'
+           '<a href="/m/cache/1/base/{h}/a/bloom.jpg" class="slide" style="display: none"><img src="/m/cache/1/base/283x283/{h}/a/bloom.jpg" width="283"></a>'
+           '</div>').format(h="af097278c5db4767b0fe9bb92fe21690")
+
+
+def test_the_shown_first_slide_leads_over_a_later_slide_named_as_og_image():
+    facts = extract_product(_page('<meta property="og:image" content="https://shop.example/m/a/bloom.jpg">', _SLIDES),
+                            url="https://shop.example/p/1")
+    assert facts["images"][0].endswith("/a/front.jpg")
+    assert any(u.endswith("/a/bloom.jpg") for u in facts["images"][1:])  # still the product's own, kept
+    assert facts["provenance"]["images"]["sources"][1:].count("opengraph") == 1
+
+
+def test_visible_thumbnails_do_not_reorder_the_structured_image():
+    strip = ''.join(f'<li><img src="/img/{n}.jpg" width="300"></li>' for n in ("a", "b", "c"))
+    facts = extract_product(_page('<meta property="og:image" content="https://shop.example/img/b.jpg">',
+                                  f"<ul class='gallery'>{strip}</ul>"), url="https://shop.example/p/1")
+    assert facts["images"][0] == "https://shop.example/img/b.jpg"
+
+
+def test_a_zoom_link_names_the_same_picture_as_the_image_it_wraps():
+    body = ('<a class="enlarge" itemprop="image" href="https://cdn.example/images2000x2000/lamp_300.jpg">'
+            '<img id="main" src="https://static.example/images500x500/lamp_1472097112000_300.jpg"></a>')
+    page = _page(body='<div itemscope itemtype="http://schema.org/Product"><span itemprop="name">Trail Lamp 300</span>'
+                      f'{body}</div>')
+    facts = extract_product(page, url="https://shop.example/p/1")
+    assert facts["images"][0] == "https://cdn.example/images2000x2000/lamp_300.jpg"
+    assert facts["provenance"]["images"]["lead_aliases"] == ["https://static.example/images500x500/lamp_1472097112000_300.jpg"]
+
+
+def test_a_resized_cache_copy_is_the_same_picture():
+    from catalog.ingest.normalise import image_identity
+    original = "http://shop.example/media/catalog/product/1/0/10964_5.jpg"
+    for copy in ("http://shop.example/media/catalog/product/cache/1/base/283x283/af097278c5db4767b0fe9bb92fe21690/1/0/10964_5.jpg",
+                 "https://shop.example/media/catalog/product/cache/af097278c5db4767b0fe9bb92fe21690/1/0/10964_5.jpg"):
+        assert image_identity(copy) == image_identity(original)
+    assert image_identity(original) != image_identity(original.replace("10964", "10965"))
+
+
+def test_bench_scores_the_main_image_against_the_pages_own_aliases_only():
+    from catalog.bench import _match
+    facts = {"images": ["https://cdn.example/zoom/lamp.jpg", "https://cdn.example/side.jpg"],
+             "provenance": {"images": {"lead_aliases": ["https://cdn.example/500/lamp_v2.jpg"]}}}
+    assert _match("image_main", "http://cdn.example/zoom/lamp.jpg?w=1", facts)
+    assert _match("image_main", "https://cdn.example/500/lamp_v2.jpg", facts)
+    assert not _match("image_main", "https://cdn.example/side.jpg", facts)  # another gallery picture

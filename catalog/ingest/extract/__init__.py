@@ -15,7 +15,8 @@ from catalog.ingest.charset import decode_html
 from catalog.ingest.extract.brand import clean_brand
 from catalog.ingest.extract.dom import _words
 from catalog.ingest.extract.heuristics import heuristic_candidates
-from catalog.ingest.extract.merge import Merger
+from catalog.ingest.extract.gallery import gallery_lead
+from catalog.ingest.extract.merge import SOURCE_CONFIDENCE, Merger
 from catalog.ingest.extract.sanitise import storable
 from catalog.ingest.extract.state import spelled_as_in, state_brand, state_pair_brand, state_sku
 from catalog.ingest.extract.structured import (
@@ -137,6 +138,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
             facts["brand"] = None  # the shop, not the maker: look for the maker below
             facts["provenance"].pop("brand", None)
         prefer_labelled_codes(facts, {"sku": heur.get("sku"), "mpn": heur.get("mpn")}, doc)
+        _gallery_lead(facts, doc, base_url)
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
                    head_title=head_title, hints=hints, brand_hint=brand_hint,
@@ -146,6 +148,23 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
                    url=base_url, label_lookup=lambda: _labelled_brand(doc))
     return storable({key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"], "rejected": rejected})
+
+
+def _gallery_lead(facts: dict, doc, base_url: str | None) -> None:
+    """The gallery's first slide leads over a later slide named as the share picture; zoom
+    links record the other URL of the same main picture (see ``gallery``)."""
+    images, moved, aliases = gallery_lead(doc, facts["images"], base_url=base_url)
+    prov = facts["provenance"].get("images")
+    if not prov:
+        return
+    if moved:
+        by_url = dict(zip(facts["images"], prov.get("sources") or []))
+        facts["images"] = images[:30]
+        prov.update({"source": "heuristics", "confidence": SOURCE_CONFIDENCE["heuristics"],
+                     "sources": [by_url.get(u, "heuristics") for u in facts["images"]],
+                     "note": "the first slide of the gallery holding the structured image"})
+    if aliases:
+        prov["lead_aliases"] = aliases
 
 
 _BY_BRAND = re.compile(r"\s(?i:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")
