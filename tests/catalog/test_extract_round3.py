@@ -127,3 +127,18 @@ def test_bench_scores_the_main_image_against_the_pages_own_aliases_only():
     assert _match("image_main", "http://cdn.example/zoom/lamp.jpg?w=1", facts)
     assert _match("image_main", "https://cdn.example/500/lamp_v2.jpg", facts)
     assert not _match("image_main", "https://cdn.example/side.jpg", facts)  # another gallery picture
+
+
+def test_a_reference_element_outranks_a_per_size_structured_sku():
+    sizes = "".join(_jsonld(sku=f"84518927-040-{n}") for n in (35, 36, 37))
+    body = '<p><span class="colour">Black</span> - <span data-qa-qualifier="product-reference">1002/710</span></p>'
+    facts = extract_product(_page(sizes, body), url="https://shop.example/lamp-p11002710.html")
+    assert facts["sku"] == "1002/710"
+
+
+def test_a_bare_code_in_an_element_named_for_it_fills_a_missing_sku():
+    body = '<div class="u-flL iti-act-num descItemNumber">302474151804</div><div class="sku-selector">M</div>'
+    facts = extract_product(_page(body=body), url="https://shop.example/lamp")
+    assert facts["sku"] == "302474151804"
+    # a size picker or a label-only element named 'sku' is no code
+    assert extract_product(_page(body='<div class="sku-title">Size: M</div>'), url="https://shop.example/lamp")["sku"] is None

@@ -115,6 +115,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     heur = {} if baseline else heuristic_candidates(doc, references=references)
     merger = Merger(base_url=base_url, hints=hints, visible_prices=heur.pop("visible_prices", None))
     brand_hint = heur.pop("brand_hint", None)
+    markup_sku = heur.pop("markup_sku", None)
     if platform:
         merger.add("platform", platform)
     if heur.pop("title_confident", False):
@@ -137,7 +138,8 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                              "reason": "a retailer or marketplace name, not the product's maker"})
             facts["brand"] = None  # the shop, not the maker: look for the maker below
             facts["provenance"].pop("brand", None)
-        prefer_labelled_codes(facts, {"sku": heur.get("sku"), "mpn": heur.get("mpn")}, doc)
+        prefer_labelled_codes(facts, {"sku": heur.get("sku"), "mpn": heur.get("mpn")}, doc,
+                              markup_lookup=lambda: markup_sku)
         _gallery_lead(facts, doc, base_url)
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
@@ -145,6 +147,7 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                    state_lookup=lambda: (state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title])
                                          or state_pair_brand(doc)),
                    sku_lookup=lambda: state_sku(doc, [facts.get("title"), heur.get("title"), h1, og.get("title")]),
+                   markup_lookup=lambda: markup_sku,
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
                    url=base_url, label_lookup=lambda: _labelled_brand(doc))
     return storable({key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"], "rejected": rejected})
@@ -221,7 +224,8 @@ def _labelled_brand(doc) -> str | None:
 
 
 def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None, state_lookup=None,
-               spelling: str = "", url: str | None = None, label_lookup=None, sku_lookup=None) -> None:
+               spelling: str = "", url: str | None = None, label_lookup=None, sku_lookup=None,
+               markup_lookup=None) -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
@@ -241,6 +245,9 @@ def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=N
         if brand:
             facts["brand"] = brand
             prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}
+    if not facts.get("sku") and markup_lookup and (sku := markup_lookup()):
+        facts["sku"] = sku
+        prov["sku"] = {"source": "heuristics", "confidence": 0.45, "note": "an element named for the product's reference"}
     if not facts.get("sku") and sku_lookup and (sku := sku_lookup()):
         facts["sku"] = sku
         prov["sku"] = {"source": "heuristics", "confidence": 0.4, "note": "page state object naming the product"}

@@ -82,6 +82,19 @@ def codes_from_text(doc) -> dict:
     return found
 
 
+def code_from_markup(elements) -> str | None:
+    """The bare code inside an element the theme names for the product's reference
+    ('<span data-qa-qualifier="product-reference">1002/710</span>'; see ``dom.classify``'s
+    "code" bucket), or None."""
+    for el in elements[:200]:
+        if el.tag in ("script", "style", "input", "select", "option", "button", "form", "a") or len(el) > 2:
+            continue
+        text = re.sub(r"\s+", " ", el.text_content() or "").strip()
+        if len(text) <= 40 and re.fullmatch(_CODE, text) and _valid("sku", text):
+            return text
+    return None
+
+
 _URL_ID = [
     re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})(?:[/?]|$)"),  # Amazon ASIN
     re.compile(r"/itm/(?:[^/]+/)?(\d{9,14})(?:[/?]|$)"),                   # eBay item number
@@ -113,14 +126,19 @@ def sku_from_url(url: str | None, *, strong_only: bool = False) -> str | None:
     return None
 
 
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def shown_in_text(doc, code: str) -> bool:
     """Whether a code is printed in the page's visible text (not only in scripts, attributes
     or addresses)."""
+    if _NOT_XML.search(code):  # lxml refuses such strings as XPath variables; no page text holds them
+        return False
     return bool(doc.xpath("boolean(//body//text()[contains(., $code)][not(ancestor::script)]"
                           "[not(ancestor::style)][not(ancestor::noscript)])", code=code))
 
 
-def prefer_labelled_codes(facts: dict, labelled: dict, doc) -> None:
+def prefer_labelled_codes(facts: dict, labelled: dict, doc, *, markup_lookup=None) -> None:
     """The code a shopper sees beside its label outranks an unseen structured one: a
     structured SKU printed nowhere on the page is an internal id (a per-size or per-colour
     variant key) when the page labels another ('Product code: 287807'); a structured MPN
@@ -134,8 +152,10 @@ def prefer_labelled_codes(facts: dict, labelled: dict, doc) -> None:
         facts["mpn"] = labelled["mpn"]
         prov["mpn"] = {"source": "heuristics", "confidence": 0.55,
                        "note": "labelled on the page; the structured MPN only repeated the SKU"}
-    if (sku and (prov.get("sku") or {}).get("source") in structured and labelled.get("sku")
-            and labelled["sku"] != sku and not shown_in_text(doc, sku)):
-        facts["sku"] = labelled["sku"]
+    if sku and (prov.get("sku") or {}).get("source") in structured and not shown_in_text(doc, sku):
+        shown = labelled.get("sku") or (markup_lookup() if markup_lookup else None)
+        if not shown or shown == sku:
+            return
+        facts["sku"] = shown
         prov["sku"] = {"source": "heuristics", "confidence": 0.55,
                        "note": "labelled on the page; the structured SKU is shown nowhere"}

@@ -23,7 +23,13 @@ _BUCKETS = {
     "stock": re.compile(r"availab|stock"),
     "brand": re.compile(r"brand|byline"),
     "cart": re.compile(r"add-?_?to-?_?cart|addtocart"),
+    # named for the product's reference code ('product-reference', 'item-number', 'sku')
+    "code": re.compile(r"(?:product|item|article|style)[-_]?(?:reference|ref|code|number|num|no|id(?:entifier)?)\b"
+                       r"|(?:^|[\s_-])sku(?:$|[\s_-])"),
 }
+_CODE_CUE = re.compile(r"sku|ref|code|num|[-_]no\b|[-_]?id")
+# Test hooks ('data-qa-qualifier="product-reference"') name elements too; read for codes only.
+_DATA_NAMES = ("data-qa-qualifier", "data-qa", "data-test", "data-testid")
 
 
 def classify(doc) -> dict[str, list]:
@@ -33,10 +39,17 @@ def classify(doc) -> dict[str, list]:
     buckets: dict[str, list] = {name: [] for name in _BUCKETS}
     seen: set[int] = set()
     alive = []  # holds the proxies so id() values stay unique during the pass
-    for attr in doc.xpath("//@class | //@id"):
-        if not _ANY_CUE.search(attr.lower()):
+    for attr in doc.xpath("//@class | //@id | " + " | ".join(f"//@{name}" for name in _DATA_NAMES)):
+        lower = attr.lower()
+        data = attr.attrname.startswith("data-")
+        if not (_CODE_CUE.search(lower) if data else (_ANY_CUE.search(lower) or _CODE_CUE.search(lower))):
             continue
         el = attr.getparent()
+        if data:
+            if _BUCKETS["code"].search(lower) and el not in buckets["code"][-3:]:
+                alive.append(el)
+                buckets["code"].append(el)
+            continue
         if id(el) in seen:
             continue
         seen.add(id(el))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from catalog.ingest.extract.codes import _NOT_XML
 from catalog.ingest.extract.details import _BAD_IMG, _img_src, _thumbnail
 from catalog.ingest.extract.dom import _IMAGE_FILE, _in_widget
 from catalog.ingest.normalise import absolute_url, image_identity
@@ -77,20 +78,32 @@ def _slideshow_first(el, lead_key: str, base_url) -> str | None:
     return None
 
 
+def _showing(doc, url: str, base_url) -> list:
+    """The elements naming the same picture as ``url``: libxml2 first finds those whose
+    attributes hold the file-name stem (a rendition keeps its original's stem), then the full
+    identity is compared for those only."""
+    key = image_identity(url)
+    stem = key.rsplit("/", 1)[-1].split(".", 1)[0]
+    at = url.lower().rfind(stem) if stem else -1
+    if at < 0 or len(stem) < 3 or _NOT_XML.search(url):
+        return []
+    stem = url[at: at + len(stem)]  # as the page spells it (XPath contains() is case-sensitive)
+    found = doc.xpath("//body//img[@*[contains(., $s)]] | //body//a[contains(@href, $s)]", s=stem)
+    return [el for el in found[:_MAX_ELEMENTS] if (u := _named(el, base_url)) and image_identity(u) == key]
+
+
 def gallery_lead(doc, images: list[str], *, base_url: str | None) -> tuple[list[str], str | None, list[str]]:
     """(images reordered, the URL that now leads or None when unchanged, aliases of the lead)."""
     if not images:
         return images, None, []
     lead_key = image_identity(images[0])
-    elements = [el for el in doc.xpath("//body//img | //body//a[@href]")[:_MAX_ELEMENTS]
-                if (url := _named(el, base_url)) and image_identity(url) == lead_key]
+    elements = _showing(doc, images[0], base_url)
     moved = None
     for el in elements:
         if (first := _slideshow_first(el, lead_key, base_url)):
             rest = [u for u in images if image_identity(u) != image_identity(first)]
             images, moved, lead_key = [first, *rest], first, image_identity(first)
-            elements = [e for e in doc.xpath("//body//img | //body//a[@href]")[:_MAX_ELEMENTS]
-                        if (url := _named(e, base_url)) and image_identity(url) == lead_key]
+            elements = _showing(doc, first, base_url)
             break
     aliases: list[str] = []
     for el in elements:
