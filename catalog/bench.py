@@ -8,7 +8,8 @@ Scoring rules (kept simple and stated, since they decide the numbers):
   values are accepted too. A null expected value is scored ("must be absent") only for
   ``price``: the manifest uses null there for pages whose only visible price is a trap;
   elsewhere null means "not annotated".
-- text compares case-insensitively with whitespace collapsed; prices and ratings numerically;
+- text compares case-insensitively with whitespace collapsed; SKU/MPN/GTIN also ignoring
+  separators ('466/7999' = '4667999'); prices and ratings numerically;
   URLs without scheme; ``image_main`` against the first image, as the same picture
   (``normalise.image_identity``: scheme, query and CDN size tokens ignored, a resized-cache copy
   equals its original), or against another URL the page itself gives for that same picture
@@ -38,6 +39,12 @@ _NULL_SCORED = {"price"}
 def _norm(text) -> str:
     """Case, whitespace and typographic apostrophes (’ = ') do not count."""
     return re.sub(r"\s+", " ", str(text)).strip().casefold().replace("’", "'")
+
+
+def _code(text) -> str:
+    """A product code without its printed separators: '466/7999' is the code 4667999 (the page
+    that prints it says so in its own microdata: ``content="4667999"``)."""
+    return re.sub(r"[\W_]+", "", str(text)).casefold()
 
 
 def _url(text) -> str:
@@ -74,6 +81,8 @@ def _match(field: str, expected, facts: dict) -> bool:
         return all(any(f.startswith(_norm(s)[:40]) for f in feats) for s in expected)
     if field == "images_min":
         return len(images) >= int(expected)
+    if field in ("sku", "mpn", "gtin"):
+        return facts.get(field) is not None and _code(facts[field]) == _code(expected)
     return facts.get(field) is not None and _norm(facts.get(field)) == _norm(expected)
 
 

@@ -142,3 +142,10 @@ def test_a_bare_code_in_an_element_named_for_it_fills_a_missing_sku():
     assert facts["sku"] == "302474151804"
     # a size picker or a label-only element named 'sku' is no code
     assert extract_product(_page(body='<div class="sku-title">Size: M</div>'), url="https://shop.example/lamp")["sku"] is None
+
+
+def test_bench_compares_codes_without_their_printed_separators():
+    from catalog.bench import _match
+    assert _match("sku", "466/7999", {"sku": "4667999"})
+    assert _match("gtin", "0 12345 67890 5", {"gtin": "012345678905"})
+    assert not _match("sku", "466/7999", {"sku": "4667990"})
