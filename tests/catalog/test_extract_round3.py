@@ -149,3 +149,13 @@ def test_bench_compares_codes_without_their_printed_separators():
     assert _match("sku", "466/7999", {"sku": "4667999"})
     assert _match("gtin", "0 12345 67890 5", {"gtin": "012345678905"})
     assert not _match("sku", "466/7999", {"sku": "4667990"})
+
+
+def test_a_content_h1_beats_a_site_slogan_title_that_names_nothing_on_the_page():
+    html = ("<html><head><title>Medishop - Health for everyone</title></head><body>"
+            "<nav><ul><li><h1>Health services</h1></li></ul></nav>"
+            "<main><h1>Orthopaedic insoles made to measure with gait analysis</h1><p>270 kn</p></main></body></html>")
+    assert extract_product(html, url="https://medishop.example/x")["title"] == \
+        "Orthopaedic insoles made to measure with gait analysis"
+    short = html.replace("Orthopaedic insoles made to measure with gait analysis", "Sale")
+    assert extract_product(short, url="https://medishop.example/x")["title"] != "Sale"

@@ -61,6 +61,11 @@ def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, o
         if score > best_score:
             best, best_score, best_el = text, score, el
     if best is None or best_score < 0.45:
+        if (best_el is not None and best_el.tag == "h1" and len(best.split()) >= 3 and reference
+                and not _words(best) & reference):
+            # The best content h1 shares no word with the <title>: the <title> is the site's
+            # own ('Shop - slogan'), the h1 names the thing on sale.
+            return best, best_el, False
         fallback = next((r for r in references[-2:] if r), None)
         return (_strip_site(fallback) if fallback else best), best_el, False
     for ref in references[:-1]:
