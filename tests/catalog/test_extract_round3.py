@@ -159,3 +159,17 @@ def test_a_content_h1_beats_a_site_slogan_title_that_names_nothing_on_the_page()
         "Orthopaedic insoles made to measure with gait analysis"
     short = html.replace("Orthopaedic insoles made to measure with gait analysis", "Sale")
     assert extract_product(short, url="https://medishop.example/x")["title"] != "Sale"
+
+
+def test_one_product_node_per_size_is_in_stock_when_any_size_is():
+    import json
+    def node(size, availability):
+        return {"@context": "https://schema.org", "@type": "Product", "name": "Trail Lamp 300", "sku": f"L-{size}",
+                "offers": {"@type": "Offer", "price": "10.00", "priceCurrency": "EUR",
+                           "availability": f"https://schema.org/{availability}"}}
+    scripts = "".join(f'<script type="application/ld+json">{json.dumps(node(s, a))}</script>'
+                      for s, a in ((35, "OutOfStock"), (36, "InStock"), (37, "OutOfStock")))
+    facts = extract_product(_page(scripts), url="https://shop.example/lamp")
+    assert facts["availability"] == "InStock" and len(facts["variants"]) == 3
+    sold_out = scripts.replace("/InStock", "/OutOfStock")
+    assert extract_product(_page(sold_out), url="https://shop.example/lamp")["availability"] == "OutOfStock"

@@ -126,6 +126,8 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
         cand = product_candidates(ordered[0])
         if "variants" not in cand and (variants := _same_name_variants(nodes, ordered[0])):
             cand["variants"] = variants
+            if any(v.get("availability") == "InStock" for v in variants):
+                cand["availability"] = "InStock"  # one size sold out is not the product sold out
         merger.add(syntax, cand)
     merger.add("opengraph", og)
     merger.add("heuristics", heur)
