@@ -173,3 +173,16 @@ def test_one_product_node_per_size_is_in_stock_when_any_size_is():
     assert facts["availability"] == "InStock" and len(facts["variants"]) == 3
     sold_out = scripts.replace("/InStock", "/OutOfStock")
     assert extract_product(_page(sold_out), url="https://shop.example/lamp")["availability"] == "OutOfStock"
+
+
+@pytest.mark.parametrize("rendition,original", [
+    ("https://cdn.example/s/files/1/products/lamp_800x800_crop_center.jpg", "https://cdn.example/s/files/1/products/lamp.jpg"),
+    ("https://blog.example/wp-content/uploads/2020/05/lamp-300x300.jpg", "https://blog.example/wp-content/uploads/2020/05/lamp.jpg"),
+    ("https://img.example/images/g/xt0AAOSwfC9XOf8d/s-l300.jpg", "https://img.example/images/g/xt0AAOSwfC9XOf8d/s-l1600.jpg"),
+    ("https://res.example/demo/image/upload/w_500,h_500,c_fill/v1571/lamp.jpg", "https://res.example/demo/image/upload/v1571/lamp.jpg"),
+    ("https://cdn.example/lamp@2x.png", "https://cdn.example/lamp.png"),
+])
+def test_cdn_size_variants_are_the_same_picture(rendition, original):
+    from catalog.ingest.normalise import image_identity
+    assert image_identity(rendition) == image_identity(original)
+    assert image_identity(rendition) != image_identity(original.replace("lamp", "stove").replace("xt0AAOS", "zz9AAOS"))
