@@ -186,3 +186,33 @@ def test_cdn_size_variants_are_the_same_picture(rendition, original):
     from catalog.ingest.normalise import image_identity
     assert image_identity(rendition) == image_identity(original)
     assert image_identity(rendition) != image_identity(original.replace("lamp", "stove").replace("xt0AAOS", "zz9AAOS"))
+
+
+def _product_json(title, price, sku, script_id):
+    import json
+    data = {"id": 1, "title": title, "handle": "x", "vendor": "Lumo", "available": True,
+            "images": ["//cdn.example/s/files/1/products/lamp_front.jpg", "//cdn.example/s/files/1/products/lamp_side.jpg"],
+            "options": ["Colour"], "variants": [
+                {"title": "Red", "sku": sku, "price": price, "compare_at_price": price + 2000, "available": False, "option1": "Red"},
+                {"title": "Blue", "sku": sku + "B", "price": price, "compare_at_price": None, "available": True, "option1": "Blue",
+                 "barcode": "4006381333931"}]}
+    return f'<script type="application/json" id="{script_id}">{json.dumps(data)}</script>'
+
+
+def test_embedded_storefront_product_json_in_minor_units():
+    html = ("<html><head><title>Trail Lamp 300 – Lumo</title>"
+            '<meta property="og:price:currency" content="EUR"></head><body><h1>Trail Lamp 300</h1>'
+            + _product_json("Camp Stove 2", 4900, "STOVE", "ProductJson-quick-view")
+            + _product_json("Trail Lamp 300", 10900, "LAMP-300", "ProductJson-product-template") + "</body></html>")
+    facts = extract_product(html, url="https://lumo.example/products/trail-lamp-300")
+    assert (facts["price"], facts["currency"], facts["sku"]) == ("109", "EUR", "LAMP-300B")  # first available
+    assert facts["brand"] == "Lumo" and facts["gtin"] == "4006381333931"
+    assert facts["images"][0] == "https://cdn.example/s/files/1/products/lamp_front.jpg"
+    assert [v["attributes"] for v in facts["variants"]] == [{"Colour": "Red"}, {"Colour": "Blue"}]
+
+
+def test_embedded_product_json_of_another_product_only_is_ignored():
+    html = ("<html><head><title>Trail Lamp 300</title></head><body><h1>Trail Lamp 300</h1><p class='price'>€12,00</p>"
+            + _product_json("Camp Stove 2", 4900, "STOVE", "ProductJson-quick-view") + "</body></html>")
+    facts = extract_product(html, url="https://lumo.example/products/trail-lamp-300")
+    assert facts["price"] == "12" and facts["sku"] != "STOVE"

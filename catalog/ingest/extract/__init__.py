@@ -17,6 +17,7 @@ from catalog.ingest.extract.dom import _words
 from catalog.ingest.extract.heuristics import heuristic_candidates
 from catalog.ingest.extract.gallery import gallery_lead
 from catalog.ingest.extract.merge import SOURCE_CONFIDENCE, Merger
+from catalog.ingest.extract.platforms import embedded_product_candidates
 from catalog.ingest.extract.sanitise import storable
 from catalog.ingest.extract.state import spelled_as_in, state_brand, state_pair_brand, state_sku
 from catalog.ingest.extract.structured import (
@@ -118,6 +119,8 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     markup_sku = heur.pop("markup_sku", None)
     if platform:
         merger.add("platform", platform)
+    elif not baseline and (embedded := embedded_product_candidates(doc, names=references + [heur.get("title")])):
+        merger.add("platform", embedded)  # the storefront's own product JSON, embedded in the page
     if heur.pop("title_confident", False):
         merger.add("heuristics", {"title": heur["title"]})  # the visible product name leads
     reference = _words(f"{heur.get('title', '')} {og.get('title', '')} {head_title}")
