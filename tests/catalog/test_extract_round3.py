@@ -216,3 +216,24 @@ def test_embedded_product_json_of_another_product_only_is_ignored():
             + _product_json("Camp Stove 2", 4900, "STOVE", "ProductJson-quick-view") + "</body></html>")
     facts = extract_product(html, url="https://lumo.example/products/trail-lamp-300")
     assert facts["price"] == "12" and facts["sku"] != "STOVE"
+
+
+@pytest.mark.parametrize("body,field,value", [
+    ("<p>Codice articolo: AB12345</p>", "sku", "AB12345"),                      # it
+    ("<p>Kod produktu: 55-1234</p>", "sku", "55-1234"),                          # pl
+    ("<p>Ürün kodu: TR9981</p>", "sku", "TR9981"),                               # tr
+    ("<p>Varenummer: 778812</p>", "sku", "778812"),                              # no/da
+    ("<dl><dt>Style #</dt><dd>CW2288-111</dd></dl>", "sku", "CW2288-111"),       # apparel
+    ('<p>מק"ט: 4455661</p>', "sku", "4455661"),                                   # he
+    ("<p>EAN-Code: 4006381333931</p>", "gtin", "4006381333931"),                  # de
+    ("<p>Código de barras: 7501031311309</p>", "gtin", "7501031311309"),          # es
+    ("<p>Штрихкод: 4607001771562</p>", "gtin", "4607001771562"),                  # ru
+])
+def test_more_code_labels(body, field, value):
+    assert extract_product(_page(body=body), url="https://shop.example/x")[field] == value
+
+
+@pytest.mark.parametrize("label", ["Varumärke", "Márka", "Μάρκα", "Thương hiệu", "Merek", "Марка"])
+def test_brand_rows_in_more_languages(label):
+    body = f"<table><tr><th>{label}</th><td>Lumo</td></tr><tr><th>Colour</th><td>Red</td></tr></table>"
+    assert extract_product(_page(body=body), url="https://shop.example/x")["brand"] == "Lumo"

@@ -203,7 +203,9 @@ def _brand_from_names(names: list[str]) -> str | None:
     return None
 
 
-_BRAND_KEY = re.compile(r"^(brand|brand name|marque|marke|marca|merk|marka|бренд|производитель|品牌|ブランド|브랜드)\s*:?$",
+_BRAND_KEY = re.compile(r"^(brand|brand name|marque|marke|marca|merk|marka|бренд|марка|производитель|品牌|ブランド|브랜드|"
+                        r"varumärke|mærke|merke|merkki|márka|marcă|μάρκα|thương hiệu|merek|שם מותג|מותג|الماركة|"
+                        r"العلامة التجارية)\s*:?$",
                         re.I)
 
 

@@ -15,7 +15,12 @@ _SEP = r"\s*(?:[:：#№.]\s*|\s)\s*"
 SKU_LABEL = (r"sku|item(?:\s*(?:#|no\.?|number|code|id))?|product\s*(?:code|id|no\.?|number)|prod\.?\s*code"
              r"|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|article\s*(?:number|no\.?)|asin|catalogue\s*number"
              r"|cat\.?\s*no\.?|r[ée]f[ée]rence|ref\.?|c[óo]digo|code\s*produit|num[ée]ro\s*d'article|код(?:\s*товара)?"
-             r"|артикул|šifra|sifra|kód|kod|商品编号|商品番号|商品コード|品番|상품번호")
+             r"|артикул|šifra|sifra|kód|kod|商品编号|商品番号|商品コード|品番|상품번호"
+             r"|codice(?:\s*(?:articolo|prodotto))?|cod\.|kod\s*produktu|numer\s*katalogowy|indeks"
+             r"|n[úu]mero\s*de\s*art[íi]culo|numero\s*articolo|referencia|artikelcode|productcode|artikelnr\.?"
+             r"|tuotenumero|tuotekoodi|varenummer|varenr\.?|artikelnummer|katalogové\s*číslo|kód\s*produktu"
+             r"|ürün\s*kodu|stok\s*kodu|κωδικός(?:\s*προϊόντος)?|מק\"?ט|رمز\s*المنتج|رقم\s*المنتج|货号|商品id|商品ID"
+             r"|style\s*(?:#|no\.?|number|code)|product\s*sku|mã\s*sản\s*phẩm|รหัสสินค้า")
 MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|modell(?:nummer)?|modelnummer"
              r"|num[ée]ro\s*du\s*mod[èe]le(?:\s*de\s*l'article)?|mod[èe]le|modelo|modello|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)"
              r"|manufacturer\s*part\s*(?:number|no\.?)|part\s*(?:number|no\.?|#)|produktové\s*číslo"
@@ -23,7 +28,9 @@ MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|mo
              r"|r[ée]f[ée]rence\s*(?:du\s*)?fabricant|riferimento\s*(?:del\s*)?produttore|referencia\s*del\s*fabricante"
              r"|hersteller-?\s*(?:artikel)?nummer|herstellerreferenz|numer\s*modelu|номер\s*модели|артикул\s*производителя"
              r"|رقم\s*(?:الموديل|الطراز)(?:\s*من\s*المورد)?|מספר\s*דגם|מק\"?ט\s*יצרן|型号|型番|모델명|모델\s*번호")
-GTIN_LABEL = r"ean(?:-?13)?|gtin(?:-?1[234])?|upc|isbn(?:-?1[03])?|ean\s*/\s*upc|barcode|jan"
+GTIN_LABEL = (r"ean(?:-?13)?(?:[-\s]?code)?|gtin(?:-?1[234])?|upc(?:\s*code)?|isbn(?:-?1[03])?|ean\s*/\s*upc"
+              r"|bar\s*code|jan(?:\s*コード)?|c[óo]digo\s*de\s*barras|codice\s*a\s*barre|strichcode|code[-\s]barre"
+              r"|штрих-?\s*код|条形码|条码|바코드|streckkod|viivakoodi|kod\s*kreskowy")
 _CODE = r"[A-Za-z0-9][A-Za-z0-9./_-]{1,38}[A-Za-z0-9]|[0-9]{2,}"
 # A label may restate its abbreviation: 'Manufacturer Part Number (MPN)', 'Artikelnummer (SKU)'.
 _ABBR = r"(?:\s*\([A-Za-z]{2,5}\))?"
