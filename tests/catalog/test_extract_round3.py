@@ -237,3 +237,11 @@ def test_more_code_labels(body, field, value):
 def test_brand_rows_in_more_languages(label):
     body = f"<table><tr><th>{label}</th><td>Lumo</td></tr><tr><th>Colour</th><td>Red</td></tr></table>"
     assert extract_product(_page(body=body), url="https://shop.example/x")["brand"] == "Lumo"
+
+
+def test_payment_badges_spinners_and_headshots_are_never_pictures_of_the_product():
+    body = ('<div class="gallery"><img src="/img/spinner.gif" width="400"><img src="/pics/paypal/imgECheck.gif" width="300">'
+            '<img src="/explora/authors/jane-doe_1.png" width="300"><img src="/doodles/Halloween_small_doodle_150x30.jpg" width="300">'
+            '<img src="/products/trail-lamp-300.jpg" alt="Trail Lamp 300" width="600"></div>')
+    facts = extract_product(_page(body=body), url="https://shop.example/p/1")
+    assert facts["images"] == ["https://shop.example/products/trail-lamp-300.jpg"]
