@@ -6,6 +6,7 @@ locale hints (TLD, <html lang>, og:locale); without hints the most common readin
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from decimal import Decimal, InvalidOperation
@@ -250,6 +251,7 @@ _RENDITION = (
 )
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and asked about the same URLs many times per page
 def image_identity(url: str) -> str:
     """The picture a URL shows, ignoring scheme, query and common CDN size/rendition tokens, so
     two renditions of one image de-duplicate (and compare equal)."""

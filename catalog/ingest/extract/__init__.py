@@ -119,7 +119,8 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     markup_sku = heur.pop("markup_sku", None)
     if platform:
         merger.add("platform", platform)
-    elif not baseline and (embedded := embedded_product_candidates(doc, names=references + [heur.get("title")])):
+    elif (not baseline and ("ProductJson" in text or "product-json" in text)
+          and (embedded := embedded_product_candidates(doc, names=references + [heur.get("title")]))):
         merger.add("platform", embedded)  # the storefront's own product JSON, embedded in the page
     if heur.pop("title_confident", False):
         merger.add("heuristics", {"title": heur["title"]})  # the visible product name leads

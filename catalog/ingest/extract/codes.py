@@ -38,6 +38,8 @@ _PATTERNS = {
     field: re.compile(rf"^(?:{label}){_ABBR}{_SEP}({_CODE})\.?$", re.I)
     for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))
 }
+# One anchored test of every label first: most short texts on a page are no label at all.
+_ANY_LABEL = re.compile(rf"^(?:{GTIN_LABEL}|{MPN_LABEL}|{SKU_LABEL})", re.I)
 _LABEL_ONLY = {field: re.compile(rf"^(?:{label}){_ABBR}\s*[:：#]?$", re.I)
                for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))}
 _PREFIX = re.compile(r"^(?:sku|mpn|isbn|ean|upc|gtin)\s*[:：]\s*", re.I)
@@ -71,7 +73,7 @@ def codes_from_text(doc) -> dict:
             texts.append(re.sub(r"\s+", " ", t) if len(t) <= 200 else t)
     found: dict = {}
     for i, text in enumerate(texts):
-        if len(text) > 70:
+        if len(text) > 70 or not _ANY_LABEL.match(text):
             continue
         for field, pattern in _PATTERNS.items():
             if field in found:

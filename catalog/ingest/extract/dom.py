@@ -27,7 +27,7 @@ _BUCKETS = {
     "code": re.compile(r"(?:product|item|article|style)[-_]?(?:reference|ref|code|number|num|no|id(?:entifier)?)\b"
                        r"|(?:^|[\s_-])sku(?:$|[\s_-])"),
 }
-_CODE_CUE = re.compile(r"sku|ref|code|num|[-_]no\b|[-_]?id")
+_CODE_GATE = re.compile(r"sku|product|item|article|style")  # cheap literal gate before the bucket regex
 # Test hooks ('data-qa-qualifier="product-reference"') name elements too; read for codes only.
 _DATA_NAMES = ("data-qa-qualifier", "data-qa", "data-test", "data-testid")
 
@@ -42,11 +42,12 @@ def classify(doc) -> dict[str, list]:
     for attr in doc.xpath("//@class | //@id | " + " | ".join(f"//@{name}" for name in _DATA_NAMES)):
         lower = attr.lower()
         data = attr.attrname.startswith("data-")
-        if not (_CODE_CUE.search(lower) if data else (_ANY_CUE.search(lower) or _CODE_CUE.search(lower))):
+        code = _CODE_GATE.search(lower) and _BUCKETS["code"].search(lower)
+        if not (code or (not data and _ANY_CUE.search(lower))):
             continue
         el = attr.getparent()
         if data:
-            if _BUCKETS["code"].search(lower) and el not in buckets["code"][-3:]:
+            if el not in buckets["code"][-3:]:
                 alive.append(el)
                 buckets["code"].append(el)
             continue

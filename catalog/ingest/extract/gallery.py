@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 
 from catalog.ingest.extract.codes import _NOT_XML
-from catalog.ingest.extract.details import _BAD_IMG, _img_src, _thumbnail
+from catalog.ingest.extract.details import _BAD_IMG, _IMG_HIRES, _IMG_LAZY, _img_src, _thumbnail
 from catalog.ingest.extract.dom import _IMAGE_FILE, _in_widget
 from catalog.ingest.normalise import absolute_url, image_identity
 
 _MAX_ELEMENTS = 1500
+_SHOWING_XPATH = "//body//img[{}] | //body//a[contains(@href, $s)]".format(
+    " or ".join(f"contains(@{a}, $s)" for a in ("src", *_IMG_HIRES, *_IMG_LAZY)))
 _ACTIVE = re.compile(r"(^|[\s_-])(active|selected|current|is-selected)($|[\s_-])", re.I)
 
 
@@ -88,7 +90,7 @@ def _showing(doc, url: str, base_url) -> list:
     if at < 0 or len(stem) < 3 or _NOT_XML.search(url):
         return []
     stem = url[at: at + len(stem)]  # as the page spells it (XPath contains() is case-sensitive)
-    found = doc.xpath("//body//img[@*[contains(., $s)]] | //body//a[contains(@href, $s)]", s=stem)
+    found = doc.xpath(_SHOWING_XPATH, s=stem)
     return [el for el in found[:_MAX_ELEMENTS] if (u := _named(el, base_url)) and image_identity(u) == key]
 
 
