@@ -8,9 +8,14 @@ Scoring rules (kept simple and stated, since they decide the numbers):
   values are accepted too. A null expected value is scored ("must be absent") only for
   ``price``: the manifest uses null there for pages whose only visible price is a trap;
   elsewhere null means "not annotated".
-- text compares case-insensitively with whitespace collapsed; prices and ratings numerically;
+- text compares case-insensitively with whitespace collapsed; SKU/MPN/GTIN also ignoring
+  separators ('466/7999' = '4667999'); prices and ratings numerically;
   URLs without scheme; ``image_main`` against the first image, as the same picture
-  (``normalise.image_identity``: scheme, query and CDN size tokens ignored); ``description_startswith``,
+  (``normalise.image_identity``: scheme, query and CDN size tokens ignored, a resized-cache copy
+  equals its original), or against another URL the page itself gives for that same picture
+  (``provenance.images.lead_aliases``: the zoom link wrapping the main ``<img>``, or the
+  ``<img>`` inside the zoom link that structured data names), never against other gallery
+  pictures; ``description_startswith``,
   ``features_sample`` (each sample starts some feature) and ``images_min`` as named.
 """
 from __future__ import annotations
@@ -36,6 +41,12 @@ def _norm(text) -> str:
     return re.sub(r"\s+", " ", str(text)).strip().casefold().replace("’", "'")
 
 
+def _code(text) -> str:
+    """A product code without its printed separators: '466/7999' is the code 4667999 (the page
+    that prints it says so in its own microdata: ``content="4667999"``)."""
+    return re.sub(r"[\W_]+", "", str(text)).casefold()
+
+
 def _url(text) -> str:
     return re.sub(r"^https?://", "", str(text or "")).rstrip("/")
 
@@ -59,7 +70,8 @@ def _match(field: str, expected, facts: dict) -> bool:
     if field == "review_count":
         return _num(facts.get("review_count")) == _num(expected)
     if field == "image_main":
-        return bool(images) and image_identity(images[0]) == image_identity(expected)
+        lead = [images[0], *((facts.get("provenance") or {}).get("images") or {}).get("lead_aliases", [])] if images else []
+        return image_identity(expected) in {image_identity(u) for u in lead}
     if field == "canonical_url":
         return _url(facts.get("canonical_url")) == _url(expected)
     if field == "description_startswith":
@@ -69,6 +81,8 @@ def _match(field: str, expected, facts: dict) -> bool:
         return all(any(f.startswith(_norm(s)[:40]) for f in feats) for s in expected)
     if field == "images_min":
         return len(images) >= int(expected)
+    if field in ("sku", "mpn", "gtin"):
+        return facts.get(field) is not None and _code(facts[field]) == _code(expected)
     return facts.get(field) is not None and _norm(facts.get(field)) == _norm(expected)
 
 

@@ -6,6 +6,7 @@ locale hints (TLD, <html lang>, og:locale); without hints the most common readin
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from decimal import Decimal, InvalidOperation
@@ -238,14 +239,19 @@ def absolute_url(value, base: str | None) -> str | None:
 _RENDITION = (
     re.compile(r"\._[^/]{1,80}?_(?=\.\w{3,4}$)"),                  # name._AC_SX679_.jpg
     re.compile(r"_(\d{2,4}x\d{0,4}|x\d{2,4}|pico|icon|thumb|small|compact|medium|large|grande|"
-               r"original|master)(@\dx)?(?=\.\w{3,4}$)"),             # name_1024x1024.jpg
+               r"original|master)(?:_crop_[a-z]+)?(@\dx)?(?=\.\w{3,4}$)"),  # name_1024x1024(_crop_center).jpg
+    re.compile(r"-\d{2,4}x\d{2,4}(?=\.\w{3,4}$)|-scaled(?=\.\w{3,4}$)|@\dx(?=\.\w{3,4}$)"),  # name-300x300.jpg, @2x
+    re.compile(r"(?<=/s-l)\d{2,4}(?=\.\w{3,4}$)"),                     # …/g/<id>/s-l300.jpg vs s-l1600.jpg
+    re.compile(r"(?<=/upload/)(?:[a-z]{1,3}_[^/]*/)+"),                 # …/upload/w_500,c_fill/v1/name.jpg
     re.compile(r"\.\d{2,4}\.\d{2,4}(?=\.\w{3,4}$)"),                 # name.500.350.jpg
     re.compile(r"(\.(?:jpe?g|png|webp))_\d{2,4}x\d{2,4}\w*\.\w{3,4}$"),  # name.jpg_400x400.jpg
     re.compile(r"[-_](?:xxs|xs|s|m|l|xl|xxl)(?=\.\w{3,4}$)"),           # name-01-l.jpg
+    re.compile(r"/cache/(?:\d+/)?(?:[a-z_]+/)?(?:\d{2,4}x\d{0,4}/)?[0-9a-f]{32}(?=/)"),  # resized-cache copy of
     re.compile(r"/(?:images?)?\d{2,4}x\d{2,4}(?=/)"),                   # /images500x500/, /cache/…/283x283/
 )
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and asked about the same URLs many times per page
 def image_identity(url: str) -> str:
     """The picture a URL shows, ignoring scheme, query and common CDN size/rendition tokens, so
     two renditions of one image de-duplicate (and compare equal)."""

@@ -15,13 +15,15 @@ from catalog.ingest.charset import decode_html
 from catalog.ingest.extract.brand import clean_brand
 from catalog.ingest.extract.dom import _words
 from catalog.ingest.extract.heuristics import heuristic_candidates
-from catalog.ingest.extract.merge import Merger
+from catalog.ingest.extract.gallery import gallery_lead
+from catalog.ingest.extract.merge import SOURCE_CONFIDENCE, Merger
+from catalog.ingest.extract.platforms import embedded_product_candidates
 from catalog.ingest.extract.sanitise import storable
-from catalog.ingest.extract.state import spelled_as_in, state_brand
+from catalog.ingest.extract.state import spelled_as_in, state_brand, state_pair_brand, state_sku
 from catalog.ingest.extract.structured import (
     opengraph_candidates, product_candidates, product_nodes, rdfa_nodes, run_extruct,
 )
-from catalog.ingest.extract.codes import sku_from_url
+from catalog.ingest.extract.codes import prefer_labelled_codes, sku_from_url
 from catalog.ingest.sanity import is_marketplace_brand
 from catalog.ingest.normalise import COUNTRY_CURRENCY, absolute_url, clean_text, country_hints, script_hints
 
@@ -114,8 +116,12 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
     heur = {} if baseline else heuristic_candidates(doc, references=references)
     merger = Merger(base_url=base_url, hints=hints, visible_prices=heur.pop("visible_prices", None))
     brand_hint = heur.pop("brand_hint", None)
+    markup_sku = heur.pop("markup_sku", None)
     if platform:
         merger.add("platform", platform)
+    elif (not baseline and ("ProductJson" in text or "product-json" in text)
+          and (embedded := embedded_product_candidates(doc, names=references + [heur.get("title")]))):
+        merger.add("platform", embedded)  # the storefront's own product JSON, embedded in the page
     if heur.pop("title_confident", False):
         merger.add("heuristics", {"title": heur["title"]})  # the visible product name leads
     reference = _words(f"{heur.get('title', '')} {og.get('title', '')} {head_title}")
@@ -124,6 +130,8 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
         cand = product_candidates(ordered[0])
         if "variants" not in cand and (variants := _same_name_variants(nodes, ordered[0])):
             cand["variants"] = variants
+            if any(v.get("availability") == "InStock" for v in variants):
+                cand["availability"] = "InStock"  # one size sold out is not the product sold out
         merger.add(syntax, cand)
     merger.add("opengraph", og)
     merger.add("heuristics", heur)
@@ -136,13 +144,36 @@ def extract_product(html: bytes | str, *, url: str | None = None, headers: dict 
                              "reason": "a retailer or marketplace name, not the product's maker"})
             facts["brand"] = None  # the shop, not the maker: look for the maker below
             facts["provenance"].pop("brand", None)
+        prefer_labelled_codes(facts, {"sku": heur.get("sku"), "mpn": heur.get("mpn")}, doc,
+                              markup_lookup=lambda: markup_sku)
+        _gallery_lead(facts, doc, base_url)
         h1 = clean_text(" ".join(doc.xpath("(//h1)[1]//text()")), limit=300)
         _fill_gaps(facts, names=[heur.get("title"), *names, og.get("title")], site_name=og.get("site_name"),
                    head_title=head_title, hints=hints, brand_hint=brand_hint,
-                   state_lookup=lambda: state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title]),
+                   state_lookup=lambda: (state_brand(doc, [heur.get("title"), h1, og.get("title"), head_title])
+                                         or state_pair_brand(doc)),
+                   sku_lookup=lambda: state_sku(doc, [facts.get("title"), heur.get("title"), h1, og.get("title")]),
+                   markup_lookup=lambda: markup_sku,
                    spelling=" | ".join(n for n in (heur.get("title"), h1, og.get("title"), head_title) if n),
                    url=base_url, label_lookup=lambda: _labelled_brand(doc))
     return storable({key: facts.get(key) for key in FACT_KEYS} | {"provenance": facts["provenance"], "rejected": rejected})
+
+
+def _gallery_lead(facts: dict, doc, base_url: str | None) -> None:
+    """The gallery's first slide leads over a later slide named as the share picture; zoom
+    links record the other URL of the same main picture (see ``gallery``)."""
+    images, moved, aliases = gallery_lead(doc, facts["images"], base_url=base_url)
+    prov = facts["provenance"].get("images")
+    if not prov:
+        return
+    if moved:
+        by_url = dict(zip(facts["images"], prov.get("sources") or []))
+        facts["images"] = images[:30]
+        prov.update({"source": "heuristics", "confidence": SOURCE_CONFIDENCE["heuristics"],
+                     "sources": [by_url.get(u, "heuristics") for u in facts["images"]],
+                     "note": "the first slide of the gallery holding the structured image"})
+    if aliases:
+        prov["lead_aliases"] = aliases
 
 
 _BY_BRAND = re.compile(r"\s(?i:by|von|par|di|de)\s+([A-Z][\w'’&.-]+(?:\s[A-Z][\w'’&.-]+){0,2})\s*$")
@@ -173,7 +204,9 @@ def _brand_from_names(names: list[str]) -> str | None:
     return None
 
 
-_BRAND_KEY = re.compile(r"^(brand|brand name|marque|marke|marca|merk|marka|бренд|производитель|品牌|ブランド|브랜드)\s*:?$",
+_BRAND_KEY = re.compile(r"^(brand|brand name|marque|marke|marca|merk|marka|бренд|марка|производитель|品牌|ブランド|브랜드|"
+                        r"varumärke|mærke|merke|merkki|márka|marcă|μάρκα|thương hiệu|merek|שם מותג|מותג|الماركة|"
+                        r"العلامة التجارية)\s*:?$",
                         re.I)
 
 
@@ -199,7 +232,8 @@ def _labelled_brand(doc) -> str | None:
 
 
 def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=None, state_lookup=None,
-               spelling: str = "", url: str | None = None, label_lookup=None) -> None:
+               spelling: str = "", url: str | None = None, label_lookup=None, sku_lookup=None,
+               markup_lookup=None) -> None:
     """Low-confidence inferences for fields the page does not state outright."""
     prov = facts["provenance"]
     if not facts.get("brand"):
@@ -219,6 +253,12 @@ def _fill_gaps(facts: dict, *, names, site_name, head_title, hints, brand_hint=N
         if brand:
             facts["brand"] = brand
             prov["brand"] = {"source": "heuristics", "confidence": 0.35, "note": source}
+    if not facts.get("sku") and markup_lookup and (sku := markup_lookup()):
+        facts["sku"] = sku
+        prov["sku"] = {"source": "heuristics", "confidence": 0.45, "note": "an element named for the product's reference"}
+    if not facts.get("sku") and sku_lookup and (sku := sku_lookup()):
+        facts["sku"] = sku
+        prov["sku"] = {"source": "heuristics", "confidence": 0.4, "note": "page state object naming the product"}
     weak = (prov.get("sku") or {}).get("source") == "heuristics"  # a label in the text, not data
     if (not facts.get("sku") or weak) and (sku := sku_from_url(facts.get("canonical_url") or url,
                                                                strong_only=bool(facts.get("sku")))):

@@ -8,10 +8,13 @@ import re
 
 from catalog.ingest.extract.dom import _NUMBER, _in_widget, _line, _text, visible_text
 
-_BRAND_LABELS = re.compile(r"^(brand|brand name|marke|marque|marca|merk|marka|značka|znamka|proizvođač|výrobca|"
-                           r"výrobce|proizvajalec|producent|producător|fabricante|produttore|tillverkare|"
-                           r"valmistaja|бренд|производитель|manufacturer|hersteller|fabricant|designer|"
-                           r"ブランド|メーカー|品牌|브랜드)\s*[:：]?$", re.I)
+BRAND_LABEL = (r"brand|brand name|marke|marque|marca|merk|marka|značka|znamka|proizvođač|výrobca|"
+               r"výrobce|proizvajalec|producent|producător|fabricante|produttore|tillverkare|"
+               r"valmistaja|бренд|производитель|manufacturer|hersteller|fabricant|designer|"
+               r"שם מותג|מותג|יצרן|العلامة التجارية|الماركة|ماركة|ブランド|メーカー|品牌|브랜드|제조사|"
+               r"varumärke|mærke|merke|merkki|márka|gyártó|marcă|μάρκα|κατασκευαστής|fabrikant|"
+               r"thương hiệu|merek|ยี่ห้อ|марка|виробник")
+_BRAND_LABELS = re.compile(rf"^({BRAND_LABEL})\s*[:：]?$", re.I)
 _BRAND_PREFIX = re.compile(
     r"^(brand|marke|marque|marca|merk|značka|by|von|par|di|de|from)\s*:?\s+|^visit the\s+|\s+store$|"
     r"^besuchen sie den\s+|-store$|^visita lo store di\s+|^visite[rz]? la boutique\s+|"

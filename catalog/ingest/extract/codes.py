@@ -15,17 +15,32 @@ _SEP = r"\s*(?:[:：#№.]\s*|\s)\s*"
 SKU_LABEL = (r"sku|item(?:\s*(?:#|no\.?|number|code|id))?|product\s*(?:code|id|no\.?|number)|prod\.?\s*code"
              r"|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|article\s*(?:number|no\.?)|asin|catalogue\s*number"
              r"|cat\.?\s*no\.?|r[ée]f[ée]rence|ref\.?|c[óo]digo|code\s*produit|num[ée]ro\s*d'article|код(?:\s*товара)?"
-             r"|артикул|šifra|sifra|kód|kod|商品编号|商品番号|商品コード|品番|상품번호")
-MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|modell(?:nummer)?"
+             r"|артикул|šifra|sifra|kód|kod|商品编号|商品番号|商品コード|品番|상품번호"
+             r"|codice(?:\s*(?:articolo|prodotto))?|cod\.|kod\s*produktu|numer\s*katalogowy|indeks"
+             r"|n[úu]mero\s*de\s*art[íi]culo|numero\s*articolo|referencia|artikelcode|productcode|artikelnr\.?"
+             r"|tuotenumero|tuotekoodi|varenummer|varenr\.?|artikelnummer|katalogové\s*číslo|kód\s*produktu"
+             r"|ürün\s*kodu|stok\s*kodu|κωδικός(?:\s*προϊόντος)?|מק\"?ט|رمز\s*المنتج|رقم\s*المنتج|货号|商品id|商品ID"
+             r"|style\s*(?:#|no\.?|number|code)|product\s*sku|mã\s*sản\s*phẩm|รหัสสินค้า")
+MPN_LABEL = (r"mpn|model(?:\s*(?:#|no\.?|number|code))?|item\s*model\s*number|modell(?:nummer)?|modelnummer"
              r"|num[ée]ro\s*du\s*mod[èe]le(?:\s*de\s*l'article)?|mod[èe]le|modelo|modello|mfr\.?\s*(?:part\s*)?(?:#|no\.?|number)"
-             r"|manufacturer\s*part\s*(?:number|no\.?)|part\s*(?:number|no\.?|#)|produktové\s*číslo|型号|型番|모델명")
-GTIN_LABEL = r"ean(?:-?13)?|gtin(?:-?1[234])?|upc|isbn(?:-?1[03])?|ean\s*/\s*upc|barcode|jan"
+             r"|manufacturer\s*part\s*(?:number|no\.?)|part\s*(?:number|no\.?|#)|produktové\s*číslo"
+             r"|num[ée]ro\s*(?:di\s*|de\s*)?model(?:lo|o)(?:\s*(?:articolo|del\s*art[íi]culo))?|n[úu]mero\s*de\s*modelo"
+             r"|r[ée]f[ée]rence\s*(?:du\s*)?fabricant|riferimento\s*(?:del\s*)?produttore|referencia\s*del\s*fabricante"
+             r"|hersteller-?\s*(?:artikel)?nummer|herstellerreferenz|numer\s*modelu|номер\s*модели|артикул\s*производителя"
+             r"|رقم\s*(?:الموديل|الطراز)(?:\s*من\s*المورد)?|מספר\s*דגם|מק\"?ט\s*יצרן|型号|型番|모델명|모델\s*번호")
+GTIN_LABEL = (r"ean(?:-?13)?(?:[-\s]?code)?|gtin(?:-?1[234])?|upc(?:\s*code)?|isbn(?:-?1[03])?|ean\s*/\s*upc"
+              r"|bar\s*code|jan(?:\s*コード)?|c[óo]digo\s*de\s*barras|codice\s*a\s*barre|strichcode|code[-\s]barre"
+              r"|штрих-?\s*код|条形码|条码|바코드|streckkod|viivakoodi|kod\s*kreskowy")
 _CODE = r"[A-Za-z0-9][A-Za-z0-9./_-]{1,38}[A-Za-z0-9]|[0-9]{2,}"
+# A label may restate its abbreviation: 'Manufacturer Part Number (MPN)', 'Artikelnummer (SKU)'.
+_ABBR = r"(?:\s*\([A-Za-z]{2,5}\))?"
 _PATTERNS = {
-    field: re.compile(rf"^(?:{label}){_SEP}({_CODE})\.?$", re.I)
+    field: re.compile(rf"^(?:{label}){_ABBR}{_SEP}({_CODE})\.?$", re.I)
     for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))
 }
-_LABEL_ONLY = {field: re.compile(rf"^(?:{label})\s*[:：#]?$", re.I)
+# One anchored test of every label first: most short texts on a page are no label at all.
+_ANY_LABEL = re.compile(rf"^(?:{GTIN_LABEL}|{MPN_LABEL}|{SKU_LABEL})", re.I)
+_LABEL_ONLY = {field: re.compile(rf"^(?:{label}){_ABBR}\s*[:：#]?$", re.I)
                for field, label in (("gtin", GTIN_LABEL), ("mpn", MPN_LABEL), ("sku", SKU_LABEL))}
 _PREFIX = re.compile(r"^(?:sku|mpn|isbn|ean|upc|gtin)\s*[:：]\s*", re.I)
 
@@ -58,7 +73,7 @@ def codes_from_text(doc) -> dict:
             texts.append(re.sub(r"\s+", " ", t) if len(t) <= 200 else t)
     found: dict = {}
     for i, text in enumerate(texts):
-        if len(text) > 70:
+        if len(text) > 70 or not _ANY_LABEL.match(text):
             continue
         for field, pattern in _PATTERNS.items():
             if field in found:
@@ -74,6 +89,19 @@ def codes_from_text(doc) -> dict:
         if len(found) == 3:
             break
     return found
+
+
+def code_from_markup(elements) -> str | None:
+    """The bare code inside an element the theme names for the product's reference
+    ('<span data-qa-qualifier="product-reference">1002/710</span>'; see ``dom.classify``'s
+    "code" bucket), or None."""
+    for el in elements[:200]:
+        if el.tag in ("script", "style", "input", "select", "option", "button", "form", "a") or len(el) > 2:
+            continue
+        text = re.sub(r"\s+", " ", el.text_content() or "").strip()
+        if len(text) <= 40 and re.fullmatch(_CODE, text) and _valid("sku", text):
+            return text
+    return None
 
 
 _URL_ID = [
@@ -105,3 +133,38 @@ def sku_from_url(url: str | None, *, strong_only: bool = False) -> str | None:
         if key in query and re.fullmatch(r"\d{5,14}", query[key][0]):
             return query[key][0]
     return None
+
+
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def shown_in_text(doc, code: str) -> bool:
+    """Whether a code is printed in the page's visible text (not only in scripts, attributes
+    or addresses)."""
+    if _NOT_XML.search(code):  # lxml refuses such strings as XPath variables; no page text holds them
+        return False
+    return bool(doc.xpath("boolean(//body//text()[contains(., $code)][not(ancestor::script)]"
+                          "[not(ancestor::style)][not(ancestor::noscript)])", code=code))
+
+
+def prefer_labelled_codes(facts: dict, labelled: dict, doc, *, markup_lookup=None) -> None:
+    """The code a shopper sees beside its label outranks an unseen structured one: a
+    structured SKU printed nowhere on the page is an internal id (a per-size or per-colour
+    variant key) when the page labels another ('Product code: 287807'); a structured MPN
+    equal to the structured SKU is that same shop id restated, not the maker's part number,
+    when the page labels one ('Manufacturer Part Number: GA00638-GB')."""
+    prov = facts["provenance"]
+    structured = ("json-ld", "microdata", "rdfa", "opengraph")
+    sku, mpn = facts.get("sku"), facts.get("mpn")
+    if (mpn and (prov.get("mpn") or {}).get("source") in structured and mpn == sku
+            and labelled.get("mpn") and labelled["mpn"] != mpn):
+        facts["mpn"] = labelled["mpn"]
+        prov["mpn"] = {"source": "heuristics", "confidence": 0.55,
+                       "note": "labelled on the page; the structured MPN only repeated the SKU"}
+    if sku and (prov.get("sku") or {}).get("source") in structured and not shown_in_text(doc, sku):
+        shown = labelled.get("sku") or (markup_lookup() if markup_lookup else None)
+        if not shown or shown == sku:
+            return
+        facts["sku"] = shown
+        prov["sku"] = {"source": "heuristics", "confidence": 0.55,
+                       "note": "labelled on the page; the structured SKU is shown nowhere"}

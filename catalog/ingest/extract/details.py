@@ -14,6 +14,10 @@ _REVIEWS = re.compile(r"(\d{1,3}(?:[,.\u202f\u00a0]\d{3})+|\d+)\s*(?:customer\s+
                       r"valoraciones|avaliações|отзыв\w*|件のレビュー|评价|리뷰)", re.I)
 _BAD_IMG = re.compile(r"logo|icon|sprite|pixel|blank|spacer|transparent|placeholder|loading|"
                       r"badge|flag|avatar|rating|star|banner|\.svg|1x1|grey-?pixel", re.I)
+# Pictures a shop shows that are never the product: payment badges, loading spinners, seasonal
+# header doodles, author/expert headshots (path only: 'profileId=' in a query is harmless).
+_NOT_PRODUCT = re.compile(r"spinner|paypal|mastercard|doodle|headshot|/authors?/|/experts?/|"
+                          r"payment[-_]?(?:icon|logo|method|badge)|[/_-]visa[._-]", re.I)
 _IMG_HIRES = ("data-old-hires", "data-zoom-image", "data-zoom", "data-large-image", "data-large", "data-full")
 _IMG_LAZY = ("data-src", "data-lazy-src", "data-original", "data-lazy")
 _PLACEHOLDER = re.compile(r"blank|placeholder|loading|spacer|transparent|lazy|pixel|^data:", re.I)
@@ -128,7 +132,8 @@ def find_images(doc, title_el, title: str | None = None) -> list[str]:
                 src = max(sizes, key=lambda u: sizes[u][0] * sizes[u][1])
             except (ValueError, TypeError, IndexError, KeyError):
                 pass
-        if not src or _BAD_IMG.search(src) or _in_widget(img, 6, gallery_ok=True):
+        if (not src or _BAD_IMG.search(src) or _NOT_PRODUCT.search(src.split("?", 1)[0])
+                or _in_widget(img, 6, gallery_ok=True)):
             continue
         cls = f"{_cls(img)} {img.get('alt', '')}"
         try:

@@ -23,7 +23,13 @@ _BUCKETS = {
     "stock": re.compile(r"availab|stock"),
     "brand": re.compile(r"brand|byline"),
     "cart": re.compile(r"add-?_?to-?_?cart|addtocart"),
+    # named for the product's reference code ('product-reference', 'item-number', 'sku')
+    "code": re.compile(r"(?:product|item|article|style)[-_]?(?:reference|ref|code|number|num|no|id(?:entifier)?)\b"
+                       r"|(?:^|[\s_-])sku(?:$|[\s_-])"),
 }
+_CODE_GATE = re.compile(r"sku|product|item|article|style")  # cheap literal gate before the bucket regex
+# Test hooks ('data-qa-qualifier="product-reference"') name elements too; read for codes only.
+_DATA_NAMES = ("data-qa-qualifier", "data-qa", "data-test", "data-testid")
 
 
 def classify(doc) -> dict[str, list]:
@@ -33,10 +39,18 @@ def classify(doc) -> dict[str, list]:
     buckets: dict[str, list] = {name: [] for name in _BUCKETS}
     seen: set[int] = set()
     alive = []  # holds the proxies so id() values stay unique during the pass
-    for attr in doc.xpath("//@class | //@id"):
-        if not _ANY_CUE.search(attr.lower()):
+    for attr in doc.xpath("//@class | //@id | " + " | ".join(f"//@{name}" for name in _DATA_NAMES)):
+        lower = attr.lower()
+        data = attr.attrname.startswith("data-")
+        code = _CODE_GATE.search(lower) and _BUCKETS["code"].search(lower)
+        if not (code or (not data and _ANY_CUE.search(lower))):
             continue
         el = attr.getparent()
+        if data:
+            if el not in buckets["code"][-3:]:
+                alive.append(el)
+                buckets["code"].append(el)
+            continue
         if id(el) in seen:
             continue
         seen.add(id(el))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from catalog.ingest.extract.brand import brand_beside_title, find_brand
-from catalog.ingest.extract.codes import _LABEL_ONLY as LABEL_ONLY, _valid as valid_code, codes_from_text
+from catalog.ingest.extract.codes import _LABEL_ONLY as LABEL_ONLY, _valid as valid_code, code_from_markup, codes_from_text
 from catalog.ingest.extract.details import find_features, find_images, find_rating, find_specs
 from catalog.ingest.extract.dom import (
     _NUMBER, _cls, _in_widget, _line, _text, _words, classify, visible_text, widget_scope,
@@ -61,6 +61,11 @@ def find_title(doc, references: list[str], buckets: dict) -> tuple[str | None, o
         if score > best_score:
             best, best_score, best_el = text, score, el
     if best is None or best_score < 0.45:
+        if (best_el is not None and best_el.tag == "h1" and len(best.split()) >= 3 and reference
+                and not _words(best) & reference):
+            # The best content h1 shares no word with the <title>: the <title> is the site's
+            # own ('Shop - slogan'), the h1 names the thing on sale.
+            return best, best_el, False
         fallback = next((r for r in references[-2:] if r), None)
         return (_strip_site(fallback) if fallback else best), best_el, False
     for ref in references[:-1]:
@@ -248,5 +253,6 @@ def _heuristic_candidates(doc, *, references: list[str]) -> dict:
         "description": clean_text(desc[0]) if desc else None,
         "canonical_url": next(iter(doc.xpath("//link[@rel='canonical']/@href")), None),
         "visible_prices": visible_prices, "brand_hint": buckets.get("brand_hint"),
+        "markup_sku": code_from_markup(buckets["code"]),
     }
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}

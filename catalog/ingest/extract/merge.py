@@ -32,6 +32,16 @@ def _brand(value) -> str | None:
     return text if text and len(text) <= 60 else None
 
 
+_IMAGE_PATH = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|bmp)$", re.I)
+
+
+def _page_url(url: str | None) -> str | None:
+    """A page address, not a picture's: some shops put the image URL in og:url."""
+    if not url or _IMAGE_PATH.search(url.split("?", 1)[0].split("#", 1)[0]):
+        return None
+    return url
+
+
 def _int(value) -> int | None:
     digits = re.sub(r"[^\d]", "", str(value)) if value is not None else ""
     return int(digits) if digits and len(digits) < 10 else None
@@ -156,7 +166,7 @@ class Merger:
         for field in ("sku", "gtin", "mpn"):
             put(field, *self._pick(field, lambda v: clean_code(_valid_text(v, max_len=64))))
         put("variants", *self._pick("variants", self._variants))
-        put("canonical_url", *self._pick("canonical_url", lambda v: absolute_url(v, self.base_url)))
+        put("canonical_url", *self._pick("canonical_url", lambda v: _page_url(absolute_url(v, self.base_url))))
         for field in ("images", "features", "variants"):
             out[field] = out.get(field) or []
         out["specs"] = out.get("specs") or {}

@@ -95,3 +95,54 @@ def platform_candidates(html: str, url: str, *, allowed_hosts=None) -> dict:
     if platform == "woocommerce" and isinstance(data, list):
         return woocommerce_candidates(data, origin=origin)
     return {}
+
+
+# A storefront's own product JSON embedded in the page (Shopify themes: <script
+# type="application/json" id="ProductJson-…"> or data-product-json), the /products/<handle>.js
+# shape: prices are integers in the currency's minor unit, images protocol-relative strings.
+_EMBEDDED_XPATH = ("//script[@type='application/json'][starts-with(@id, 'ProductJson') or @data-product-json"
+                   " or contains(@id, 'product-json') or contains(@class, 'product-json')]")
+
+
+def _minor(value):
+    """Cents as an integer (the embedded JSON) → a decimal string; decimal strings unchanged."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(Decimal(value) / 100)
+    return value
+
+
+def embedded_product_candidates(doc, *, names: list[str]) -> dict:
+    """Candidates from embedded storefront product JSON naming this page's product (its title
+    shares most words with one of the page's names), or {}."""
+    from catalog.ingest.extract.dom import _words
+
+    name_words = [w for w in (_words(n or "") for n in names) if w]
+    for script in doc.xpath(_EMBEDDED_XPATH)[:10]:
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        product = data.get("product") if isinstance(data, dict) and isinstance(data.get("product"), dict) else data
+        if not isinstance(product, dict) or not isinstance(product.get("variants"), list) or not product.get("title"):
+            continue
+        title = _words(str(product["title"]))
+        if not any(len(title & words) >= 0.6 * max(len(title), 1) for words in name_words):
+            continue  # a quick-view or recommended product's JSON
+        variants = [v for v in product["variants"] if isinstance(v, dict)]
+        first = next((v for v in variants if v.get("available")), variants[0] if variants else {})
+        images = [i if isinstance(i, str) else (i or {}).get("src") for i in product.get("images") or []]
+        options = [o.get("name") if isinstance(o, dict) else o for o in product.get("options") or []]
+        return {k: v for k, v in {
+            "title": clean_text(product.get("title")), "brand": clean_text(product.get("vendor")),
+            "description": clean_text(product.get("description")), "images": [i for i in images if i],
+            "price": _minor(first.get("price", product.get("price"))),
+            "original_price": _minor(first.get("compare_at_price") or product.get("compare_at_price")),
+            "availability": availability_name(product.get("available")), "sku": clean_text(first.get("sku")),
+            "gtin": clean_text(first.get("barcode")),
+            "variants": [{"name": clean_text(v.get("title")), "sku": clean_text(v.get("sku")),
+                          "price": _minor(v.get("price")), "currency": None,
+                          "availability": availability_name(v.get("available")),
+                          "attributes": {n: v.get(f"option{i + 1}") for i, n in enumerate(options)
+                                         if n and v.get(f"option{i + 1}")}} for v in variants] if len(variants) > 1 else None,
+        }.items() if v not in (None, "", [], {})}
+    return {}

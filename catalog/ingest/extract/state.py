@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from catalog.ingest.extract.brand import BRAND_LABEL, clean_brand
+from catalog.ingest.extract.codes import _valid as valid_code
 from catalog.ingest.extract.dom import _words
 
 _QUOTED = r"""(?:"((?:[^"\\]|\\.){%d,%d})"|'((?:[^'\\]|\\.){%d,%d})')"""
@@ -58,3 +60,54 @@ def spelled_as_in(brand: str, text: str | None) -> str:
         return brand
     match = re.search(r"(?<!\w)" + r"[\s\-_.]*".join(letters) + r"(?!\w)", text, re.I)
     return match.group(0) if match else brand
+
+
+_SKU_KEY = re.compile(r"""["']?(?:sku|productSku|product_sku|skuCode|sku_code|itemSku)["']?\s*:\s*"""
+                      r"""(?:"([A-Za-z0-9][\w./-]{1,38})"|'([A-Za-z0-9][\w./-]{1,38})'|(\d{3,20})\b)""", re.I)
+# A spec row as a name/value pair ({"attrName": "Brand", "attrValue": "Apple"}; schema.org's
+# PropertyValue shape): the label in any language the brand dictionary knows, then its value.
+_PAIR_BRAND = re.compile(
+    r"""["'](?:attrName|attributeName|name|label|key|title|propertyName)["']\s*:\s*["']\s*(?:""" + BRAND_LABEL
+    + r""")\s*:?\s*["']\s*,\s*(?:["']\w+["']\s*:\s*[^,{}\[\]]{0,40},\s*){0,3}"""
+    r"""["'](?:attrValue|attributeValue|value|val|propertyValue)["']\s*:\s*["']([^"'<>{}]{2,60})["']""", re.I)
+
+
+def _object_around(text: str, start: int, end: int) -> str:
+    """The innermost {...} around text[start:end], approximately (no nested object before it)."""
+    left = text.rfind("{", max(0, start - _WINDOW), start)
+    right = text.find("}", end, end + _WINDOW)
+    return text[left: right + 1] if left >= 0 and right >= 0 else ""
+
+
+def state_sku(doc, names: list[str | None]) -> str | None:
+    """The SKU stated in the same object as the product's own name in embedded state (a
+    storefront's analytics product, a data layer), or None."""
+    word_sets = [w for w in (_words(n or "") for n in names) if len(w) >= 2]
+    if not word_sets:
+        return None
+    for script in doc.xpath("//script[not(@src)]")[:300]:
+        text = script.text or ""
+        if "sku" not in text.lower() or "ld+json" in (script.get("type") or ""):
+            continue
+        text = text[:_MAX_SCRIPT]
+        for name in _NAME_KEY.finditer(text):
+            if not any(_same_product(name.group(1) or name.group(2), words) for words in word_sets):
+                continue
+            found = _SKU_KEY.search(_object_around(text, name.start(), name.end()))
+            code = found and next(g for g in found.groups() if g)
+            if code and valid_code("sku", code):
+                return code
+    return None
+
+
+def state_pair_brand(doc) -> str | None:
+    """A brand spec row carried as a name/value pair in embedded state, or None."""
+    for script in doc.xpath("//script[not(@src)]")[:300]:
+        text = (script.text or "")[:_MAX_SCRIPT]
+        if "ld+json" in (script.get("type") or ""):
+            continue
+        for match in _PAIR_BRAND.finditer(text):
+            brand = clean_brand(_unescape(match.group(1)).strip())
+            if brand and not re.search(r"\.[a-z]{2,4}$", brand, re.I):
+                return brand
+    return None
