@@ -5,14 +5,11 @@ creates jobs for the new products only, the jobs render real videos and the run 
 up by the next tick. Then the campaign pages are opened in headless Chromium against a live
 server (the docs screenshots come from here: SCREENSHOTS_DIR=docs/screenshots)."""
 import os
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
@@ -23,12 +20,9 @@ from campaigns.tasks import campaign_tick_task
 from config.celery import app
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
+from tests.browser import browse_signed_in, signed_in_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
-# Debian Chromium, headless, no network extras (FIELD_NOTES: never `playwright install`).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage"]
 
 
 @pytest.fixture
@@ -84,44 +78,17 @@ def test_ticks_make_videos_for_new_products_only(worker, two_workspaces, make_ca
             assert not CampaignRun.objects.exists() and not VideoJob.objects.exists()
         assert [s["id"] for s in completed] == [first.pk, second.pk, third.pk]
         assert completed[0]["jobs"] == {"created": 2, "succeeded": 2, "failed": 0} and len(completed[0]["videos"]) == 2
-        signed_in = Client()
-        signed_in.force_login(a["user"])  # the session the browser carries (allauth's form is tested elsewhere)
-        shots = _browse(live_server.url, signed_in.cookies[settings.SESSION_COOKIE_NAME].value, campaign.pk, first.pk,
-                        Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path))
+        shots = browse_signed_in(live_server.url, signed_in_session(a["user"]), _campaign_pages(campaign.pk, first.pk),
+                                 out=Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path), viewport={"width": 1100, "height": 900})
         assert shots["thumbnails"] == 2 and shots["preview"].startswith("At 02:30 (America/New_York)")
         assert "Borealis Mug" in shots["run_text"] and "completed" in shots["list_text"]
     finally:
         campaign_run_completed.disconnect(dispatch_uid="e2e-test")
 
 
-def _browse(base: str, session_id: str, campaign_id: int, run_id: int, out: Path) -> dict:
-    """Log in, open list / form (with the live preview) / detail / run, screenshot each. Runs in
-    its own thread: Playwright's sync API must not share a thread with the ORM."""
-    result: dict = {}
-
-    def browse():
-        try:
-            _pages(base, session_id, campaign_id, run_id, out, result)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            result["error"] = repr(exc)
-
-    thread = threading.Thread(target=browse)
-    thread.start()
-    thread.join(timeout=180)
-    assert "error" not in result, result
-    return result
-
-
-def _pages(base: str, session_id: str, campaign_id: int, run_id: int, out: Path, result: dict) -> None:
-    """The pages themselves (Playwright only, no ORM)."""
-    from playwright.sync_api import sync_playwright
-
-    out.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_id, "url": base}])
-        page = context.new_page()
+def _campaign_pages(campaign_id: int, run_id: int):
+    """List / form (with the live preview) / detail / run, a screenshot of each."""
+    def pages(page, base: str, out: Path, result: dict) -> None:
         page.goto(f"{base}/campaigns/")
         result["list_text"] = page.inner_text("main")
         page.screenshot(path=str(out / "campaigns_list.png"), full_page=True)
@@ -140,4 +107,4 @@ def _pages(base: str, session_id: str, campaign_id: int, run_id: int, out: Path,
         result["thumbnails"] = page.evaluate(
             "[...document.querySelectorAll('.tile img')].filter(i => i.complete && i.naturalWidth > 0).length")
         page.screenshot(path=str(out / "campaign_run.png"), full_page=True)
-        browser.close()
+    return pages

@@ -22,12 +22,10 @@ from django.core import mail
 from PIL import Image
 
 from catalog.sample_shop import sample_shop_serve
+from tests.browser import CHROMIUM, FLAGS
 from tests.conftest import require_service
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 PASSWORD = "e2e pass word 42"
 PHONE = {"width": 390, "height": 844}
 

@@ -7,7 +7,6 @@ touches the ORM; it carries a session made by Client.force_login."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,17 +15,16 @@ from urllib.parse import urlsplit
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.test import Client
 
 from api.models import WebhookDelivery
 from api.webhooks import webhook_event_emit
 from api.webhooks.services import webhook_endpoint_create, webhook_endpoint_test, webhook_endpoint_update
 from campaigns.services import campaign_create, campaign_pause
 from tenancy.context import tenant_context
+from tests.browser import CHROMIUM, browse_signed_in, signed_in_session
 from tests.conftest import require_service
 from tests.platform.api.receiver import receiver_serve
 
-from .test_e2e import CHROMIUM, FLAGS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
 
@@ -84,9 +82,7 @@ def test_webhooks_and_campaigns_pages_with_real_data(live_server, settings, djan
             starts_at=datetime(2026, 1, 1, tzinfo=UTC))
     campaign_pause(workspace=a["workspace"], campaign=campaign, paused=True, actor=a["user"])
 
-    signed_in = Client()
-    signed_in.force_login(a["user"])
-    seen = _browse(live_server.url, signed_in.cookies[settings.SESSION_COOKIE_NAME].value, orders.pk, out)
+    seen = browse_signed_in(live_server.url, signed_in_session(a["user"]), _webhook_pages(orders.pk), out=out)
     assert f"{receiver.url}/orders" in seen["list"] and "disabled" in seen["list"] and "succeeded" in seen["list"]
     assert seen["log"].count("Redeliver") == 3 and "video.failed" in seen["log"] and "webhook.test" in seen["log"]
     assert "Nightly price drops" in seen["campaigns"] and "Spring collection" in seen["campaigns"]
@@ -94,32 +90,8 @@ def test_webhooks_and_campaigns_pages_with_real_data(live_server, settings, djan
         assert (out / name).stat().st_size > 10_000, name
 
 
-def _browse(base: str, session_id: str, endpoint_id: int, out: Path) -> dict:
-    result: dict = {}
-
-    def browse():
-        try:
-            _pages(base, session_id, endpoint_id, out, result)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            result["error"] = repr(exc)
-
-    thread = threading.Thread(target=browse)
-    thread.start()
-    thread.join(timeout=180)
-    assert "error" not in result and not thread.is_alive(), result
-    return result
-
-
-def _pages(base: str, session_id: str, endpoint_id: int, out: Path, result: dict) -> None:
-    """Playwright only, no ORM."""
-    from playwright.sync_api import sync_playwright
-
-    out.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_id, "url": base}])
-        page = context.new_page()
+def _webhook_pages(endpoint_id: int):
+    def pages(page, base: str, out: Path, result: dict) -> None:
         page.goto(f"{base}/developers/webhooks/")
         result["list"] = page.inner_text("main")
         page.screenshot(path=str(out / "webhooks.png"), full_page=True)
@@ -129,4 +101,4 @@ def _pages(base: str, session_id: str, endpoint_id: int, out: Path, result: dict
         page.goto(f"{base}/campaigns/")
         result["campaigns"] = page.inner_text("main")
         page.screenshot(path=str(out / "campaigns.png"), full_page=True)
-        browser.close()
+    return pages
