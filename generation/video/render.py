@@ -178,7 +178,7 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     return n
 
 
-def encode_video(comp: Compositor, out: Path, *, preset: str) -> int:
+def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None) -> int:
     """Stream every frame into one ffmpeg (video only); returns the frame count."""
     tl = comp.tl
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=None, out=out, preset=preset,
@@ -187,7 +187,7 @@ def encode_video(comp: Compositor, out: Path, *, preset: str) -> int:
     try:
         ff.widen_pipe(proc.stdin.fileno())
         try:
-            frames = stream_frames(comp, proc)
+            frames = stream_frames(comp, proc, on_frame=on_frame)
         except ff.FFmpegError as exc:  # ffmpeg died mid-stream: its own words say why
             proc.wait(timeout=30)
             raise ff.FFmpegError(f"{exc}; ffmpeg: {proc.stderr.read().decode(errors='replace')[-800:]}") from exc
@@ -208,8 +208,11 @@ def _audio(tl: Timeline, assets_dir: Path, wav: Path, aac: Path) -> dict:
     return loud
 
 
-def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None) -> RenderResult:
-    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir."""
+def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None,
+           on_frame=None) -> RenderResult:
+    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir.
+    ``on_frame(index, rgbx)`` sees every frame as it goes to the encoder (read-only, and only
+    during the call: the buffer is reused), e.g. ``presence.FrameSampler``."""
     t0 = time.perf_counter()
     tl = timeline if isinstance(timeline, Timeline) else Timeline.model_validate(timeline)
     out_dir = Path(out_dir)
@@ -223,7 +226,7 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     # meet in a final mux that only copies streams and moves the moov to the front.
     with ThreadPoolExecutor(max_workers=1) as pool:
         mixing = pool.submit(_audio, tl, assets_dir, wav, aac)
-        frames = encode_video(comp, silent, preset=preset or tl.encode.preset)
+        frames = encode_video(comp, silent, preset=preset or tl.encode.preset, on_frame=on_frame)
         loud = mixing.result()
     ff.run(ff.mux_command(video=silent, audio=aac, out=video))
     for tmp in (silent, wav, aac):
