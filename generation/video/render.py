@@ -140,8 +140,10 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     """Compose every frame and feed ffmpeg through a small queue (a writer thread overlaps
     pipe writes with composition; buffers are recycled, never shared while queued)."""
     tl = comp.tl
-    q: queue.Queue = queue.Queue(maxsize=3)
-    pool = [comp.buffer() for _ in range(5)]
+    # ~0.2 s of frames in flight: a new scene's layers (picture decode and resize, text plates)
+    # are prepared on the compose thread, and the encoder must not starve meanwhile.
+    q: queue.Queue = queue.Queue(maxsize=6)
+    pool = [comp.buffer() for _ in range(8)]
     failure: list[BaseException] = []
 
     def writer():
