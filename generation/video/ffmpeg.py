@@ -114,12 +114,13 @@ def probe(path: Path) -> dict:
 
 
 def loudness(path: Path | None = None, *, pcm: bytes | None = None, sample_rate: int = 48000,
-             channels: int = 2) -> dict:
-    """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's ebur128 filter, of a file
-    or of raw float32 PCM."""
+             channels: int = 2, true_peak: bool = True) -> dict:
+    """Integrated loudness (LUFS) and true peak (dBTP; None with ``true_peak=False``, which
+    skips the 4x-oversampled peak scan) by ffmpeg's ebur128 filter, of a file or of raw
+    float32 PCM."""
     src = ["-i", str(path)] if path else ["-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "-"]
     proc = run([ffmpeg_bin(), "-hide_banner", "-nostats", *src, "-map", "0:a:0",
-                "-af", "ebur128=peak=true", "-f", "null", "-"], input=pcm, timeout=300)
+                "-af", "ebur128=peak=true" if true_peak else "ebur128", "-f", "null", "-"], input=pcm, timeout=300)
     return parse_ebur128(proc.stderr.decode(errors="replace"))
 
 
