@@ -76,6 +76,15 @@ def soft_blur(plane: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def nonzero_box(plane: np.ndarray) -> tuple[slice, slice] | None:
+    """The bounding rows/columns where ``plane`` is not exactly 0 (None: all zero). Blends by
+    a weight that is 0 elsewhere leave those pixels exactly as they were, so they are skipped."""
+    rows, cols = np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 def _paste_layer(canvas: np.ndarray, layer: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
     """Alpha-blend ``layer`` (float RGB) into ``canvas`` (float RGB) at x, y, clipped to the frame."""
     H, W = canvas.shape[:2]
@@ -102,9 +111,13 @@ def contact_shadow(canvas: np.ndarray, placed: Placed, *, strength: float = 0.55
         shade[y0:y1, x0:x1] = silhouette[y0 - y:y1 - y, x0 - p.x:x1 - p.x]
     soft = soft_blur(shade, max(2.0, p.width / 14)) * 0.6
     tight = cv2.GaussianBlur(shade, (0, 0), max(1.0, p.width / 80)) * 0.7
-    darkness = np.clip((soft + tight) * strength, 0, 0.8)[..., None]
-    tint = canvas * 0.35  # shadows take the floor's hue, darker, instead of flat grey
-    canvas[:] = canvas * (1 - darkness) + tint * darkness
+    darkness = np.clip((soft + tight) * strength, 0, 0.8)
+    box = nonzero_box(darkness)
+    if box is None:
+        return
+    region, darkness = canvas[box], darkness[box][..., None]
+    tint = region * 0.35  # shadows take the floor's hue, darker, instead of flat grey
+    region[:] = region * (1 - darkness) + tint * darkness
 
 
 def reflection(canvas: np.ndarray, placed: Placed, *, strength: float = 0.22) -> None:
@@ -134,8 +147,11 @@ def harmonise_surroundings(canvas: np.ndarray, placed: Placed, *, spill: float =
     glow = np.zeros((H, W), np.float32)
     cv2.ellipse(glow, (p.center_x, p.base_y), (max(1, int(p.width * 0.7)), max(1, p.height // 6)),
                 0, 0, 360, 1.0, -1)
-    glow = soft_blur(glow, max(2.0, p.width / 6))[..., None] * spill
-    canvas[:] = canvas * (1 - glow) + product_color * glow
+    glow = soft_blur(glow, max(2.0, p.width / 6)) * spill
+    box = nonzero_box(glow)
+    if box is not None:
+        region, glow = canvas[box], glow[box][..., None]
+        region[:] = region * (1 - glow) + product_color * glow
 
 
 def paste_product(canvas: np.ndarray, placed: Placed) -> None:

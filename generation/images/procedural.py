@@ -157,7 +157,11 @@ def _draw_podium(canvas, layout, primary, secondary, accent, rng) -> float:
     side = np.clip(rx - np.abs(xs - cx) + 0.5, 0, 1) * ((ys >= top_y) & (ys <= bottom_y))
     side = np.maximum(side, _ellipse(h, w, cx, bottom_y, rx, ry))
     shade = 0.78 + 0.22 * np.cos(np.clip((xs - cx) / rx, -1, 1) * np.pi / 2)  # round body
-    body = body_color * shade[..., None] * np.ones((h, 1, 1), np.float32)
-    canvas[:] = canvas * (1 - side[..., None]) + body * side[..., None]
+    rows, cols = np.flatnonzero(side.any(axis=1)), np.flatnonzero(side.any(axis=0))
+    if rows.size:  # only where the plinth is: elsewhere the blend would leave pixels as they are
+        ys_, xs_ = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        a = side[ys_, xs_, None]
+        body = body_color * shade[:, xs_, None] * np.ones((rows[-1] + 1 - rows[0], 1, 1), np.float32)
+        canvas[ys_, xs_] = canvas[ys_, xs_] * (1 - a) + body * a
     _blend(canvas, mix(body_color, 255.0, 0.35), _ellipse(h, w, cx, top_y, rx, ry))
     return layout.base_y

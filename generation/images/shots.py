@@ -174,7 +174,8 @@ def _save(best: Candidate, best_scores: dict, candidates: list, index: int, requ
           brand: dict, out_dir: Path, *, backend: str, lora: str | None, size, cutout) -> ShotResult:
     path = out_dir / f"shot_{index:02d}.png"
     config_path = out_dir / f"shot_{index:02d}.json"
-    Image.fromarray(best.image).save(path, optimize=False, compress_level=3)
+    # Level 1: an intermediate read back once by the renderer (~10 % larger, ~35 % less CPU than 3).
+    Image.fromarray(best.image).save(path, optimize=False, compress_level=1)
     meta = dict(best.meta)
     config = {
         "backend": backend, "family": meta.pop("family", backend),

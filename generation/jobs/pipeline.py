@@ -217,7 +217,7 @@ def stage_render(job: VideoJob) -> dict:
     from generation.images import SHOT_LIST
     from generation.scripts import AdScript
     from generation.video import render, timeline_build
-    from generation.video.presence import product_presence
+    from generation.video.presence import FrameSampler, product_presence
     from generation.voice.track import VoiceTrack
     from generation.video.edits import EDITS_FILE, timeline_edits_apply
 
@@ -233,8 +233,9 @@ def stage_render(job: VideoJob) -> dict:
     if edits.exists():  # PUT /api/v1/videos/{id}/timeline: the same build, then the integrator's edits
         timeline = timeline_edits_apply(timeline, json.loads(edits.read_text()))
     # Assets are storage keys: render against the storage root, so timeline.json carries keys.
-    result = render(timeline, _media_root(), job_path(job, "render"))
-    gate = product_presence(timeline, _media_root(), product=product)
+    sampler = FrameSampler(timeline)  # the gate looks at the encoded frames, kept as they stream
+    result = render(timeline, _media_root(), job_path(job, "render"), on_frame=sampler)
+    gate = product_presence(timeline, _media_root(), product=product, frames=sampler.frames)
     _write_json(job_path(job, "render", "quality.json"), gate.as_dict())
     if not gate.ok:
         raise StageError(f"Quality gate: {gate.reason}")

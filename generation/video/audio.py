@@ -124,7 +124,7 @@ def mix(timeline: Timeline, assets_dir: Path, out_wav: Path) -> dict:
             gain = duck_envelope(n, timeline.audio.speech, duck_db=layer.duck_db) * fade(n, layer.fade_in, layer.fade_out)
             bus += bed * (gain * 10 ** (layer.volume_db / 20))[:, None]
     pcm = np.ascontiguousarray(bus, np.float32).tobytes()
-    before = ff.loudness(pcm=pcm)
+    before = ff.loudness(pcm=pcm, true_peak=False)  # only its LUFS sets the gain
     target, ceiling = timeline.audio.target_lufs, timeline.audio.true_peak_db
     gain_db = 0.0 if math.isinf(before["lufs"]) else target - before["lufs"]
     # The limiter ceiling sits 0.8 dB under the true-peak target: AAC and inter-sample

@@ -1,7 +1,9 @@
 """Product presence on the final frames: the render stage's quality gate.
 
-The frames are sampled from the same compositor that fed the encoder (so what is checked is
-what was encoded), and the product's own photo is looked for in each: the cut-out product
+The frames are the encoded ones: a ``FrameSampler`` given to ``render(on_frame=...)`` keeps
+small copies of the sampled frames as they stream to the encoder (no second composition after
+the encode; without one, the same compositor draws them again), and the product's own photo is
+looked for in each, on two threads (OpenCV's matcher releases the GIL): the cut-out product
 (its mask, so a new backdrop does not matter) is matched at several scales with masked
 normalised cross-correlation. Scaling (Ken Burns, cards) keeps its aspect, so a scale sweep
 finds it; text over the product lowers the score, which is the point. A job whose product is
@@ -9,6 +11,7 @@ visible for less than ``threshold`` of its duration fails its gate with a readab
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -52,17 +55,16 @@ class ProductMatcher:
         self.scales = scales
 
     def score(self, frame: np.ndarray, *, stop_at: float | None = None) -> float:
-        """Best masked correlation (−1..1) of the product anywhere in ``frame`` (HxWx3);
-        returns as soon as a scale reaches ``stop_at``."""
+        """Best masked correlation (−1..1) of the product anywhere in ``frame`` (HxWx3, any
+        size; one already at WORK_SHORT_SIDE is used as is); returns as soon as a scale
+        reaches ``stop_at``."""
         import cv2
 
-        fh, fw = frame.shape[:2]
-        factor = WORK_SHORT_SIDE / min(fh, fw)
-        small = _gray_small(frame[:, :, :3], factor)
+        small = shrink(frame)
         sh, sw = small.shape[:2]
         ph, pw = self.rgb.shape[:2]
         best = -1.0
-        for s in np.geomspace(0.12, 1.0, self.scales):
+        for s in np.geomspace(1.0, 0.12, self.scales):  # large first: shots and cards show the product big
             k = s * min(sh / ph, sw / pw)  # the product's height (or width) as a share of the frame's
             th, tw = round(ph * k), round(pw * k)
             if th < 8 or tw < 8 or th > sh or tw > sw:
@@ -83,16 +85,45 @@ class ProductMatcher:
         return best
 
 
+def shrink(frame: np.ndarray) -> np.ndarray:
+    """A frame (RGB or RGBX) at the matching size (short side WORK_SHORT_SIDE), float32 RGB."""
+    fh, fw = frame.shape[:2]
+    if min(fh, fw) == WORK_SHORT_SIDE and frame.dtype == np.float32:
+        return frame[:, :, :3]
+    return _gray_small(frame[:, :, :3], WORK_SHORT_SIDE / min(fh, fw))
+
+
 def sample_times(duration: float, fps: float) -> list[float]:
     n = max(3, int(duration * fps))
     return [round((k + 0.5) * duration / n, 3) for k in range(n)]
 
 
+def sample_frames(timeline, fps: float = 2.0) -> list[int]:
+    """Indices of the video frames shown at the sample times."""
+    last = timeline.n_frames - 1
+    return sorted({min(last, int(t * timeline.fps)) for t in sample_times(timeline.duration, fps)})
+
+
+class FrameSampler:
+    """``render(..., on_frame=sampler)``: keeps shrunk copies of the sampled frames as they
+    stream to the encoder, for ``product_presence(..., frames=sampler.frames)``."""
+
+    def __init__(self, timeline, fps: float = 2.0):
+        self.wanted = set(sample_frames(timeline, fps))
+        self.frames: dict[int, np.ndarray] = {}
+
+    def __call__(self, k: int, frame: np.ndarray) -> None:
+        if k in self.wanted:
+            self.frames[k] = shrink(frame)
+
+
 def product_presence(timeline, assets_dir: Path, *, product=None, image: Path | None = None,
-                     threshold: float = THRESHOLD, fps: float = 2.0, min_score: float = MIN_SCORE) -> Presence:
+                     threshold: float = THRESHOLD, fps: float = 2.0, min_score: float = MIN_SCORE,
+                     frames: dict[int, np.ndarray] | None = None) -> Presence:
     """Share of the video in which the product's main photo is visible; ``ok`` when it is at
     least ``threshold``. ``image`` (a path) or ``product`` (ProductFacts: its main image key,
-    under ``assets_dir``) names the photo."""
+    under ``assets_dir``) names the photo. ``frames`` (a ``FrameSampler``'s, index -> frame)
+    are used as given; otherwise the sampled frames are composed again."""
     from .render import Compositor
 
     if image is None and product is not None:
@@ -102,12 +133,15 @@ def product_presence(timeline, assets_dir: Path, *, product=None, image: Path | 
         return Presence(ok=False, share=0.0, threshold=threshold, samples=0,
                         reason="the product has no photo to look for in the video")
     matcher = ProductMatcher(image)
-    comp = Compositor(timeline, assets_dir)
-    times = sample_times(timeline.duration, fps)
-    scores = [round(matcher.score(comp.frame(t), stop_at=min_score), 3) for t in times]
+    indices = sample_frames(timeline, fps)
+    if frames is None or not set(indices) <= set(frames):
+        comp = Compositor(timeline, assets_dir)
+        frames = {k: shrink(comp.frame(k / timeline.fps)) for k in indices}
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="presence") as pool:
+        scores = [round(s, 3) for s in pool.map(lambda k: matcher.score(frames[k], stop_at=min_score), indices)]
     share = round(sum(s >= min_score for s in scores) / len(scores), 3)
     ok = share >= threshold
     reason = "" if ok else (f"the product is visible in only {share:.0%} of the video "
                             f"(at least {threshold:.0%} is required)")
-    return Presence(ok=ok, share=share, threshold=threshold, samples=len(times), reason=reason,
-                    scores=scores, times=times)
+    return Presence(ok=ok, share=share, threshold=threshold, samples=len(indices), reason=reason,
+                    scores=scores, times=[round(k / timeline.fps, 3) for k in indices])

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -56,6 +57,9 @@ class Compositor:
             if getattr(ly, "asset", None) and not self.ctx.path(ly.asset).is_file():
                 raise FileNotFoundError(f"timeline asset not found: {self.ctx.path(ly.asset)}")
         self._live: dict[int, object] = {}
+        self._held: np.ndarray | None = None  # the composed held layers, and what they were
+        self._held_key: tuple = ()
+        self._prev_keys: list = []
         r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
         self.fill = (r, g, b, 255)
 
@@ -72,14 +76,35 @@ class Compositor:
     def draw(self, t: float, frame: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
         for i in [i for i, ly in self._live_items() if ly.end <= t]:
             del self._live[i]
-        active = [self.renderer(i) for i, ly in enumerate(self.layers)
+        active = [(i, self.renderer(i)) for i, ly in enumerate(self.layers)
                   if ly.start <= t < ly.end and ly.type not in skip]
-        first = active[0] if active else None
-        covered = (first is not None and first.layer.type in ("shot", "image") and getattr(first, "full", False))
-        if not covered:
-            frame[:] = self.fill
-        for r in active:
+        # Held layers: the bottom run of layers that look exactly as they did last frame (an
+        # end card's still backdrop, scrims, a landed product card) is composed once, kept,
+        # and copied; only the layers above it (pulsing tags, captions, the progress bar) are
+        # redrawn. Thumbnails (skip) never touch the kept copy.
+        keys = [] if skip else [(i, r.hold_key(t)) for i, r in active]
+        same = 0
+        while (same < min(len(keys), len(self._prev_keys)) and keys[same][1] is not None
+               and keys[same] == self._prev_keys[same]):
+            same += 1
+        start = 0
+        if len(self._held_key) >= 2 and tuple(keys[:len(self._held_key)]) == self._held_key:
+            np.copyto(frame, self._held)
+            start = len(self._held_key)
+        else:
+            first = active[0][1] if active else None
+            if not (first is not None and first.layer.type in ("shot", "image") and getattr(first, "full", False)):
+                frame[:] = self.fill
+        if same >= 2 and same > start:  # a longer run is now still: keep it
+            for _, r in active[start:same]:
+                r.draw(frame, t)
+            if self._held is None:
+                self._held = np.empty_like(frame)
+            np.copyto(self._held, frame)
+            self._held_key, start = tuple(keys[:same]), same
+        for _, r in active[start:]:
             r.draw(frame, t)
+        self._prev_keys = keys
         return frame
 
     def _live_items(self):
@@ -115,8 +140,10 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     """Compose every frame and feed ffmpeg through a small queue (a writer thread overlaps
     pipe writes with composition; buffers are recycled, never shared while queued)."""
     tl = comp.tl
-    q: queue.Queue = queue.Queue(maxsize=3)
-    pool = [comp.buffer() for _ in range(5)]
+    # ~0.2 s of frames in flight: a new scene's layers (picture decode and resize, text plates)
+    # are prepared on the compose thread, and the encoder must not starve meanwhile.
+    q: queue.Queue = queue.Queue(maxsize=6)
+    pool = [comp.buffer() for _ in range(8)]
     failure: list[BaseException] = []
 
     def writer():
@@ -131,6 +158,10 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     th = threading.Thread(target=writer, daemon=True)
     th.start()
     n = tl.n_frames
+    # ffmpeg's encoder threads already fill the cores: OpenCV's own worker threads would only
+    # add hand-offs (measured ~15 % more CPU per warp with 2 threads than with 1 on 2 cores).
+    cv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     try:
         for k in range(n):
             buf = comp.draw(k / tl.fps, pool[k % len(pool)])
@@ -140,6 +171,7 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
             if failure:
                 break
     finally:
+        cv2.setNumThreads(cv_threads)
         q.put(None)
         th.join()
         proc.stdin.close()
@@ -148,15 +180,16 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     return n
 
 
-def encode_video(comp: Compositor, out: Path, *, preset: str) -> int:
+def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None) -> int:
     """Stream every frame into one ffmpeg (video only); returns the frame count."""
     tl = comp.tl
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=None, out=out, preset=preset,
-                            crf=tl.encode.crf, platform=tl.encode.platform)
+                            crf=tl.encode.crf, platform=tl.encode.platform, faststart=False)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        ff.widen_pipe(proc.stdin.fileno())
         try:
-            frames = stream_frames(comp, proc)
+            frames = stream_frames(comp, proc, on_frame=on_frame)
         except ff.FFmpegError as exc:  # ffmpeg died mid-stream: its own words say why
             proc.wait(timeout=30)
             raise ff.FFmpegError(f"{exc}; ffmpeg: {proc.stderr.read().decode(errors='replace')[-800:]}") from exc
@@ -170,8 +203,18 @@ def encode_video(comp: Compositor, out: Path, *, preset: str) -> int:
     return frames
 
 
-def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None) -> RenderResult:
-    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir."""
+def _audio(tl: Timeline, assets_dir: Path, wav: Path, aac: Path) -> dict:
+    """The normalised mix as WAV (measured) and as AAC for the final mux; returns its loudness."""
+    loud = audio_mix.mix(tl, assets_dir, wav)
+    ff.run(ff.audio_encode_command(wav=wav, out=aac, audio_bitrate=tl.encode.audio_bitrate))
+    return loud
+
+
+def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None,
+           on_frame=None) -> RenderResult:
+    """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir.
+    ``on_frame(index, rgbx)`` sees every frame as it goes to the encoder (read-only, and only
+    during the call: the buffer is reused), e.g. ``presence.FrameSampler``."""
     t0 = time.perf_counter()
     tl = timeline if isinstance(timeline, Timeline) else Timeline.model_validate(timeline)
     out_dir = Path(out_dir)
@@ -179,16 +222,17 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     timeline_json = out_dir / "timeline.json"
     timeline_json.write_text(tl.model_dump_json(indent=1))
     comp = Compositor(tl, assets_dir)
-    wav, silent, video = out_dir / "mix.wav", out_dir / "video_only.mp4", out_dir / "video.mp4"
-    # The audio mix (ffmpeg passes) runs beside the video encode; the two meet in a cheap
-    # final mux (video stream copied, AAC encoded, moov moved to the front).
+    wav, aac = out_dir / "mix.wav", out_dir / "mix.m4a"
+    silent, video = out_dir / "video_only.mp4", out_dir / "video.mp4"
+    # The audio mix (ffmpeg passes) and its AAC encode run beside the video encode; the two
+    # meet in a final mux that only copies streams and moves the moov to the front.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        mixing = pool.submit(audio_mix.mix, tl, assets_dir, wav)
-        frames = encode_video(comp, silent, preset=preset or tl.encode.preset)
+        mixing = pool.submit(_audio, tl, assets_dir, wav, aac)
+        frames = encode_video(comp, silent, preset=preset or tl.encode.preset, on_frame=on_frame)
         loud = mixing.result()
-    ff.run(ff.mux_command(video=silent, audio=wav, out=video, audio_bitrate=tl.encode.audio_bitrate))
-    silent.unlink(missing_ok=True)
-    wav.unlink(missing_ok=True)
+    ff.run(ff.mux_command(video=silent, audio=aac, out=video))
+    for tmp in (silent, wav, aac):
+        tmp.unlink(missing_ok=True)
     thumbnail = out_dir / "thumbnail.jpg"
     # A clean frame with the product: same compositor, without captions (they belong to speech).
     thumb = comp.draw(min(tl.thumbnail_time, (tl.n_frames - 1) / tl.fps), comp.buffer(), skip=("captions",))

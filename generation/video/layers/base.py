@@ -228,3 +228,22 @@ class LayerRenderer:
 
     def draw(self, frame: np.ndarray, t: float) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def hold_key(self, t: float):
+        """A hashable value such that equal keys mean ``draw`` paints identical pixels over an
+        identical frame (the compositor then reuses the composed result); None when the layer
+        moves at ``t``. Default: always redrawn."""
+        return None
+
+
+class AnimatedPlateRenderer(LayerRenderer):
+    """A prepared ``plate`` at ``pos``, animated by the layer's ``anim`` (text, product, logo)."""
+
+    plate: Plate
+    pos: tuple[int, int]
+
+    def draw(self, frame, t):
+        blend_animated(frame, self.plate, *self.pos, anim_state(self.layer.anim, t, self.layer.start, self.layer.end))
+
+    def hold_key(self, t):
+        return anim_state(self.layer.anim, t, self.layer.start, self.layer.end)  # frozen: same state, same pixels

@@ -89,6 +89,13 @@ class CaptionsRenderer(LayerRenderer):
                 return ci, wi
         return None
 
+    def hold_key(self, t):
+        hit = self._find(t)
+        if hit is None:
+            return "none"
+        chunk = self.layer.chunks[hit[0]]
+        return hit, anim_state(Anim(enter="fade", exit="none", duration=0.08), t, chunk.start, chunk.end).opacity
+
     def draw(self, frame, t):
         hit = self._find(t)
         if hit is None:

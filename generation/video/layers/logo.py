@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PIL import Image
 
-from .base import LayerRenderer, Plate, anim_state, blend_animated, place, register
+from .base import AnimatedPlateRenderer, Plate, place, register
 from .text import _block
 
 
 @register("logo")
-class LogoRenderer(LayerRenderer):
+class LogoRenderer(AnimatedPlateRenderer):
     def __init__(self, layer, ctx):
         super().__init__(layer, ctx)
         x, y, w, h = layer.rect
@@ -25,6 +25,3 @@ class LogoRenderer(LayerRenderer):
         align = "left" if "left" in layer.box.anchor else "right" if "right" in layer.box.anchor else "center"
         self.plate = Plate.from_pil(img)
         self.pos = place(self.plate.size, layer.rect, align)
-
-    def draw(self, frame, t):
-        blend_animated(frame, self.plate, *self.pos, anim_state(self.layer.anim, t, self.layer.start, self.layer.end))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw, ImageFilter
 
 from .. import text as tx
-from .base import LayerRenderer, Plate, anim_state, blend_animated, place, register
+from .base import AnimatedPlateRenderer, Plate, place, register
 
 
 def product_card(img: Image.Image, w: int, h: int, *, card: bool, card_color: str) -> Image.Image:
@@ -39,13 +39,10 @@ def product_card(img: Image.Image, w: int, h: int, *, card: bool, card_color: st
 
 
 @register("product")
-class ProductRenderer(LayerRenderer):
+class ProductRenderer(AnimatedPlateRenderer):
     def __init__(self, layer, ctx):
         super().__init__(layer, ctx)
         _, _, w, h = layer.rect
         img = Image.fromarray(ctx.image(layer.asset))
         self.plate = Plate.from_pil(product_card(img, w, h, card=layer.card, card_color=ctx.color(layer.card_color)))
         self.pos = place(self.plate.size, layer.rect)
-
-    def draw(self, frame, t):
-        blend_animated(frame, self.plate, *self.pos, anim_state(self.layer.anim, t, self.layer.start, self.layer.end))

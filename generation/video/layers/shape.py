@@ -36,3 +36,8 @@ class ShapeRenderer(LayerRenderer):
                 cv2.rectangle(frame, (x, y), (x + bw - 1, y + h - 1), self.rgb, thickness=-1)
             return
         blend_animated(frame, self.plate, x, y, anim_state(layer.anim, t, layer.start, layer.end))
+
+    def hold_key(self, t):
+        if self.layer.shape == "progress":  # grows every frame
+            return None
+        return anim_state(self.layer.anim, t, self.layer.start, self.layer.end)

@@ -134,6 +134,13 @@ class ShotRenderer(LayerRenderer):
         self._round_corners(dst)
         return dst
 
+    def hold_key(self, t):
+        """Still once its transition is over: an end card's blurred backdrop, or no motion."""
+        layer, tr = self.layer, self.layer.transition
+        if tr.type != "cut" and tr.duration > 0 and t - layer.start < tr.duration:
+            return None
+        return "still" if self.static is not None or layer.motion.kind != "ken_burns" else None
+
     def draw(self, frame: np.ndarray, t: float) -> None:
         layer = self.layer
         p = (t - layer.start) / (layer.end - layer.start)

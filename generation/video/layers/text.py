@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from .. import text as tx
-from .base import LayerRenderer, Plate, anim_state, blend_animated, place, register
+from .base import AnimatedPlateRenderer, Plate, place, register
 
 
 def stack(images: list[Image.Image], gap: int, align: str = "center") -> Image.Image:
@@ -88,7 +88,7 @@ def quote_card(ctx, layer, w, h) -> Image.Image:
 
 
 @register("text")
-class TextRenderer(LayerRenderer):
+class TextRenderer(AnimatedPlateRenderer):
     def __init__(self, layer, ctx):
         super().__init__(layer, ctx)
         x, y, w, h = layer.rect
@@ -107,7 +107,3 @@ class TextRenderer(LayerRenderer):
             img.thumbnail((w, h), Image.LANCZOS)
         self.plate = Plate.from_pil(img)
         self.pos = place(self.plate.size, layer.rect, layer.style.align)
-
-    def draw(self, frame, t):
-        state = anim_state(self.layer.anim, t, self.layer.start, self.layer.end)
-        blend_animated(frame, self.plate, *self.pos, state)

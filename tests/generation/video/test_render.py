@@ -109,3 +109,22 @@ def test_counter_follows_the_writers_numbering(short_inputs):
     assert "Only $24.99" in texts and "3" not in texts  # the price line is not a numbered reason
     plain = timeline_build(template="three_reasons", aspect="9:16", scale=0.25, **inputs)
     assert "1" in [ly.text for ly in plain.layers if ly.type == "text"]  # no numbering: body position
+
+
+@pytest.mark.parametrize("name", ["price_drop", "social_proof"])
+def test_held_layers_change_no_pixel(name, short_inputs):
+    """Frames drawn in sequence (the still bottom layers of the end card composed once and
+    copied) equal frames drawn from scratch, and the end card really is held."""
+    inputs, work = short_inputs
+    tl = timeline_build(template=name, aspect="9:16", scale=0.25, **inputs)
+    streamed = Compositor(tl, work)
+    buf = streamed.buffer()
+    held_frames = 0
+    for k in range(tl.n_frames):
+        frame = streamed.draw(k / tl.fps, buf)
+        held_frames += len(streamed._held_key) >= 2 and streamed._prev_keys[:len(streamed._held_key)] == list(streamed._held_key)
+        if k % 3 == 0 or k >= tl.n_frames - 20:
+            fresh = Compositor(tl, work).frame(k / tl.fps)
+            assert np.array_equal(frame[:, :, :3], fresh), f"frame {k} differs"
+    end_card = next(ly for ly in tl.layers if ly.type == "shot" and ly.fit == "blur")
+    assert held_frames >= 0.5 * (tl.duration - end_card.start) * tl.fps
