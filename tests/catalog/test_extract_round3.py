@@ -121,7 +121,7 @@ def test_a_resized_cache_copy_is_the_same_picture():
 
 
 def test_bench_scores_the_main_image_against_the_pages_own_aliases_only():
-    from catalog.bench import _match
+    from catalog.bench.scrape import _match
     facts = {"images": ["https://cdn.example/zoom/lamp.jpg", "https://cdn.example/side.jpg"],
              "provenance": {"images": {"lead_aliases": ["https://cdn.example/500/lamp_v2.jpg"]}}}
     assert _match("image_main", "http://cdn.example/zoom/lamp.jpg?w=1", facts)
@@ -145,7 +145,7 @@ def test_a_bare_code_in_an_element_named_for_it_fills_a_missing_sku():
 
 
 def test_bench_compares_codes_without_their_printed_separators():
-    from catalog.bench import _match
+    from catalog.bench.scrape import _match
     assert _match("sku", "466/7999", {"sku": "4667999"})
     assert _match("gtin", "0 12345 67890 5", {"gtin": "012345678905"})
     assert not _match("sku", "466/7999", {"sku": "4667990"})
@@ -255,7 +255,7 @@ def test_payment_badges_spinners_and_headshots_are_never_pictures_of_the_product
 def test_round3_failing_corpus_pages_now_match_the_manifest(corpus_dir, prefix, field):
     """The real pages behind the rules above (skipped when ../shared is absent)."""
     import json
-    from catalog.bench import score_page
+    from catalog.bench.scrape import score_page
     entry = next(e for e in json.loads((corpus_dir / "manifest.json").read_text(encoding="utf-8"))
                  if e["file"].split("/")[-1].startswith(prefix))
     facts = extract_product((corpus_dir / entry["file"]).read_bytes())

@@ -12,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 BENCHMARKS = {
     "claims": "generation.scripts.bench",
     "api": "api.bench.run",
-    "scrape": "catalog.bench",
+    "scrape": "catalog.bench.scrape",
     "shots": "generation.images.bench.shots",
-    "zh-voice": "generation.voice.bench",
-    "render": "generation.video.bench",
+    "zh-voice": "generation.voice.bench.zh_voice",
+    "render": "generation.video.bench.render",
     "truth": "generation.jobs.bench.truth",
     "throughput": "generation.jobs.bench_throughput",
 }

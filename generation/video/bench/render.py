@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import demo, ffmpeg as ff
-from .demo.previews import demo_inputs
-from .render import Compositor, render
-from .timeline import load_template, timeline_build
+from .. import demo, ffmpeg as ff
+from ..demo.previews import demo_inputs
+from ..render import Compositor, render
+from ..timeline import load_template, timeline_build
 
 SECONDS, FPS = 15.0, 30
 BENCH_SCRIPT = {
@@ -78,9 +78,9 @@ def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
     """The same timeline the idiomatic moviepy way (per-frame resize, TextClip, write_videofile)."""
     import numpy as np
     from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, TextClip, vfx
-    from .layers import RENDERERS
-    from .render import Compositor
-    from .text import _inter_file
+    from ..layers import RENDERERS
+    from ..render import Compositor
+    from ..text import _inter_file
     comp = Compositor(tl, work)  # reuse the Pillow-drawn plates for non-text overlays
     font = _inter_file("extrabold")
     clips = []
@@ -148,7 +148,7 @@ def run(args: list[str], out) -> dict:
     try:
         tl = _timeline(work, opts.template, opts.preset)
         mix = work / "bench_mix.wav"
-        from . import audio as audio_mix
+        from .. import audio as audio_mix
         audio_mix.mix(tl, work, mix)
         dump = dump_frames(tl, work)
         # The box is shared and noisy: alternate render / floor runs and keep each one's best.

@@ -1,0 +1,1 @@
+"""Benchmarks (`manage.py bench NAME`); the runtime never imports this package."""
