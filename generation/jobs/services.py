@@ -172,7 +172,8 @@ def _branch_done(job: VideoJob, stage: str, worker: str | None) -> bool | None:
     branch = job.branches.get(stage) or {}
     if job.is_finished or branch.get("state") != "running" or (worker is not None and branch.get("worker") != worker):
         return None
-    job.branches = {**job.branches, stage: {**branch, "state": "done", "worker": ""}}
+    job.branches = {**job.branches, stage: {**branch, "state": "done", "worker": "",
+                                            "finished_at": timezone.now().isoformat()}}
     pending = [s for s in PARALLEL_STAGES if job.branches.get(s, {}).get("state") != "done"]
     if not pending:
         return True
