@@ -136,7 +136,7 @@ def client(state: dict) -> dict:
         r = requests.post(f"{state['web']}/api/v1/videos", headers=headers, timeout=60,
                           json={"product_url": url, "template": "product_showcase", "duration": 6})
         r.raise_for_status()
-        return r.json()["id"]
+        return r.json()["videos"][0]["id"]  # API v1: one aspect, one variant -> one job
 
     def finished(workspace, ids) -> list:
         with tenant_context(workspace):
