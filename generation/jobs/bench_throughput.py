@@ -92,6 +92,9 @@ def run(args: list[str], out) -> dict:
         "p95_job_s": _pct(latencies, 0.95),
         "single_job_idle_s": fair["alone_s"],
         "single_job_flooded_s": fair["flooded_s"],
+        # the small job's stage walls and queue wait, alone and under the flood (where it lost time)
+        "single_job_idle_stage_s": fair["alone_stages"],
+        "single_job_flooded_stage_s": fair["flooded_stages"],
         "fairness_ratio": round(fair["flooded_s"] / fair["alone_s"], 2) if fair["alone_s"] else None,
         "failed": warm["failed"] + one["failed"] + two["failed"] + fair["failed"],
         "cpu_s_per_video": one["cpu_s_per_video"],
@@ -176,7 +179,15 @@ def client(state: dict) -> dict:
         flooded = (wait_until(lambda: finished(small, [flooded_id]), timeout=state["timeout"], interval=0.2)
                    or [None])[0]
         rest = wait_until(lambda: finished(large, flood), timeout=state["timeout"], interval=0.5) or []
-        return {"alone_s": round(latency(alone), 1) if alone and alone.status == "succeeded" else None,
+        def stages(job) -> dict:  # wall seconds per stage, and what was spent waiting in queues
+            if job is None or job.status != "succeeded":
+                return {}
+            t = job.timings
+            running = t["ingest"] + t["script"] + max(t["voice"], t["shots"]) + t["render"]
+            return {**{k: round(v, 1) for k, v in t.items()}, "queued": round(latency(job) - running, 1)}
+
+        return {"alone_stages": stages(alone), "flooded_stages": stages(flooded),
+                "alone_s": round(latency(alone), 1) if alone and alone.status == "succeeded" else None,
                 "flooded_s": round(latency(flooded), 1) if flooded and flooded.status == "succeeded" else None,
                 "failed": sum(j.status != "succeeded" for j in rest) + (len(flood) - len(rest))
                 + sum(1 for j in (alone, flooded) if j is None or j.status != "succeeded")}

@@ -13,12 +13,25 @@ The level is computed when the message is sent (each stage is a new message, so 
 job as earlier jobs finish). Nothing else changes: the same ``acks_late`` messages, the same
 visibility timeout and restore, the job row stays the outbox (the sweeper re-sends with a fresh
 level), and the per-workspace running cap (runner) still bounds what one workspace holds.
+
+Fair CPU: order alone does not help a small job whose stages then share the host's cores with a
+flood's. A workspace with more than ``batch_active_jobs`` active jobs is a *batch*: its stages
+run at niceness ``batch_nice`` (the tools they start inherit it), so on a contended host the
+kernel gives a stage of an interactive workspace most of the CPU, and with nothing else to run a
+batch still gets all of it (throughput is unchanged).
 """
 from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import resource
 
 from django.conf import settings
 
 from .models import VideoJob
+
+logger = logging.getLogger(__name__)
 
 
 def dispatch_levels() -> int:
@@ -36,3 +49,41 @@ def job_dispatch_priority(*, job: VideoJob) -> int:
     ahead = (VideoJob.unscoped.filter(workspace_id=job.workspace_id, status__in=VideoJob.ACTIVE, pk__lt=job.pk)
              .order_by().values("pk")[: levels - 1].count())
     return min(ahead, levels - 1)
+
+
+def stage_niceness(*, job: VideoJob) -> int:
+    """The niceness ``job``'s next stage runs at: ``batch_nice`` when its workspace has more than
+    ``batch_active_jobs`` active jobs, else 0."""
+    gen = settings.GENERATION
+    if not gen.batch_nice:
+        return 0
+    active = (VideoJob.unscoped.filter(workspace_id=job.workspace_id, status__in=VideoJob.ACTIVE)
+              .order_by().values("pk")[: gen.batch_active_jobs + 1].count())
+    return gen.batch_nice if active > gen.batch_active_jobs else 0
+
+
+def _can_return_to(nice: int) -> bool:
+    """Lowering niceness again needs CAP_SYS_NICE or a large enough RLIMIT_NICE (20 - limit is
+    the lowest value allowed); without it a worker would stay slowed after one batch stage."""
+    if os.geteuid() == 0:
+        return True
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NICE)
+    return soft == resource.RLIM_INFINITY or 20 - soft <= nice
+
+
+@contextlib.contextmanager
+def stage_cpu_priority(nice: int):
+    """Run the body (this thread, and processes it starts) ``nice`` steps nicer, then return to
+    the thread's own niceness. A no-op when the worker could not return (logged once)."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    if not nice or not _can_return_to(base):
+        if nice and not getattr(stage_cpu_priority, "warned", False):
+            stage_cpu_priority.warned = True
+            logger.warning("dispatch.batch_nice_unavailable: needs CAP_SYS_NICE or RLIMIT_NICE; stages run unniced")
+        yield
+        return
+    os.setpriority(os.PRIO_PROCESS, 0, min(19, base + nice))  # Linux: this thread only
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, base)

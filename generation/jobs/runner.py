@@ -29,6 +29,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Workspace
 
 from .artifacts import StageSuperseded
+from .dispatch import stage_cpu_priority, stage_niceness
 from .errors import StageError, TransientError
 from .failures import stage_failure_reason
 from .models import PARALLEL_STAGES, VideoJob
@@ -264,7 +265,11 @@ def _run_service(job: VideoJob, stage: str):
     soft, _hard = settings.GENERATION.stage_limits(stage)
     # Network waits get 90% of the stage budget, so a slow shop ends with its own message
     # before the stage-wide alarm has to fire.
-    with _Heartbeat(job, stage), _soft_deadline(soft), fetch_deadline(soft * 0.9):
+    nice = stage_niceness(job=job)
+    if nice:
+        logger.info("video_job.stage_batch job=%s stage=%s nice=%s", job.pk, stage, nice)
+    with (_Heartbeat(job, stage), _soft_deadline(soft), fetch_deadline(soft * 0.9),
+          stage_cpu_priority(nice)):
         return STAGE_SERVICES[stage](job)
 
 
