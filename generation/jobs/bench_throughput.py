@@ -2,7 +2,7 @@
 (generation/drills/netns.py: PostgreSQL, Redis, S3 server, gunicorn, a default worker + beat and
 render workers, each in its own network namespace; jobs created through the web API).
 
-0. one warm-up job (not counted: model and browser loads);
+0. ``--warmup`` jobs (default 4, the default host's slots; not counted: model and browser loads);
 1. N jobs with **one** render worker -> ``videos_per_hour_1``;
 2. a second render host joins; N more jobs -> ``videos_per_hour_2``;
    ``scaling_efficiency`` = vph_2 / (2 × vph_1);
@@ -13,7 +13,7 @@ render workers, each in its own network namespace; jobs created through the web 
 ``p50_job_s`` / ``p95_job_s`` are job latencies (created -> finished) over all batch jobs.
 Every host shares the same cores here: a second render host can only use cores the first one
 left idle, so efficiency on a 2-core box measures contention, not the design (docs/scaling.md).
-Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200)."""
+Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200), ``--warmup N`` (4)."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +34,7 @@ def _args(args: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench throughput")
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument("--warmup", type=int, default=4, help="uncounted warm-up jobs (default: the default host's slots)")
     return parser.parse_args(args)
 
 
@@ -66,8 +67,10 @@ def run(args: list[str], out) -> dict:
             raise RuntimeError("harness workers did not start")
         base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
                 "timeout": opts.timeout}
-        # One job first, not counted: every worker process loads its models and browser once.
-        warm = _client(harness, {**base, "phase": "batch", "jobs": 1})
+        # Warm-up jobs first, not counted: every worker process loads its models (the Piper voice
+        # ~3 CPU-s) and browser once. As many as the default host has slots, so each pool child
+        # is likely warm; one job left most children cold and the measured jobs paid their loads.
+        warm = _client(harness, {**base, "phase": "batch", "jobs": opts.warmup})
         out.write(f"[bench] warm-up job: {warm}\n")
         one = _client(harness, {**base, "phase": "batch", "jobs": opts.jobs})
         out.write(f"[bench] 1 render host: {one}\n")
