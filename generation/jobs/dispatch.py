@@ -71,10 +71,28 @@ def _can_return_to(nice: int) -> bool:
     return soft == resource.RLIM_INFINITY or 20 - soft <= nice
 
 
+def _threads() -> list[int]:
+    """Thread ids of this process (Linux): niceness is per thread there, and a library's pool
+    threads (ONNX runtime for the voice) were started before the stage and do its work."""
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return [0]
+
+
+def _renice_all(nice: int) -> None:
+    for tid in _threads():
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except (ProcessLookupError, PermissionError):  # a thread that just ended
+            pass
+
+
 @contextlib.contextmanager
 def stage_cpu_priority(nice: int):
-    """Run the body (this thread, and processes it starts) ``nice`` steps nicer, then return to
-    the thread's own niceness. A no-op when the worker could not return (logged once)."""
+    """Run the body ``nice`` steps nicer — every thread of this worker process (a prefork child
+    runs one stage at a time) and the processes it starts — then return to the process's own
+    niceness. A no-op when the worker could not return (logged once)."""
     base = os.getpriority(os.PRIO_PROCESS, 0)
     if not nice or not _can_return_to(base):
         if nice and not getattr(stage_cpu_priority, "warned", False):
@@ -82,8 +100,8 @@ def stage_cpu_priority(nice: int):
             logger.warning("dispatch.batch_nice_unavailable: needs CAP_SYS_NICE or RLIMIT_NICE; stages run unniced")
         yield
         return
-    os.setpriority(os.PRIO_PROCESS, 0, min(19, base + nice))  # Linux: this thread only
+    _renice_all(min(19, base + nice))
     try:
         yield
     finally:
-        os.setpriority(os.PRIO_PROCESS, 0, base)
+        _renice_all(base)  # threads started during the stage too

@@ -56,11 +56,30 @@ def test_a_batch_workspace_runs_niced_and_an_interactive_one_does_not(settings):
         assert stage_niceness(job=flood[0]) == 0
 
 
-def test_stage_cpu_priority_applies_and_restores_this_threads_niceness():
+def test_stage_cpu_priority_applies_to_every_thread_and_restores():
+    import threading
+
     base = os.getpriority(os.PRIO_PROCESS, 0)
-    with stage_cpu_priority(5):
-        inside = os.getpriority(os.PRIO_PROCESS, 0)
-    assert os.getpriority(os.PRIO_PROCESS, 0) == base  # never left slowed after a batch stage
-    assert inside == (min(19, base + 5) if _can_return_to(base) else base)
+    expected = min(19, base + 5) if _can_return_to(base) else base
+    started, stop, seen = threading.Event(), threading.Event(), {}
+
+    def pool_thread():  # like a library's worker thread started before the stage
+        seen["tid"] = threading.get_native_id()
+        started.set()
+        stop.wait(10)
+
+    thread = threading.Thread(target=pool_thread)
+    thread.start()
+    started.wait(5)
+    try:
+        with stage_cpu_priority(5):
+            inside = os.getpriority(os.PRIO_PROCESS, 0)
+            inside_pool = os.getpriority(os.PRIO_PROCESS, seen["tid"])
+        after_pool = os.getpriority(os.PRIO_PROCESS, seen["tid"])
+    finally:
+        stop.set()
+        thread.join()
+    assert inside == inside_pool == expected
+    assert os.getpriority(os.PRIO_PROCESS, 0) == after_pool == base  # never left slowed after a batch stage
     with stage_cpu_priority(0):
         assert os.getpriority(os.PRIO_PROCESS, 0) == base
