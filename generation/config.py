@@ -63,6 +63,10 @@ class GenerationSettings:
     queued_stale_s: float = 900.0  # a QUEUED stage unclaimed this long has lost its message
     workspace_max_running: int = 2  # stages of one workspace running at once
     defer_s: float = 5.0  # a stage over its workspace's cap is queued again after this
+    # Fair CPU (generation/jobs/dispatch.py): a workspace with more active jobs than this is a
+    # batch; its stages (and the ffmpeg/espeak they start) run at this niceness (0 = off).
+    batch_active_jobs: int = 2
+    batch_nice: int = 10
     extra: dict = field(default_factory=dict)
 
     def stage_limits(self, stage: str) -> tuple[float, float]:
@@ -106,6 +110,8 @@ class GenerationSettings:
             queued_stale_s=env_float("GENERATION_QUEUED_STALE_S", 900.0),
             workspace_max_running=env_int("GENERATION_WORKSPACE_MAX_RUNNING", 2),
             defer_s=env_float("GENERATION_DEFER_S", 5.0),
+            batch_active_jobs=env_int("GENERATION_BATCH_ACTIVE_JOBS", 2),
+            batch_nice=env_int("GENERATION_BATCH_NICE", 10),
         ).validate()
 
     def validate(self) -> "GenerationSettings":
@@ -143,4 +149,8 @@ class GenerationSettings:
                 "would otherwise look dead and be run twice)")
         if self.workspace_max_running < 1:
             raise ImproperlyConfiguredEnv("GENERATION_WORKSPACE_MAX_RUNNING must be >= 1")
+        if not 0 <= self.batch_nice <= 19:
+            raise ImproperlyConfiguredEnv("GENERATION_BATCH_NICE must be within 0..19 (0 turns it off)")
+        if self.batch_active_jobs < 1:
+            raise ImproperlyConfiguredEnv("GENERATION_BATCH_ACTIVE_JOBS must be >= 1")
         return self

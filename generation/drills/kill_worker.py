@@ -73,6 +73,9 @@ def run(args: list[str], out) -> dict:
         env = {
             "CATALOG_SSRF_ALLOWED_HOSTS": urlsplit(shop_url).netloc, "CATALOG_FETCH_MIN_INTERVAL_S": "0",
             "GENERATION_HEARTBEAT_S": "0.5", "GENERATION_HEARTBEAT_STALE_S": "3", "JOBS_SWEEP_INTERVAL_S": "1",
+            # A stage message the dead worker had reserved but not started is gone with it (its
+            # row stays QUEUED): the sweeper re-sends it after this, as in the restart-redis drill.
+            "GENERATION_QUEUED_STALE_S": "10",
         }
         with Cluster(env=env, name="kill-worker") as cluster:
             cluster.start_beat()
@@ -89,7 +92,10 @@ def run(args: list[str], out) -> dict:
             worker.wait(timeout=30)
             # Stages the kill interrupted (still RUNNING; the sweeper needs a stale heartbeat first):
             # each may run exactly twice, everything else exactly once.
-            killed = {(j.pk, j.stage) for j in _jobs(workspace, ids) if j.status == "running"}
+            # Voice and shots run side by side: each running one has its own holder (branches).
+            killed = {(j.pk, s) for j in _jobs(workspace, ids) if j.status == "running"
+                      for s in ([s for s, b in j.branches.items() if b.get("state") == "running"]
+                                if j.branches and j.stage in ("voice", "shots") else [j.stage])}
             orphans = wait_until(lambda: not any(_alive(c) for c in children) or None, timeout=10)
             out.write(f"[drill] killed worker {worker.pid} (children {children}) while job "
                       f"{victim.pk if victim else '?'} rendered\n")

@@ -179,11 +179,15 @@ class Harness:
         if made.returncode != 0:
             raise RuntimeError("bucket not created: " + made.stderr[-2000:])
 
-    def start_app(self, *, render_hosts=("render1", "render2")) -> None:
+    def start_app(self, *, render_hosts=("render1", "render2"), default_concurrency: int = 4) -> None:
+        # The default host's slots: the per-workspace cap (2) plus the two stages one job runs
+        # side by side (voice, shots), so one workspace at its cap never leaves another without
+        # a slot (docs/scaling.md, fair dispatch).
         celery = self._bin("celery")
         self.spawn("web", "web", [self._bin("gunicorn"), "config.wsgi:application", "-b", f"{self.addr('web')}:8000",
                                   "-w", "2", "--timeout", "60"])
-        self.spawn("worker-default", "default", [celery, "-A", "config", "worker", "--pool=prefork", "-c", "2",
+        self.spawn("worker-default", "default", [celery, "-A", "config", "worker", "--pool=prefork",
+                                                 "-c", str(default_concurrency),
                                                  "-Q", "default,gpu", "-n", f"default-{self.tag}@%h",
                                                  "--without-mingle", "--without-gossip", "-l", "info"])
         self.spawn("beat", "default", [celery, "-A", "config", "beat", "-l", "info", "-s",

@@ -33,7 +33,7 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, storages
 
 from .errors import TransientError
-from .models import VideoJob
+from .models import PARALLEL_STAGES, VideoJob
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ def _still_holder(job: VideoJob) -> bool:
     names; a direct call outside the runner (``bench truth``) has no holder to check."""
     if not job.worker:
         return True
+    if job.stage in PARALLEL_STAGES and job.branches:  # voice and shots each have their own holder
+        return VideoJob.objects.filter(pk=job.pk, status=VideoJob.Status.RUNNING, **{
+            f"branches__{job.stage}__state": "running", f"branches__{job.stage}__worker": job.worker}).exists()
     return VideoJob.objects.filter(pk=job.pk, stage=job.stage, status=VideoJob.Status.RUNNING,
                                    worker=job.worker).exists()
 

@@ -2,7 +2,7 @@
 (generation/drills/netns.py: PostgreSQL, Redis, S3 server, gunicorn, a default worker + beat and
 render workers, each in its own network namespace; jobs created through the web API).
 
-0. one warm-up job (not counted: model and browser loads);
+0. ``--warmup`` jobs (default 4, the default host's slots; not counted: model and browser loads);
 1. N jobs with **one** render worker -> ``videos_per_hour_1``;
 2. a second render host joins; N more jobs -> ``videos_per_hour_2``;
    ``scaling_efficiency`` = vph_2 / (2 × vph_1);
@@ -13,7 +13,7 @@ render workers, each in its own network namespace; jobs created through the web 
 ``p50_job_s`` / ``p95_job_s`` are job latencies (created -> finished) over all batch jobs.
 Every host shares the same cores here: a second render host can only use cores the first one
 left idle, so efficiency on a 2-core box measures contention, not the design (docs/scaling.md).
-Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200)."""
+Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200), ``--warmup N`` (4)."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +34,7 @@ def _args(args: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench throughput")
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument("--warmup", type=int, default=4, help="uncounted warm-up jobs (default: the default host's slots)")
     return parser.parse_args(args)
 
 
@@ -66,8 +67,10 @@ def run(args: list[str], out) -> dict:
             raise RuntimeError("harness workers did not start")
         base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
                 "timeout": opts.timeout}
-        # One job first, not counted: every worker process loads its models and browser once.
-        warm = _client(harness, {**base, "phase": "batch", "jobs": 1})
+        # Warm-up jobs first, not counted: every worker process loads its models (the Piper voice
+        # ~3 CPU-s) and browser once. As many as the default host has slots, so each pool child
+        # is likely warm; one job left most children cold and the measured jobs paid their loads.
+        warm = _client(harness, {**base, "phase": "batch", "jobs": opts.warmup})
         out.write(f"[bench] warm-up job: {warm}\n")
         one = _client(harness, {**base, "phase": "batch", "jobs": opts.jobs})
         out.write(f"[bench] 1 render host: {one}\n")
@@ -92,6 +95,9 @@ def run(args: list[str], out) -> dict:
         "p95_job_s": _pct(latencies, 0.95),
         "single_job_idle_s": fair["alone_s"],
         "single_job_flooded_s": fair["flooded_s"],
+        # the small job's stage walls and queue wait, alone and under the flood (where it lost time)
+        "single_job_idle_stage_s": fair["alone_stages"],
+        "single_job_flooded_stage_s": fair["flooded_stages"],
         "fairness_ratio": round(fair["flooded_s"] / fair["alone_s"], 2) if fair["alone_s"] else None,
         "failed": warm["failed"] + one["failed"] + two["failed"] + fair["failed"],
         "cpu_s_per_video": one["cpu_s_per_video"],
@@ -136,7 +142,7 @@ def client(state: dict) -> dict:
         r = requests.post(f"{state['web']}/api/v1/videos", headers=headers, timeout=60,
                           json={"product_url": url, "template": "product_showcase", "duration": 6})
         r.raise_for_status()
-        return r.json()["id"]
+        return r.json()["videos"][0]["id"]  # API v1: one aspect, one variant -> one job
 
     def finished(workspace, ids) -> list:
         with tenant_context(workspace):
@@ -176,7 +182,15 @@ def client(state: dict) -> dict:
         flooded = (wait_until(lambda: finished(small, [flooded_id]), timeout=state["timeout"], interval=0.2)
                    or [None])[0]
         rest = wait_until(lambda: finished(large, flood), timeout=state["timeout"], interval=0.5) or []
-        return {"alone_s": round(latency(alone), 1) if alone and alone.status == "succeeded" else None,
+        def stages(job) -> dict:  # wall seconds per stage, and what was spent waiting in queues
+            if job is None or job.status != "succeeded":
+                return {}
+            t = job.timings
+            running = t["ingest"] + t["script"] + max(t["voice"], t["shots"]) + t["render"]
+            return {**{k: round(v, 1) for k, v in t.items()}, "queued": round(latency(job) - running, 1)}
+
+        return {"alone_stages": stages(alone), "flooded_stages": stages(flooded),
+                "alone_s": round(latency(alone), 1) if alone and alone.status == "succeeded" else None,
                 "flooded_s": round(latency(flooded), 1) if flooded and flooded.status == "succeeded" else None,
                 "failed": sum(j.status != "succeeded" for j in rest) + (len(flood) - len(rest))
                 + sum(1 for j in (alone, flooded) if j is None or j.status != "succeeded")}

@@ -6,6 +6,9 @@ from django.db import models
 from tenancy.managers import TenantModel
 
 STAGES = ("ingest", "script", "voice", "shots", "render")
+# Stages that need only the script run side by side (two messages, two workers); the render
+# waits for both: a join counted on the job row (``VideoJob.branches``), see runner/services.
+PARALLEL_STAGES = ("voice", "shots")
 STAGE_QUEUES = {"ingest": "default", "script": "default", "voice": "default", "shots": "gpu", "render": "render"}
 # Rough share of the whole job's wall time, for the progress bar.
 STAGE_WEIGHTS = {"ingest": 10, "script": 5, "voice": 20, "shots": 20, "render": 45}
@@ -43,6 +46,11 @@ class VideoJob(TenantModel):
     cpu_timings = models.JSONField(default=dict, blank=True,
                                    help_text="stage -> CPU seconds (the worker process + the tools it ran: ffmpeg, espeak)")
     outputs = models.JSONField(default=dict, blank=True, help_text="name -> media-relative path")
+    # While voice and shots run side by side, each has its own holder here (the job-level
+    # worker/heartbeat fields serve the sequential stages): stage -> {"state": queued|running|
+    # done, "worker", "task_id", "heartbeat_at", "started_at"} (ISO times). Written only under
+    # the job's row lock.
+    branches = models.JSONField(default=dict, blank=True, help_text="parallel stage -> its holder and state")
     worker = models.CharField(max_length=120, blank=True, help_text="host:pid running the current stage")
     stage_task_id = models.CharField(max_length=64, blank=True, help_text="Celery id of the current stage's message")
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,7 @@ from tenancy.models import Brand, Workspace
 from tenancy.services import audit_log_write, credit_commit, credit_refund, credit_reserve
 
 from .errors import QueueUnavailable
-from .models import STAGE_QUEUES, STAGES, STAGE_WEIGHTS, VideoJob
+from .models import PARALLEL_STAGES, STAGE_QUEUES, STAGES, STAGE_WEIGHTS, VideoJob
 from .signals import job_finished, stage_finished
 
 logger = logging.getLogger(__name__)
@@ -32,11 +32,13 @@ def _credit_ref(job: VideoJob) -> str:
     return f"video_job:{job.pk}"
 
 
-def _publish(*, workspace_id: int, job_id: int, stage: str, countdown: float | None = None) -> bool:
-    """Send one stage message; False (logged) when the broker cannot take it."""
+def _publish(*, workspace_id: int, job_id: int, stage: str, countdown: float | None = None,
+             priority: int = 0) -> bool:
+    """Send one stage message at its fair-dispatch level; False (logged) when the broker
+    cannot take it."""
     from .tasks import video_job_stage_task
 
-    options = {"queue": STAGE_QUEUES[stage]}
+    options = {"queue": STAGE_QUEUES[stage], "priority": priority}
     if countdown:
         options["countdown"] = countdown
     try:
@@ -54,10 +56,16 @@ def video_job_enqueue_stage(*, job: VideoJob, stage: str, countdown: float | Non
     When the broker is down the job row stays QUEUED and is itself the outbox: the sweeper
     sends it again once its ``heartbeat_at`` is older than ``queued_stale_s`` — unless
     ``on_failure`` handles it (job creation refuses the job instead, see video_job_create)."""
+    from .dispatch import job_dispatch_priority
+
     workspace_id, job_id = job.workspace_id, job.pk
+    # The level is read now, inside the caller's transaction and tenant (RLS), not in the
+    # on-commit callback, which may run after the tenant context is gone.
+    priority = job_dispatch_priority(job=job)
 
     def publish() -> None:
-        if not _publish(workspace_id=workspace_id, job_id=job_id, stage=stage, countdown=countdown) and on_failure:
+        if not _publish(workspace_id=workspace_id, job_id=job_id, stage=stage, countdown=countdown,
+                        priority=priority) and on_failure:
             on_failure()
 
     transaction.on_commit(publish)
@@ -109,8 +117,9 @@ def video_job_cancel(*, job: VideoJob, actor=None) -> VideoJob:
     return job
 
 
-def video_job_fail(*, job: VideoJob, reason: str) -> None:
-    """Mark failed with a readable reason and give the credit back (once)."""
+def video_job_fail(*, job: VideoJob, reason: str, stage: str | None = None) -> None:
+    """Mark failed with a readable reason and give the credit back (once). ``stage`` names the
+    failing step when it is one of two running side by side (the failure code says which)."""
     with transaction.atomic():
         job = VideoJob.objects.select_for_update().get(pk=job.pk)
         if job.is_finished:
@@ -118,41 +127,99 @@ def video_job_fail(*, job: VideoJob, reason: str) -> None:
         job.status = VideoJob.Status.FAILED
         job.failure_reason = reason[:2000]
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "failure_reason", "finished_at"])
+        job.stage = stage or job.stage
+        job.save(update_fields=["status", "failure_reason", "finished_at", "stage"])
         credit_refund(workspace=job.workspace, reference=_credit_ref(job))
         transaction.on_commit(lambda: job_finished.send(sender=VideoJob, job=job))
     logger.warning("video_job.failed job=%s stage=%s reason=%s", job.pk, job.stage, reason)
 
 
+def _progress(timings: dict) -> int:
+    return round(100 * sum(STAGE_WEIGHTS[s] for s in timings if s in STAGE_WEIGHTS) / sum(STAGE_WEIGHTS.values()))
+
+
+def branch_state(*, state: str, worker: str = "", task_id: str = "", now=None, started_at=None) -> dict:
+    """One side-by-side stage's holder record in ``VideoJob.branches`` (times as ISO text;
+    ``heartbeat_at`` is the last beat when running, the queueing time when queued)."""
+    now = now or timezone.now()
+    return {"state": state, "worker": worker, "task_id": task_id, "heartbeat_at": now.isoformat(),
+            "started_at": started_at.isoformat() if started_at else None}
+
+
+def branches_status(branches: dict) -> str:
+    """The job-level status while stages run side by side: RUNNING if any of them runs."""
+    running = any(b.get("state") == "running" for b in branches.values())
+    return VideoJob.Status.RUNNING if running else VideoJob.Status.QUEUED
+
+
+def video_job_branches_start(*, job: VideoJob) -> list[str]:
+    """(Row locked by the caller, who saves the row and queues the returned stages, each as its
+    own message.) Mark every side-by-side stage not done yet as queued; the render waits until
+    all are done (``video_job_stage_done`` counts them)."""
+    now = timezone.now()
+    job.branches = {s: branch_state(state="done", now=now) if s in job.timings else branch_state(state="queued", now=now)
+                    for s in PARALLEL_STAGES}
+    pending = [s for s in PARALLEL_STAGES if job.branches[s]["state"] != "done"]
+    job.stage, job.status, job.heartbeat_at = pending[0], VideoJob.Status.QUEUED, now
+    job.worker = job.stage_task_id = ""
+    return pending
+
+
+def _branch_done(job: VideoJob, stage: str, worker: str | None) -> bool | None:
+    """(Row locked.) Mark a side-by-side stage done. None: this run no longer holds it (taken
+    over after a stale heartbeat, or the job ended) — record nothing. True: it was the last
+    one (the render is next). False: another is still queued or running."""
+    branch = job.branches.get(stage) or {}
+    if job.is_finished or branch.get("state") != "running" or (worker is not None and branch.get("worker") != worker):
+        return None
+    job.branches = {**job.branches, stage: {**branch, "state": "done", "worker": "",
+                                            "finished_at": timezone.now().isoformat()}}
+    pending = [s for s in PARALLEL_STAGES if job.branches.get(s, {}).get("state") != "done"]
+    if not pending:
+        return True
+    job.stage, job.status = pending[0], branches_status({s: job.branches[s] for s in pending})
+    return False
+
+
 def video_job_stage_done(*, job_id: int, stage: str, seconds: float, outputs: dict,
-                         cpu_seconds: float | None = None) -> VideoJob:
-    """Record a finished stage and queue the next one, or finish the job and keep its credit."""
+                         cpu_seconds: float | None = None, worker: str | None = None) -> VideoJob:
+    """Record a finished stage and queue the next one(s), or finish the job and keep its credit.
+    After the script, voice and shots are queued together; the render is queued exactly once,
+    by whichever of them finishes last (counted under the job's row lock)."""
     with transaction.atomic():
         job = VideoJob.objects.select_for_update().get(pk=job_id)
+        joined = _branch_done(job, stage, worker) if stage in PARALLEL_STAGES and job.branches else True
+        if joined is None:
+            logger.warning("video_job.branch_superseded job=%s stage=%s worker=%s", job_id, stage, worker)
+            return job
         job.timings = {**job.timings, stage: round(seconds, 3)}
         if cpu_seconds is not None:
             job.cpu_timings = {**job.cpu_timings, stage: round(cpu_seconds, 3)}
         job.outputs = {**job.outputs, **outputs}
-        done = STAGES[: STAGES.index(stage) + 1]
-        job.progress = round(100 * sum(STAGE_WEIGHTS[s] for s in done) / sum(STAGE_WEIGHTS.values()))
+        job.progress = _progress(job.timings)
         finished = stage == STAGES[-1]
+        next_stages: list[str] = []
         if finished:
             job.status = VideoJob.Status.SUCCEEDED
             job.finished_at = timezone.now()
             credit_commit(workspace=job.workspace, reference=_credit_ref(job))
-        else:
-            job.stage = STAGES[STAGES.index(stage) + 1]
+        elif stage == "script":
+            next_stages = video_job_branches_start(job=job)
+        elif joined:
+            job.stage = "render" if stage in PARALLEL_STAGES else STAGES[STAGES.index(stage) + 1]
             job.status = VideoJob.Status.QUEUED
             job.heartbeat_at = timezone.now()
-        job.worker = ""
-        job.stage_task_id = ""
+            next_stages = [job.stage]
+        if stage not in PARALLEL_STAGES or joined:
+            job.worker = ""
+            job.stage_task_id = ""
         job.save()
         # Signal before queueing the next stage: with an in-process (eager) worker the next
         # stage runs inside its on_commit callback, and progress must print in order.
         transaction.on_commit(lambda: stage_finished.send(sender=VideoJob, job=job, stage=stage, seconds=seconds))
         if finished:
             transaction.on_commit(lambda: job_finished.send(sender=VideoJob, job=job))
-        else:
-            video_job_enqueue_stage(job=job, stage=job.stage)
+        for next_stage in next_stages:
+            video_job_enqueue_stage(job=job, stage=next_stage)
     logger.info("video_job.stage_done job=%s stage=%s seconds=%.2f", job_id, stage, seconds)
     return job

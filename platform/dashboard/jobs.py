@@ -2,6 +2,8 @@
 captions/on-screen texts with re-render, and the job's variants side by side."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -39,6 +41,12 @@ def job_stages(job: VideoJob) -> list[dict]:
             state, seconds = "done", job.timings[stage]
         elif i == current and job.status == VideoJob.Status.FAILED:
             state, seconds = "failed", None
+        elif stage in job.branches and job.status == VideoJob.Status.RUNNING:
+            # voice and shots run side by side: each has its own state and start time
+            branch = job.branches[stage]
+            started = branch.get("started_at") if branch.get("state") == "running" else None
+            state = "running" if started else "waiting"
+            seconds = round((timezone.now() - datetime.fromisoformat(started)).total_seconds(), 1) if started else None
         elif i == current and job.status == VideoJob.Status.RUNNING and job.heartbeat_at:
             state, seconds = "running", round((timezone.now() - job.heartbeat_at).total_seconds(), 1)
         else:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
@@ -122,8 +123,11 @@ def test_k8s_gpu_placement_and_queue_autoscaling(k8s):
     for name in WORKER_KINDS:
         scaled = k8s[("ScaledObject", name)]["spec"]
         assert scaled["scaleTargetRef"]["name"] == name
-        trigger = scaled["triggers"][0]
-        assert trigger["type"] == "redis" and trigger["metadata"]["listName"] == name.removeprefix("worker-")
+        queue = name.removeprefix("worker-")
+        # one trigger per fair-dispatch level: "<queue>", "<queue>:1", ... (docs/scaling.md)
+        assert [t["metadata"]["listName"] for t in scaled["triggers"]] == [
+            queue if level == 0 else f"{queue}:{level}" for level in range(settings.JOBS_DISPATCH_LEVELS)]
+        assert all(t["type"] == "redis" for t in scaled["triggers"])
         assert (scaled["minReplicaCount"] == 0) == (name == "worker-gpu")
         assert ("PodDisruptionBudget", name) in k8s
     assert ("PodDisruptionBudget", "web") in k8s and ("PodDisruptionBudget", "beat") not in k8s

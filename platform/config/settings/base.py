@@ -201,8 +201,14 @@ CACHES = {"default": (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL, "KEY_PREFIX": "adf"}
     if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL or "filesystem://"
+# Fair dispatch (generation/jobs/dispatch.py, docs/scaling.md): each queue is this many Redis
+# lists, one per priority level ("default", "default:1", …); a stage message's level is its
+# job's rank among its workspace's active jobs, and workers drain level 0 first.
+JOBS_DISPATCH_LEVELS = env_int("JOBS_DISPATCH_LEVELS", 4)
 if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "priority_steps": list(range(JOBS_DISPATCH_LEVELS)),
+        "sep": ":",
         # Above the longest task (LoRA training), so a slow task is never redelivered while
         # it still runs; messages of a dead worker are restored promptly, and the job
         # sweeper re-queues anything stuck past its deadline.

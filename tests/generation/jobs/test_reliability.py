@@ -91,7 +91,8 @@ def test_sweeper_requeues_a_queued_stage_whose_message_was_lost(queued, gen, dja
     queued.reset_mock()
     with django_capture_on_commit_callbacks(execute=True):
         assert _sweep(ws) == {"requeued": 1, "failed": 0}
-    queued.assert_called_once_with(args=(ws.pk, lost.pk, "ingest"), queue="default")
+    # the oldest active job of its workspace: fair-dispatch level 0
+    queued.assert_called_once_with(args=(ws.pk, lost.pk, "ingest"), queue="default", priority=0)
 
 
 @pytest.mark.django_db
@@ -104,7 +105,9 @@ def test_a_workspace_at_its_cap_is_deferred_while_another_runs(queued, gen, djan
     queued.reset_mock()
     with django_capture_on_commit_callbacks(execute=True), tenant_context(ws_a):
         assert video_job_run_stage(job_id=jobs_a[2].pk, stage="ingest") == "defer"
-    queued.assert_called_once_with(args=(ws_a.pk, jobs_a[2].pk, "ingest"), queue="default", countdown=3)
+    # the third active job of A: two of A's jobs are ahead of it (level 2)
+    queued.assert_called_once_with(args=(ws_a.pk, jobs_a[2].pk, "ingest"), queue="default", countdown=3,
+                                   priority=2)
     _reload(jobs_a[2])
     assert jobs_a[2].status == "queued" and jobs_a[2].attempts == {}
     with tenant_context(ws_b):  # B is not held back by A (its stage runs and fails on the fake link)

@@ -44,7 +44,7 @@ def test_sweeper_requeues_stale_and_fails_exhausted_jobs(jobs, django_capture_on
          django_capture_on_commit_callbacks(execute=True):
         totals = video_job_sweep_task()
     assert totals == {"requeued": 1, "failed": 1}
-    apply_async.assert_called_once_with(args=(stale.workspace_id, stale.pk, "render"), queue="render")
+    apply_async.assert_called_once_with(args=(stale.workspace_id, stale.pk, "render"), queue="render", priority=0)
     with tenant_context(stale.workspace_id):
         stale.refresh_from_db()
     with tenant_context(exhausted.workspace_id):

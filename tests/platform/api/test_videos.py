@@ -286,7 +286,7 @@ def test_timeline_put_validates_edits_and_queues_a_free_rerender(api, queued, se
     with django_capture_on_commit_callbacks(execute=True):
         response = client.put(url, edits, format="json")
     assert response.status_code == 202 and response.json()["status"] == "queued", response.content
-    queued.assert_called_once_with(args=(api["a"]["workspace"].pk, job.pk, "render"), queue="render")
+    queued.assert_called_once_with(args=(api["a"]["workspace"].pk, job.pk, "render"), queue="render", priority=0)
     stored = json.loads((Path(settings.MEDIA_ROOT) / job.media_dir() / "timeline_edits.json").read_text())
     assert stored["texts"] == [{"layer": 1, "text": "New headline"}] and stored["shot_order"] == [2, 0]
     with tenant_context(api["a"]["workspace"]):

@@ -184,3 +184,27 @@ def test_preview_lists_the_facts_left_out_with_why(logged_in, two_workspaces):
         {"field": "brand", "value": "eBay", "reason": "a marketplace name is not the brand"}])
     page = logged_in.get(reverse("dashboard:preview", args=[product.pk])).content.decode()
     assert "Left out" in page and "eBay" in page and "a marketplace name is not the brand" in page
+
+
+def test_job_status_shows_voice_and_shots_running_side_by_side(logged_in, two_workspaces):
+    from django.utils import timezone
+
+    a = two_workspaces["a"]
+    now = timezone.now().isoformat()
+    with tenant_context(a["workspace"]):
+        job = VideoJob.objects.create(
+            workspace=a["workspace"], brand=a["brand"], product_url="https://shop.example/p/1", template="product_showcase",
+            status="running", stage="voice", timings={"ingest": 1.0, "script": 0.5}, heartbeat_at=timezone.now(),
+            branches={"voice": {"state": "running", "worker": "h:1", "heartbeat_at": now, "started_at": now},
+                      "shots": {"state": "running", "worker": "h:2", "heartbeat_at": now, "started_at": now}})
+    status = logged_in.get(reverse("dashboard:job-status", args=[job.pk])).json()
+    assert [s["state"] for s in status["stages"]] == ["done", "done", "running", "running", "waiting"]
+    with tenant_context(a["workspace"]):
+        VideoJob.objects.filter(pk=job.pk).update(
+            timings={"ingest": 1.0, "script": 0.5, "shots": 2.0}, branches={
+                "voice": {"state": "running", "worker": "h:1", "heartbeat_at": now, "started_at": now},
+                "shots": {"state": "done", "worker": "", "heartbeat_at": now, "started_at": now}})
+    status = logged_in.get(reverse("dashboard:job-status", args=[job.pk])).json()
+    assert [s["state"] for s in status["stages"]] == ["done", "done", "running", "done", "waiting"]
+    login(logged_in, two_workspaces["b"]["user"])  # the other workspace cannot read it
+    assert logged_in.get(reverse("dashboard:job-status", args=[job.pk])).status_code == 404
