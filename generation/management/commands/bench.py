@@ -17,7 +17,7 @@ BENCHMARKS = {
     "zh-voice": "generation.voice.bench.zh_voice",
     "render": "generation.video.bench.render",
     "truth": "generation.jobs.bench.truth",
-    "throughput": "generation.jobs.bench_throughput",
+    "throughput": "generation.jobs.bench.throughput",
 }
 
 

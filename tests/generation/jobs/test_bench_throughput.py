@@ -7,7 +7,7 @@ import os
 import pytest
 
 from generation.drills.netns import netns_available
-from generation.jobs import bench_throughput
+from generation.jobs.bench import throughput as bench_throughput
 
 pytestmark = [pytest.mark.e2e]
 

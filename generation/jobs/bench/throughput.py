@@ -40,7 +40,7 @@ def _args(args: list[str]) -> argparse.Namespace:
 
 def _client(harness: Harness, state: dict) -> dict:
     proc = harness.run_in("ctl", [sys.executable, "-c", (
-        "import json, sys, django; django.setup(); from generation.jobs.bench_throughput import client; "
+        "import json, sys, django; django.setup(); from generation.jobs.bench.throughput import client; "
         "print(json.dumps(client(json.loads(sys.argv[1]))))"), json.dumps(state)], timeout=state["timeout"] + 120)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
