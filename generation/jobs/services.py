@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,7 @@ LANGUAGE_AUTO = "auto"
 # What a publish raises when the broker is down or unreachable (Celery wraps the transport's
 # connection errors in kombu's OperationalError; the rest are the raw socket failures).
 BROKER_ERRORS = (BrokerOperationalError, ConnectionError, TimeoutError, OSError)
+STAGE_TASK = "generation.video_job_stage"
 QUEUE_DOWN_REASON = "The video queue was unavailable when this job was created; nothing was charged. Please try again."
 
 
@@ -36,13 +38,13 @@ def _publish(*, workspace_id: int, job_id: int, stage: str, countdown: float | N
              priority: int = 0) -> bool:
     """Send one stage message at its fair-dispatch level; False (logged) when the broker
     cannot take it."""
-    from .tasks import video_job_stage_task
-
     options = {"queue": STAGE_QUEUES[stage], "priority": priority}
     if countdown:
         options["countdown"] = countdown
     try:
-        video_job_stage_task.apply_async(args=(workspace_id, job_id, stage), **options)
+        # By name from Celery's registry (the StageTask instance tasks.py registers), so this
+        # module never imports tasks -> runner -> services back.
+        current_app.tasks[STAGE_TASK].apply_async(args=(workspace_id, job_id, stage), **options)
     except BROKER_ERRORS as exc:
         logger.error("video_job.enqueue_failed job=%s stage=%s error=%s", job_id, stage, type(exc).__name__)
         return False

@@ -12,6 +12,7 @@ from tenancy.models import Workspace
 
 from .errors import TransientError
 from .runner import video_job_run_stage, video_job_stage_timed_out, video_job_sweep_workspace
+from .services import STAGE_TASK
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 2  # transient retries; the runner also caps total starts per stage
@@ -39,7 +40,7 @@ class StageTask(Task):
                 video_job_stage_timed_out(job_id=job_id, stage=stage)
 
 
-@shared_task(name="generation.video_job_stage", bind=True, base=StageTask, acks_late=True,
+@shared_task(name=STAGE_TASK, bind=True, base=StageTask, acks_late=True,
              reject_on_worker_lost=True, max_retries=MAX_RETRIES)
 def video_job_stage_task(self, workspace_id: int, job_id: int, stage: str) -> str:
     """One stage of one job. Idempotent: a redelivery resumes, a duplicate is a no-op."""

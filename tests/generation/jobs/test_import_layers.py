@@ -1,0 +1,39 @@
+"""No import circle in generation.jobs: tasks -> runner -> services, never services -> tasks
+(services publish a stage by its registered task name)."""
+import ast
+from pathlib import Path
+
+import generation.jobs
+
+PACKAGE = Path(generation.jobs.__file__).parent
+
+
+def _imports(module: str) -> set[str]:
+    """Every module ``module`` imports, at any depth in the file (lazy imports count too)."""
+    found = set()
+    for node in ast.walk(ast.parse((PACKAGE / f"{module}.py").read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = "generation.jobs" + ("." + base if base else "")
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_services_and_runner_never_import_tasks():
+    assert "generation.jobs.runner" in _imports("tasks")
+    assert "generation.jobs.services" in _imports("runner")
+    for module in ("services", "runner", "dispatch"):
+        assert not any(name.startswith("generation.jobs.tasks") for name in _imports(module)), module
+
+
+def test_services_publish_the_task_tasks_registers():
+    from celery import current_app
+
+    from generation.jobs.services import STAGE_TASK
+    from generation.jobs.tasks import video_job_stage_task
+
+    assert current_app.tasks[STAGE_TASK] is video_job_stage_task._get_current_object()  # shared_task gives a proxy
