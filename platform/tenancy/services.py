@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .auth_epoch import auth_epoch_bump
 from .context import tenant_context
 from .models import ApiKey, AuditLog, Brand, CreditLedger, Membership, Workspace
 
@@ -151,6 +152,7 @@ def _api_keys_revoke_for(*, workspace: Workspace, user, actor, reason: str) -> l
     prefixes = list(ApiKey.objects.filter(workspace=workspace, created_by=user, revoked_at__isnull=True)
                     .values_list("prefix", flat=True))
     ApiKey.objects.filter(prefix__in=prefixes).update(revoked_at=timezone.now())
+    auth_epoch_bump()  # .update() sends no signal: cached keys must refill now
     for prefix in prefixes:
         audit_log_write(workspace=workspace, action="api_key.revoked", actor=actor, target=prefix,
                         data={"reason": reason, "creator": user.get_username()})
@@ -171,6 +173,7 @@ def membership_remove(*, workspace: Workspace, user, actor=None, rehome_keys_to=
         prefixes = list(ApiKey.objects.filter(workspace=workspace, created_by=user, revoked_at__isnull=True)
                         .values_list("prefix", flat=True))
         ApiKey.objects.filter(prefix__in=prefixes).update(created_by=rehome_keys_to)
+        auth_epoch_bump()
         for prefix in prefixes:
             audit_log_write(workspace=workspace, action="api_key.rehomed", actor=actor, target=prefix,
                             data={"from": user.get_username(), "to": rehome_keys_to.get_username()})
