@@ -57,19 +57,17 @@ def video_request_create(*, workspace: Workspace, request: VideoRequest, created
     exist with their holds, or none (InsufficientCredits). Stages are queued after commit."""
     request_id = new_request_id()
     jobs: list[VideoJob] = []
-    with transaction.atomic():
+    # No savepoint of its own: a failure rolls back the caller's transaction (the batch
+    # route gives each item its own savepoint).
+    with transaction.atomic(savepoint=False):
         for variant in range(request.variants):
             for aspect in request.aspects:
-                job = video_job_create(
+                jobs.append(video_job_create(
                     workspace=workspace, brand=request.brand, product_url=request.product_url,
                     template=request.template, aspect=aspect, language=request.language,
-                    duration_s=request.duration_s, created_by=created_by, api_key=api_key)
-                extra = {"request_id": request_id, "variant": variant, "voice": request.voice,
-                         "framework": request.framework, "music": request.music, "product": request.product}
-                VideoJob.objects.filter(pk=job.pk).update(**extra)
-                for name, value in extra.items():
-                    setattr(job, name, value)
-                jobs.append(job)
+                    duration_s=request.duration_s, created_by=created_by, api_key=api_key,
+                    options={"request_id": request_id, "variant": variant, "voice": request.voice,
+                             "framework": request.framework, "music": request.music, "product": request.product}))
     logger.info("api.video_request_created request=%s jobs=%s workspace=%s", request_id, len(jobs), workspace.pk)
     return request_id, jobs
 

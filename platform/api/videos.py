@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
+from django.dispatch import receiver
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -18,6 +21,7 @@ from catalog.models import Product
 from generation.jobs.models import VideoJob
 from generation.jobs.errors import QueueUnavailable
 from generation.jobs.services import ASPECTS, QUEUE_DOWN_REASON, video_job_cancel
+from generation.jobs.signals import job_finished
 from tenancy.context import tenant_context
 from tenancy.models import Brand
 from tenancy.services import InsufficientCredits
@@ -209,6 +213,19 @@ def _filtered(query: dict):
     return jobs
 
 
+# Jobs of the current create request whose first stage the broker refused. A refused job is
+# failed (and refunded) inside the commit, which sends job_finished in this thread: noting it
+# here saves a query per create.
+_refused_jobs: ContextVar[list | None] = ContextVar("api_refused_jobs", default=None)
+
+
+@receiver(job_finished, sender=VideoJob, dispatch_uid="api.videos.note_refused_jobs")
+def _note_refused_job(sender, job: VideoJob, **kwargs) -> None:
+    refused = _refused_jobs.get()
+    if refused is not None and job.status == VideoJob.Status.FAILED and job.failure_reason == QUEUE_DOWN_REASON:
+        refused.append(job.pk)
+
+
 class VideoListCreate(TenantAPIView):
     @extend_schema(request=VideoCreateSerializer, responses={202: VideoRequestSerializer}, tags=["videos"],
                    summary="Create videos (one per variant × aspect)")
@@ -216,19 +233,20 @@ class VideoListCreate(TenantAPIView):
     def post(self, request):
         data = VideoCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        self._refused = []
+        _refused_jobs.set(self._refused)
         request_id, jobs = video_request_create(workspace=self.workspace, request=data.validated_data,
                                                 created_by=request.auth.created_by, api_key=request.auth)
-        self._created = [job.pk for job in jobs]
-        body = {"request_id": request_id, "videos": VideoSerializer(jobs, many=True, context={"request": request}).data}
+        body = {"request_id": request_id, "videos": [video_body(job, request=request) for job in jobs]}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
     def after_commit(self) -> None:
         """The first stages are published on commit; a refused publish fails its job and
         releases its credit (generation.jobs.services): answer 503, not 202."""
-        refused = VideoJob.objects.filter(pk__in=getattr(self, "_created", []), status=VideoJob.Status.FAILED,
-                                          failure_reason=QUEUE_DOWN_REASON).values_list("pk", flat=True).first()
-        if refused is not None:
-            raise QueueUnavailable(job_id=refused)
+        _refused_jobs.set(None)
+        refused = getattr(self, "_refused", None)
+        if refused:
+            raise QueueUnavailable(job_id=refused[0])
 
     @extend_schema(parameters=[VideoListQuerySerializer], tags=["videos"],
                    responses=page_serializer(VideoSerializer, "VideoPage"), summary="List videos (newest first)")
@@ -309,8 +327,9 @@ class VideoBatch(TenantAPIView):
                                                                  param=errors[0]["param"])})
                 continue
             try:
-                request_id, jobs = video_request_create(workspace=self.workspace, request=data.validated_data,
-                                                        created_by=request.auth.created_by, api_key=request.auth)
+                with transaction.atomic():  # this item's savepoint: a refused item leaves the others
+                    request_id, jobs = video_request_create(workspace=self.workspace, request=data.validated_data,
+                                                            created_by=request.auth.created_by, api_key=request.auth)
             except InsufficientCredits as exc:
                 rejected.append({"index": index, **problem_body(request=request, code="insufficient_credits",
                                                                  detail=str(exc))})
