@@ -13,7 +13,6 @@ changes the epoch, so the next request in any process checks the database again.
 shared cache is unreachable nothing is served from the cache (every request hits the DB)."""
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from dataclasses import dataclass
@@ -21,11 +20,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
+from django.db.models.base import ModelState
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from tenancy.auth_epoch import CACHE_KEY as AUTH_EPOCH_CACHE_KEY
 from tenancy.auth_epoch import auth_epoch_read
 from tenancy.models import ApiKey, Membership
+
+from .throttling import throttle_count_and_read
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 CACHE_MAX_KEYS = 2048
@@ -63,18 +66,38 @@ def _load(key_hash: str) -> ApiKey:
     return key
 
 
+def _clone(instance):
+    """A shallow copy of a model instance with its own state (no related objects cached)."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__dict__)
+    clone._state = ModelState()
+    clone._state.db, clone._state.adding = instance._state.db, False
+    return clone
+
+
 def _private_copy(key: ApiKey) -> ApiKey:
-    """A request's own copy of a cached key (views may touch the instances they get)."""
-    mine = copy.copy(key)
-    mine._state = copy.copy(key._state)
-    mine._state.fields_cache = {name: copy.copy(value) for name, value in key._state.fields_cache.items()}
+    """A request's own copy of a cached key, its workspace and creator (views may touch the
+    instances they get; the cached ones are shared by every thread of the process)."""
+    mine = _clone(key)
+    mine._state.fields_cache["workspace"] = _clone(key.workspace)
+    mine._state.fields_cache["created_by"] = _clone(key.created_by) if key.created_by is not None else None
     return mine
 
 
-def _authenticated_key(key_hash: str) -> ApiKey:
-    epoch = auth_epoch_read()  # before any DB read: a change committed after it changes the epoch again
-    now = time.monotonic()
+def _epoch_for(request, checked: _Checked | None) -> str | None:
+    """The auth epoch; for a key checked before, read in the same Redis round trip that
+    counts the request against its rate limits (the key's id and workspace never change)."""
+    if checked is not None:
+        values = throttle_count_and_read(request, checked.key, reads=(AUTH_EPOCH_CACHE_KEY,))
+        if values is not None and values[0] is not None:
+            return values[0]
+    return auth_epoch_read()
+
+
+def _authenticated_key(request, key_hash: str) -> ApiKey:
     checked = _cache.get(key_hash)
+    epoch = _epoch_for(request, checked)  # before any DB read: a change committed after it changes the epoch again
+    now = time.monotonic()
     if checked is None or checked.epoch != epoch or checked.expires <= now or epoch is None:
         key = _load(key_hash)
         if epoch is None:
@@ -111,7 +134,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2 or parts[0] != self.keyword:
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api key>'.")
         key_hash = ApiKey.hash_key(parts[1])
-        key = _authenticated_key(key_hash)
+        key = _authenticated_key(request, key_hash)
         _touch(key, key_hash)
         return (key.created_by or _ApiKeyUser(key), key)
 

@@ -213,3 +213,33 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared cache on the real Redis, as in production (tests default to local memory);
+    a key prefix of its own, so its counters start at zero."""
+    import os
+    import uuid
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs Redis (make test starts one)")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": url, "KEY_PREFIX": f"adf-test-{uuid.uuid4().hex}"}}
+    return url
+
+
+@pytest.mark.django_db
+def test_rate_limits_on_redis_count_in_the_same_round_trip_as_the_key_check(api, settings, redis_cache):
+    """A cached key is checked and counted in one Redis round trip: the limits still hold,
+    per key and per workspace, from the first request on, with Retry-After."""
+    settings.API_RATE_LIMIT_KEY, settings.API_RATE_LIMIT_WORKSPACE = "3/h", "5/h"
+    a, b = api["a"], api["b"]
+    assert [a["read"].get("/api/v1/usage").status_code for _ in range(4)] == [200, 200, 200, 429]
+    limited = a["read"].get("/api/v1/usage")
+    assert limited.json()["code"] == "rate_limited" and 1 <= int(limited["Retry-After"]) <= 3600
+    assert [a["write"].get("/api/v1/usage").status_code for _ in range(2)] == [429, 429]  # workspace budget spent
+    assert b["read"].get("/api/v1/usage").status_code == 200  # workspace B counts on its own
+    revoke = b["admin"].post(f"/api/v1/keys/{b['read_key'].pk}/revoke")
+    assert revoke.status_code == 200 and b["read"].get("/api/v1/usage").status_code == 401
