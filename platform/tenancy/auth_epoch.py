@@ -22,12 +22,12 @@ _clients: dict = {}
 
 
 def _redis(backend: RedisCache):
-    """(client, full key): one redis-py client per process; a plain GET/SET on a raw key
+    """(client, full key): one redis-py client per cache backend; a plain GET/SET on a raw key
     skips the cache API's pickling (this is read on every API request)."""
-    found = _clients.get(id(backend))
-    if found is None:
-        found = _clients[id(backend)] = (backend._cache.get_client(write=True), backend.make_and_validate_key(CACHE_KEY))
-    return found
+    client = _clients.get(id(backend))
+    if client is None:
+        client = _clients[id(backend)] = backend._cache.get_client(write=True)
+    return client, backend.make_and_validate_key(CACHE_KEY)
 
 
 def auth_epoch_read() -> str | None:
