@@ -30,7 +30,7 @@ from .errors import ApiError, problem_body, validation_errors
 from .idempotency import idempotent
 from .timeline_edits import TimelineEditSerializer, video_timeline_edit
 from .video_requests import VideoRequest, signed_file_read, signed_file_url, video_estimate, video_request_create
-from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer
+from .views import CursorQuerySerializer, TenantAPIView, cursor_page, page_body, page_serializer, tenant_first
 
 DOWNLOADABLE = ("video", "thumbnail", "captions", "timeline")
 MUSIC = ("upbeat", "calm", "bold", "none")
@@ -100,7 +100,7 @@ class VideoCreateSerializer(serializers.Serializer):
         aspects = attrs.get("aspects") or [attrs.get("aspect", "9:16")]
         if len(set(aspects)) != len(aspects):
             raise serializers.ValidationError({"aspects": "Each aspect may appear once."})
-        brand = attrs.get("brand") or Brand.objects.order_by("pk").first()
+        brand = attrs.get("brand") or tenant_first(Brand)  # the workspace's first brand
         if brand is None:
             raise serializers.ValidationError({"brand": "This workspace has no brand yet; create one first."})
         product = attrs.get("product_id")

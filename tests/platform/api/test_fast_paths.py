@@ -20,10 +20,10 @@ from rest_framework import serializers
 
 from api.auth import key_cache_clear
 from api.videos import VideoSerializer
-from api.views import tenant_row
+from api.views import tenant_first, tenant_row
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
-from tenancy.models import ApiKey, Membership
+from tenancy.models import ApiKey, Brand, Membership
 from tenancy.services import api_key_create, api_key_revoke, membership_remove, user_deactivate
 from tests.platform.procs import BIN, REPO, clean_env, strong_secret_key
 
@@ -77,6 +77,12 @@ def test_tenant_row_stays_inside_the_workspace(two_workspaces):
         assert tenant_row(VideoJob, 10**9) is None
     with tenant_context(b["workspace"]):
         assert tenant_row(VideoJob, job_b.pk).pk == job_b.pk and tenant_row(VideoJob, job_a.pk) is None
+        Brand.objects.create(workspace=b["workspace"], name="Later brand")
+        first = tenant_first(Brand)
+        assert (first.pk, first.name, first.default_aspects) == (b["brand"].pk, b["brand"].name,
+                                                                 b["brand"].default_aspects)
+    with tenant_context(a["workspace"]):
+        assert tenant_first(Brand).pk == a["brand"].pk
 
 
 @pytest.mark.django_db
