@@ -8,7 +8,6 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
@@ -23,6 +22,7 @@ from generation.jobs.errors import QueueUnavailable
 from generation.jobs.services import ASPECTS, QUEUE_DOWN_REASON, video_job_cancel
 from generation.jobs.signals import job_finished
 from tenancy.context import tenant_context
+from tenancy.files import SignedFileError
 from tenancy.models import Brand
 from tenancy.services import InsufficientCredits
 
@@ -373,7 +373,7 @@ class VideoDownload(APIView):
     def get(self, request, token: str):
         try:
             workspace_id, job_id, name = signed_file_read(token)
-        except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        except SignedFileError as exc:
             raise ApiError("not_found", "This download link is invalid or has expired.") from exc
         with tenant_context(workspace_id):
             return video_file_response(job=VideoJob.objects.filter(pk=job_id).first(), name=name)
