@@ -75,8 +75,9 @@ def video_job_enqueue_stage(*, job: VideoJob, stage: str, countdown: float | Non
 
 def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, template: str | None = None,
                      aspect: str = "9:16", language: str | None = None, duration_s: int = 15,
-                     created_by=None, api_key=None) -> VideoJob:
-    """Create a job, hold its credit and queue the first stage after commit.
+                     created_by=None, api_key=None, options: dict | None = None) -> VideoJob:
+    """Create a job, hold its credit and queue the first stage after commit. ``options`` are
+    further VideoJob fields set in the same INSERT (request_id, variant, voice, music, ...).
 
     Raises QueueUnavailable when the broker refuses the first stage: the job is then failed
     and its credit released in the same call, so nothing is charged (the API answers 503).
@@ -94,7 +95,7 @@ def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, te
             template=template or brand.default_template, aspect=aspect,
             language=language or LANGUAGE_AUTO, duration_s=duration_s,
             created_by=created_by if getattr(created_by, "pk", None) else None,
-            stage=STAGES[0], heartbeat_at=timezone.now())
+            stage=STAGES[0], heartbeat_at=timezone.now(), **(options or {}))
         credit_reserve(workspace=workspace, amount=settings.CREDITS_PER_VIDEO, reference=_credit_ref(job))
         audit_log_write(workspace=workspace, action="video_job.created", actor=created_by, api_key=api_key,
                         target=str(job.pk), data={"url": product_url, "template": job.template, "aspect": aspect})

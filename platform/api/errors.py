@@ -20,6 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from config.db_unavailable import DB_ERRORS
 from generation.jobs.errors import QueueUnavailable
 from tenancy.services import InsufficientCredits
 
@@ -157,6 +158,10 @@ def _drf_code(exc: exceptions.APIException) -> str:
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error leaves as a problem document, never HTML."""
     request = context.get("request")
+    if isinstance(exc, DB_ERRORS):
+        # Re-raised by DRF: config.db_unavailable answers 503 (and drops the dead connection),
+        # the same for the API and the dashboard.
+        return None
     for cls in type(exc).__mro__:
         if cls in PROBLEM_MAP:
             code, detail, *headers = PROBLEM_MAP[cls](exc)

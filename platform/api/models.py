@@ -18,9 +18,10 @@ def event_public_id() -> str:
 
 
 class IdempotencyKey(TenantModel):
-    """One claimed ``Idempotency-Key`` per workspace. Inserted (and committed) before the
-    request runs, so a concurrent duplicate hits the unique constraint; completed in the same
-    transaction as the request's writes. Kept ``API_IDEMPOTENCY_TTL_S`` (24 h)."""
+    """One answered ``Idempotency-Key`` per workspace, written in the same transaction as the
+    request's own writes; while that transaction runs an advisory lock holds the key (see
+    api.idempotency). ``in_flight`` rows are claims of the earlier two-transaction scheme.
+    Kept ``API_IDEMPOTENCY_TTL_S`` (24 h)."""
 
     class State(models.TextChoices):
         IN_FLIGHT = "in_flight"

@@ -36,8 +36,9 @@ def _redis_client(backend: RedisCache):
     return client
 
 
-def window_counts(counters: list[tuple[str, int]]) -> list[int]:
-    """Increment each (name, ttl) counter once; their new values, in one round trip on Redis."""
+def window_counts(counters: list[tuple[str, int]], *, reads: tuple[str, ...] = ()) -> tuple[list[int], list]:
+    """Increment each (name, ttl) counter once, and read the raw values of ``reads`` (cache
+    names written raw, e.g. the auth epoch): (new counts, values), one round trip on Redis."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         pipe = _redis_client(backend).pipeline(transaction=False)
@@ -45,7 +46,11 @@ def window_counts(counters: list[tuple[str, int]]) -> list[int]:
             full = backend.make_and_validate_key(name)
             pipe.set(full, 0, ex=ttl, nx=True)
             pipe.incr(full)
-        return [int(v) for v in pipe.execute()[1::2]]
+        for name in reads:
+            pipe.get(backend.make_and_validate_key(name))
+        results = pipe.execute()
+        values = [v.decode() if isinstance(v, bytes) else v for v in results[2 * len(counters):]]
+        return [int(v) for v in results[: 2 * len(counters)][1::2]], values
     out = []
     for name, ttl in counters:
         backend.add(name, 0, timeout=ttl)
@@ -54,7 +59,29 @@ def window_counts(counters: list[tuple[str, int]]) -> list[int]:
         except ValueError:  # expired between add and incr
             backend.add(name, 1, timeout=ttl)
             out.append(1)
-    return out
+    return out, [backend.get(name) for name in reads]
+
+
+def _limits(key: ApiKey, now: float) -> tuple[list, list[tuple[str, int]]]:
+    limits = [("key", key.pk, *parse_rate(settings.API_RATE_LIMIT_KEY)),
+              ("workspace", key.workspace_id, *parse_rate(settings.API_RATE_LIMIT_WORKSPACE))]
+    counters = [(f"throttle:{scope}:{ident}:{int(now // period)}", period + 1) for scope, ident, _, period in limits]
+    return limits, counters
+
+
+def throttle_count_and_read(request, key: ApiKey, *, reads: tuple[str, ...]) -> list | None:
+    """Count this request against ``key``'s limits now and read ``reads`` in the same round
+    trip (the authentication's cache check); ApiRateThrottle then uses the counts kept on the
+    request. None when the cache is down (the throttle then tries again and fails open)."""
+    now = time.time()
+    limits, counters = _limits(key, now)
+    try:
+        counts, values = window_counts(counters, reads=reads)
+    except Exception:  # noqa: BLE001 - a cache outage must not take the API down
+        logger.warning("api.throttle_unavailable", exc_info=True)
+        return None
+    request._api_throttle_counted = (key.pk, now, limits, counts)
+    return values
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -64,16 +91,17 @@ class ApiRateThrottle(BaseThrottle):
         key = request.auth
         if not isinstance(key, ApiKey):
             return True  # unauthenticated requests are refused before they cost anything
-        now = time.time()
-        limits = [("key", key.pk, *parse_rate(settings.API_RATE_LIMIT_KEY)),
-                  ("workspace", key.workspace_id, *parse_rate(settings.API_RATE_LIMIT_WORKSPACE))]
-        counters = [(f"throttle:{scope}:{ident}:{int(now // period)}", period + 1)
-                    for scope, ident, _, period in limits]
-        try:
-            counts = window_counts(counters)
-        except Exception:  # noqa: BLE001 - a cache outage must not take the API down
-            logger.warning("api.throttle_unavailable", exc_info=True)
-            return True
+        counted = getattr(request, "_api_throttle_counted", None)
+        if counted is not None and counted[0] == key.pk:
+            _, now, limits, counts = counted
+        else:
+            now = time.time()
+            limits, counters = _limits(key, now)
+            try:
+                counts, _ = window_counts(counters)
+            except Exception:  # noqa: BLE001 - a cache outage must not take the API down
+                logger.warning("api.throttle_unavailable", exc_info=True)
+                return True
         over = [(int(now // period) + 1) * period - now
                 for (_, _, limit, period), count in zip(limits, counts) if count > limit]
         self._wait = max(over) if over else 0.0

@@ -9,7 +9,6 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +16,11 @@ from django.utils import timezone
 from catalog.models import Product
 from generation.jobs.models import VideoJob
 from generation.jobs.services import video_job_create
+from tenancy.files import SignedFileError, link_sign, link_verify
 from tenancy.models import Brand, Workspace
 from tenancy.services import credit_balance
 
 logger = logging.getLogger(__name__)
-DOWNLOAD_SALT = "api.download.v1"
 DEFAULT_SECONDS_PER_VIDEO = 90.0  # expected wall time per job before this workspace has history
 
 
@@ -57,19 +56,17 @@ def video_request_create(*, workspace: Workspace, request: VideoRequest, created
     exist with their holds, or none (InsufficientCredits). Stages are queued after commit."""
     request_id = new_request_id()
     jobs: list[VideoJob] = []
-    with transaction.atomic():
+    # No savepoint of its own: a failure rolls back the caller's transaction (the batch
+    # route gives each item its own savepoint).
+    with transaction.atomic(savepoint=False):
         for variant in range(request.variants):
             for aspect in request.aspects:
-                job = video_job_create(
+                jobs.append(video_job_create(
                     workspace=workspace, brand=request.brand, product_url=request.product_url,
                     template=request.template, aspect=aspect, language=request.language,
-                    duration_s=request.duration_s, created_by=created_by, api_key=api_key)
-                extra = {"request_id": request_id, "variant": variant, "voice": request.voice,
-                         "framework": request.framework, "music": request.music, "product": request.product}
-                VideoJob.objects.filter(pk=job.pk).update(**extra)
-                for name, value in extra.items():
-                    setattr(job, name, value)
-                jobs.append(job)
+                    duration_s=request.duration_s, created_by=created_by, api_key=api_key,
+                    options={"request_id": request_id, "variant": variant, "voice": request.voice,
+                             "framework": request.framework, "music": request.music, "product": request.product}))
     logger.info("api.video_request_created request=%s jobs=%s workspace=%s", request_id, len(jobs), workspace.pk)
     return request_id, jobs
 
@@ -89,20 +86,22 @@ def video_estimate(*, workspace: Workspace, request: VideoRequest) -> dict:
 def signed_file_url(*, request, job: VideoJob, name: str) -> dict:
     """An expiring download link for one output of ``job``: {url, expires_at}. The expiry is
     rounded up to a quarter of the TTL so the link (and the GET's ETag) is stable meanwhile.
-    Unlike tenancy.files.signed_file_url (a link to one stored path), it names a job's output,
-    resolved at download time so the same link follows a re-render or an object-storage redirect."""
+    Signed and verified by tenancy.files (the app's one link mechanism, kind "video"): it names
+    a job's output, resolved at download time, so the same link follows a re-render or an
+    object-storage redirect."""
     ttl = settings.API_DOWNLOAD_URL_TTL_S
     bucket = max(1, ttl // 4)
     expires = (int(timezone.now().timestamp()) + ttl + bucket - 1) // bucket * bucket
-    token = signing.Signer(salt=DOWNLOAD_SALT).sign_object(
-        {"w": job.workspace_id, "j": job.pk, "n": name, "e": expires}, compress=True)
+    token = link_sign(kind="video", workspace_id=job.workspace_id, expires_at=expires, j=job.pk, n=name)
     url = request.build_absolute_uri(reverse("api:download", args=[token]))
     return {"url": url, "expires_at": datetime.fromtimestamp(expires, tz=dt_timezone.utc).isoformat()}
 
 
 def signed_file_read(token: str) -> tuple[int, int, str]:
-    """(workspace id, job id, output name) of a valid, unexpired token; BadSignature otherwise."""
-    data = signing.Signer(salt=DOWNLOAD_SALT).unsign_object(token)
-    if int(data["e"]) < timezone.now().timestamp():
-        raise signing.BadSignature("expired")
-    return int(data["w"]), int(data["j"]), str(data["n"])
+    """(workspace id, job id, output name) of a valid, unexpired link; SignedFileError (404)
+    otherwise."""
+    data = link_verify(token=token, kind="video")
+    try:
+        return data["w"], int(data["j"]), str(data["n"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SignedFileError("This link is invalid.") from exc

@@ -2,16 +2,18 @@
 carry an ETag (If-None-Match → 304); lists use an opaque keyset cursor."""
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
+from django.db import connection
 from django.http import HttpResponseNotModified
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenancy.context import tenant_context
+from tenancy.context import require_workspace_id, tenant_context
 
 from .errors import ApiError
 from .parsers import BodyTooLarge
@@ -65,12 +67,61 @@ class TenantAPIView(APIView):
     def workspace(self):
         return self.request.auth.workspace
 
+    def row_or_404(self, model, pk: int):
+        """``get_object_or_404(model.objects.all(), pk=pk)``, faster (tenant_row)."""
+        obj = tenant_row(model, pk)
+        if obj is None:
+            raise ApiError("not_found", f"No such {model._meta.verbose_name} in this workspace.")
+        return obj
+
     def get_object_or_404(self, queryset, **lookup):
         """One row of the current workspace (the scoped manager + RLS) or a 404 problem."""
         obj = queryset.filter(**lookup).first()
         if obj is None:
             raise ApiError("not_found", f"No such {queryset.model._meta.verbose_name} in this workspace.")
         return obj
+
+
+_WS, _PK = 987_654_321, 123_456_789  # placeholders, told apart in the compiled parameters
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(model, first: bool) -> tuple[str, list[str], list]:
+    """The ORM's own SQL for ``model.unscoped.filter(workspace_id=?, pk=?)`` (or, ``first``,
+    the workspace's lowest-id row), compiled once."""
+    rows = model.unscoped.filter(workspace_id=_WS)
+    rows = rows.order_by("pk")[:1] if first else rows.filter(pk=_PK).order_by()
+    sql, params = rows.query.sql_with_params()
+    if tuple(params) != ((_WS,) if first else (_WS, _PK)):
+        raise RuntimeError(f"unexpected parameters compiling a {model.__name__} lookup: {params}")
+    fields = model._meta.concrete_fields
+    converters = [(i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+    return sql, [f.attname for f in fields], converters
+
+
+def _one(model, first: bool, params: list):
+    sql, names, converters = _compiled(model, first)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, convert in converters:
+        values[index] = convert(values[index], None, connection)
+    return model.from_db(connection.alias, names, values)
+
+
+def tenant_row(model, pk: int):
+    """One row of a tenant model in the current workspace, or None: the same query as
+    ``model.objects.filter(pk=pk).first()`` (workspace filter in SQL, RLS underneath) without
+    compiling it on every call (~0.6 ms of CPU on a status poll)."""
+    return _one(model, False, [require_workspace_id(), pk])
+
+
+def tenant_first(model):
+    """``model.objects.order_by("pk").first()`` in the current workspace, compiled once."""
+    return _one(model, True, [require_workspace_id()])
 
 
 class CursorQuerySerializer(serializers.Serializer):

@@ -36,11 +36,16 @@ def _set_db_tenant(workspace_id: int | None, using: str = "default") -> None:
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        # Session-level (is_local=false) so it also holds in autocommit mode; always restored
-        # by tenant_context's finally, so a pooled connection never keeps a stale tenant.
-        cursor.execute("SELECT set_config('app.tenant_id', %s, false)",
-                       ["" if workspace_id is None else str(workspace_id)])
+    # Session-level (is_local=false) so it also holds in autocommit mode; always restored
+    # by tenant_context's finally, so a pooled connection never keeps a stale tenant.
+    # Sent on the driver connection (what Django's cursor() does, minus its wrapper: this
+    # runs twice per API request), with the same health check and error translation.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        connection.connection.execute("SELECT set_config('app.tenant_id', %s, false)",
+                                      ["" if workspace_id is None else str(workspace_id)])
 
 
 @contextlib.contextmanager

@@ -53,6 +53,35 @@ def _clean_relpath(*, workspace_id: int, relpath: str) -> str:
     return clean
 
 
+# One mechanism for every expiring link the app hands out: a signed claim set naming its
+# workspace and expiry, one salt per kind of link (a token minted for one kind never opens
+# another), verified in one place. Kinds: "file" (one stored path, /files/<token>, below) and
+# "video" (a job's output by name, resolved at download time: api/video_requests.py).
+LINK_SALTS = {"file": _SALT, "video": "tenancy.files.video-output.v1"}
+
+
+def link_sign(*, kind: str, workspace_id: int, expires_at: int, **claims) -> str:
+    """A signed token for ``claims`` of ``kind`` in ``workspace_id``, valid until ``expires_at``
+    (Unix seconds)."""
+    return signing.dumps({**claims, "w": int(workspace_id), "e": int(expires_at)}, salt=LINK_SALTS[kind],
+                         compress=True)
+
+
+def link_verify(*, token: str, kind: str, now: float | None = None) -> dict:
+    """The claims of a valid, unexpired token of ``kind`` (with "w" and "e"); SignedFileError
+    (a 404) when it is forged, edited, of another kind or expired."""
+    try:
+        data = signing.loads(token, salt=LINK_SALTS[kind])
+        data["w"], data["e"] = int(data["w"]), int(data["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        logger.warning("signed_link.rejected kind=%s reason=%s", kind, type(exc).__name__)
+        raise SignedFileError("This link is invalid.") from exc
+    if (time.time() if now is None else now) >= data["e"]:
+        logger.info("signed_link.expired kind=%s workspace=%s", kind, data["w"])
+        raise SignedFileError("This link has expired.")
+    return data
+
+
 def signed_file_url(*, workspace, relpath: str, ttl_s: int = 900) -> str:
     """A relative URL (``/files/<token>``) that serves ``relpath`` for ``ttl_s`` seconds.
 
@@ -62,23 +91,19 @@ def signed_file_url(*, workspace, relpath: str, ttl_s: int = 900) -> str:
     if not 0 < ttl_s <= MAX_TTL_S:
         raise ValueError(f"ttl_s must be in 1..{MAX_TTL_S}")
     clean = _clean_relpath(workspace_id=workspace_id, relpath=relpath)
-    token = signing.dumps({"w": workspace_id, "p": clean, "e": int(time.time()) + int(ttl_s)},
-                          salt=_SALT, compress=True)
+    token = link_sign(kind="file", workspace_id=workspace_id, expires_at=int(time.time()) + int(ttl_s), p=clean)
     return reverse("signed-file", kwargs={"token": token})
 
 
 def signed_file_verify(*, token: str, now: float | None = None) -> SignedFile:
     """Check signature, expiry and workspace confinement; SignedFileError (404) otherwise."""
+    data = link_verify(token=token, kind="file", now=now)
     try:
-        data = signing.loads(token, salt=_SALT)
-        signed = SignedFile(workspace_id=int(data["w"]), relpath=str(data["p"]), expires_at=int(data["e"]))
+        signed = SignedFile(workspace_id=data["w"], relpath=str(data["p"]), expires_at=data["e"])
         _clean_relpath(workspace_id=signed.workspace_id, relpath=signed.relpath)
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         logger.warning("signed_file.rejected reason=%s", type(exc).__name__)
         raise SignedFileError("This link is invalid.") from exc
-    if (time.time() if now is None else now) >= signed.expires_at:
-        logger.info("signed_file.expired workspace=%s", signed.workspace_id)
-        raise SignedFileError("This link has expired.")
     return signed
 
 

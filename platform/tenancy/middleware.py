@@ -1,13 +1,17 @@
 """Runs each signed-in dashboard request inside its workspace's tenant context.
 
 The API authenticates inside DRF (after middleware), so API views enter the context
-themselves (api.views.TenantAPIView)."""
+themselves (api.views.TenantAPIView) and API requests pass straight through: no session
+read, no membership query, no database round trip. They start with no tenant in context
+(scoped querysets fail closed) and the database setting is empty (every tenant_context
+restores it on exit)."""
 from __future__ import annotations
 
 from .context import no_tenant, tenant_context
 from .models import Membership
 
 SESSION_KEY = "workspace_id"
+API_PREFIX = "/api/"
 
 
 def membership_for(request) -> Membership | None:
@@ -25,6 +29,9 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info.startswith(API_PREFIX):
+            request.membership = request.workspace = None
+            return self.get_response(request)
         membership = membership_for(request)
         request.membership = membership
         request.workspace = membership.workspace if membership else None

@@ -34,3 +34,29 @@ def _before_user_delete(sender, instance, **kwargs):
         with tenant_context(workspace_id):
             for model, name in references:
                 model.unscoped.filter(**{name: instance}).update(**{name: None})
+
+
+# Cached API keys (api.auth) refill when the auth epoch changes: every row change that can
+# withdraw a key's access bumps it. Queryset .update() sends no signal: the services that
+# use one bump explicitly (tenancy.services).
+def _auth_rows_changed(sender, instance=None, update_fields=None, **kwargs):
+    from .auth_epoch import auth_epoch_bump
+
+    if sender is get_user_model() and update_fields is not None and "is_active" not in update_fields:
+        return  # e.g. last_login on every sign-in: cannot withdraw a key
+    auth_epoch_bump()
+
+
+def _connect_auth_epoch() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import ApiKey, Membership, Workspace
+
+    for model in (ApiKey, Membership, get_user_model()):
+        post_save.connect(_auth_rows_changed, sender=model, dispatch_uid=f"tenancy.auth_epoch.save.{model.__name__}")
+    for model in (ApiKey, Membership, Workspace, get_user_model()):
+        post_delete.connect(_auth_rows_changed, sender=model,
+                            dispatch_uid=f"tenancy.auth_epoch.delete.{model.__name__}")
+
+
+_connect_auth_epoch()

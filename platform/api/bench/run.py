@@ -12,6 +12,7 @@ import http.client
 import http.server
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -103,10 +104,15 @@ def _wait_http(port: int, timeout: float = 60) -> None:
 
 
 def _load(py: str, env: dict, cfg: dict) -> dict:
-    """One load phase in its own process (its CPU is not the server's)."""
+    """One load phase in its own process (its CPU is not the server's; it is reported as
+    ``loadgen_cpu_s``)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([py, "-m", "api.bench.load", json.dumps(cfg)], cwd=REPO, env=env, check=True,
                          capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["loadgen_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return result
 
 
 def _pid_file(path: Path) -> int:
@@ -183,9 +189,11 @@ def run(args: list[str], out) -> dict:
         load = _load(py, env, {**cfg, "phase": "create"})
         cpu1 = _tree_cpu_s(server)
         ids = load.pop("video_ids")
+        create_loadgen_s = load.pop("loadgen_cpu_s")
         load.update(_load(py, env, {**cfg, "phase": "status", "video_ids": ids}) if ids else
-                    {"status_rps": 0.0, "status_errors": 0, "status_requests": 0})
+                    {"status_rps": 0.0, "status_errors": 0, "status_requests": 0, "loadgen_cpu_s": 0.0})
         cpu2 = _tree_cpu_s(server)
+        status_loadgen_s = load.pop("loadgen_cpu_s")
         cancel_failures = _cancel_all(port, seed["key"], ids[: opts.cancel])
         deadline = time.monotonic() + 60
         while len(receiver.latencies) < opts.cancel - cancel_failures and time.monotonic() < deadline:
@@ -223,8 +231,19 @@ def run(args: list[str], out) -> dict:
         # box; 1000 / cpu_ms is the request rate one dedicated core could sustain.
         "create_server_cpu_ms": round(1000 * (cpu1 - cpu0) / max(1, load["create_requests"]), 2),
         "status_server_cpu_ms": round(1000 * (cpu2 - cpu1) / max(1, load.get("status_requests", 0)), 2),
+        # The load generator's own CPU per request (it shares the box's cores with the server).
+        "create_loadgen_cpu_ms": round(1000 * create_loadgen_s / max(1, load["create_requests"]), 2),
+        "status_loadgen_cpu_ms": round(1000 * status_loadgen_s / max(1, load.get("status_requests", 0)), 2),
         "load_average_1m": os.getloadavg()[0],
     }
+    # What the measured CPU per request allows on this many dedicated cores, server alone and
+    # server + this load generator (a ceiling: it ignores latency, locks and scheduling).
+    cores = os.cpu_count() or 1
+    for phase in ("create", "status"):
+        server_ms, loadgen_ms = result[f"{phase}_server_cpu_ms"], result[f"{phase}_loadgen_cpu_ms"]
+        result[f"{phase}_cpu_bound_rps"] = round(1000 * cores / server_ms, 1) if server_ms else None
+        result[f"{phase}_cpu_bound_rps_with_loadgen"] = (round(1000 * cores / (server_ms + loadgen_ms), 1)
+                                                         if server_ms else None)
     out.write(f"create: p50 {result['create_p50_ms']} ms, p99 {result['create_p99_ms']} ms at "
               f"{result['create_rate']} req/s; status: {result['status_rps']} req/s; errors {result['errors']}; "
               f"duplicates {result['duplicates']}; webhook p99 {result['webhook_p99_s']} s\n")

@@ -274,6 +274,9 @@ API_RATE_LIMIT_KEY = env_str("API_RATE_LIMIT_KEY", "600/min")
 API_RATE_LIMIT_WORKSPACE = env_str("API_RATE_LIMIT_WORKSPACE", "1800/min")
 API_IDEMPOTENCY_TTL_S = env_int("API_IDEMPOTENCY_TTL_S", 24 * 3600)
 API_IDEMPOTENCY_STALE_S = env_int("API_IDEMPOTENCY_STALE_S", 120)  # an in-flight claim older than this was abandoned
+# Checked API keys are cached per process this long at most; changes made through Django
+# (revoke, membership removed, user deactivated) apply at once via tenancy.auth_epoch.
+API_KEY_CACHE_TTL_S = env_float("API_KEY_CACHE_TTL_S", 5.0)
 API_DOWNLOAD_URL_TTL_S = env_int("API_DOWNLOAD_URL_TTL_S", 3600)
 API_LOGO_MAX_BYTES = env_int("API_LOGO_MAX_BYTES", 2 * 1024 * 1024)
 API_LOGO_MAX_PIXELS = env_int("API_LOGO_MAX_PIXELS", 4096)

@@ -125,17 +125,26 @@ def test_concurrent_duplicates_against_the_real_server_make_one_job(live_server,
 
 
 @pytest.mark.django_db
-def test_a_request_superseded_by_a_retry_rolls_back(api, queued, monkeypatch):
-    import api.videos as videos
+def test_a_request_in_flight_holds_its_key_until_its_transaction_ends(api, queued, postgres_only):
+    """The key is held by the running request's transaction (an advisory lock): a retry gets
+    409 however long the first one runs, and nothing is stored before the first one commits."""
+    import psycopg
+    from django.db import connection
 
-    real = videos.video_request_create
+    from api.idempotency import LOCK_CLASS, _lock_id
 
-    def slow_then_superseded(**kwargs):
-        result = real(**kwargs)
-        IdempotencyKey.objects.filter(key="slow").delete()  # a retry took the stale key over meanwhile
-        return result
-
-    monkeypatch.setattr(videos, "video_request_create", slow_then_superseded)
-    response = post(api["a"]["write"], "slow")
-    assert response.status_code == 409 and response.json()["code"] == "idempotency_in_flight"
-    assert jobs(api["a"]["workspace"]) == 0 and credit_balance(workspace=api["a"]["workspace"]) == 10
+    ws, client = api["a"]["workspace"], api["a"]["write"]
+    db = connection.settings_dict
+    other = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                            dbname=db["NAME"])
+    try:  # another process's request, mid-flight, holding key "slow" of workspace A
+        other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, _lock_id(ws.pk, "slow")])
+        busy = post(client, "slow")
+        assert busy.status_code == 409 and busy.json()["code"] == "idempotency_in_flight" and busy["Retry-After"] == "1"
+        assert post(api["b"]["write"], "slow").status_code == 202  # workspace B's "slow" is another key
+        assert jobs(ws) == 0
+        other.rollback()  # the other request ended (or its process died)
+        assert post(client, "slow").status_code == 202
+    finally:
+        other.close()
+    assert jobs(ws) == 1 and credit_balance(workspace=ws) == 9

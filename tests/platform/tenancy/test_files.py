@@ -77,3 +77,29 @@ def test_html_is_never_rendered_inline(two_workspaces):
     response = Client().get(signed_file_url(workspace=ws, relpath=rel, ttl_s=60))
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_one_link_mechanism_for_files_and_video_outputs_kinds_do_not_cross(two_workspaces, stored):
+    """The API's video download links are signed and checked by the same code as /files/
+    links, with their own kind: a token of one kind opens nothing of the other, and a video
+    link names its workspace, so an id of another workspace's job is not found through it."""
+    from generation.jobs.models import VideoJob
+    from tenancy.context import tenant_context
+    from tenancy.files import link_sign, link_verify
+
+    a, b = two_workspaces["a"], two_workspaces["b"]
+    with tenant_context(b["workspace"]):
+        job_b = VideoJob.objects.create(workspace=b["workspace"], brand=b["brand"], product_url="https://x.example/p",
+                                        status="succeeded", outputs={"video": stored["b"]})
+    client = Client()
+    file_token = signed_file_url(workspace=a["workspace"], relpath=stored["a"], ttl_s=60).removeprefix("/files/")
+    assert client.get(f"/files/{file_token}").status_code == 200
+    assert client.get(f"/api/v1/files/{file_token}").status_code == 404  # a file link is not a video link
+    later = int(time.time()) + 60
+    video_token = link_sign(kind="video", workspace_id=b["workspace"].pk, expires_at=later, j=job_b.pk, n="video")
+    assert client.get(f"/files/{video_token}").status_code == 404  # nor the other way round
+    assert _body(client.get(f"/api/v1/files/{video_token}")) == b"video of b"
+    forged = link_sign(kind="video", workspace_id=a["workspace"].pk, expires_at=later, j=job_b.pk, n="video")
+    assert client.get(f"/api/v1/files/{forged}").status_code == 404  # B's job is not in A's workspace
+    with pytest.raises(SignedFileError):
+        link_verify(token=video_token, kind="video", now=later + 1)
