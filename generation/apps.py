@@ -6,6 +6,7 @@ class GenerationConfig(AppConfig):
     verbose_name = "Generation: scripts, voice, shots, video, jobs"
 
     def ready(self):
-        # Connects the receivers that queue work for a service's events (a new LoRA version is
-        # trained): services never import tasks, so the tasks module must be loaded in every process.
-        from generation.images import tasks  # noqa: F401
+        # Every task module, in every process (web included): services never import tasks, they
+        # publish by registered name (generation.jobs) or through receivers the tasks modules
+        # connect (a new LoRA version is trained), so the tasks must be registered everywhere.
+        from generation import tasks  # noqa: F401
