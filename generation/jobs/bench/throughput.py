@@ -35,6 +35,9 @@ def _args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=1200.0)
     parser.add_argument("--warmup", type=int, default=4, help="uncounted warm-up jobs (default: the default host's slots)")
+    parser.add_argument("--single", type=int, default=0,
+                        help="instead: N jobs one at a time on an idle harness at full size (p50_job_s of one video)")
+    parser.add_argument("--duration", type=int, default=0, help="ad length in s (default 6; 15 with --single)")
     return parser.parse_args(args)
 
 
@@ -58,6 +61,8 @@ def run(args: list[str], out) -> dict:
     if why:
         raise FileNotFoundError(f"bench throughput needs network namespaces: {why}")
     opts = _args(args)
+    if opts.single:
+        return _single(opts, out)
     with Harness(env={**ENV}) as harness:
         harness.extra_env["CATALOG_SSRF_ALLOWED_HOSTS"] = f"{harness.addr('ctl')}:8080"
         harness.build()
@@ -66,7 +71,7 @@ def run(args: list[str], out) -> dict:
         if not harness.wait_workers(["worker-default", "worker-render1"], timeout=120):
             raise RuntimeError("harness workers did not start")
         base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
-                "timeout": opts.timeout}
+                "timeout": opts.timeout, "duration": opts.duration or 6}
         # Warm-up jobs first, not counted: every worker process loads its models (the Piper voice
         # ~3 CPU-s) and browser once. As many as the default host has slots, so each pool child
         # is likely warm; one job left most children cold and the measured jobs paid their loads.
@@ -106,6 +111,33 @@ def run(args: list[str], out) -> dict:
     }
 
 
+def _single(opts, out) -> dict:
+    """The latency a brand sees for its first video: jobs one at a time, idle harness, the
+    offline defaults at full size (render scale 1, 1080x1920, a 15 s ad), warm workers."""
+    env = {**ENV, "GENERATION_RENDER_SCALE": "1"}
+    with Harness(env=env) as harness:
+        harness.extra_env["CATALOG_SSRF_ALLOWED_HOSTS"] = f"{harness.addr('ctl')}:8080"
+        harness.build()
+        harness.start_services()
+        harness.start_app(render_hosts=("render1",))
+        if not harness.wait_workers(["worker-default", "worker-render1"], timeout=120):
+            raise RuntimeError("harness workers did not start")
+        base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
+                "timeout": opts.timeout, "duration": opts.duration or 15}
+        warm = _client(harness, {**base, "phase": "single", "jobs": 1})
+        out.write(f"[bench] warm-up job: {warm}\n")
+        one = _client(harness, {**base, "phase": "single", "jobs": opts.single})
+        out.write(f"[bench] single jobs: {one}\n")
+    walls = one["latencies"]
+    return {
+        "single_jobs": opts.single, "duration_s": base["duration"], "render_scale": 1,
+        "p50_job_s": _pct(walls, 0.5) if walls else None, "job_s": walls,
+        "stage_s_median": {k: round(statistics.median(s[k] for s in one["stages"]), 2) for k in one["stages"][0]}
+        if one["stages"] else {},
+        "failed": one["failed"] + warm["failed"], "cores": __import__("os").cpu_count(),
+    }
+
+
 def client(state: dict) -> dict:
     """Runs inside the harness's ``ctl`` namespace: creates jobs through the web API and reads
     their timings from the database."""
@@ -140,7 +172,7 @@ def client(state: dict) -> dict:
 
     def submit(headers) -> int:
         r = requests.post(f"{state['web']}/api/v1/videos", headers=headers, timeout=60,
-                          json={"product_url": url, "template": "product_showcase", "duration": 6})
+                          json={"product_url": url, "template": "product_showcase", "duration": state["duration"]})
         r.raise_for_status()
         return r.json()["videos"][0]["id"]  # API v1: one aspect, one variant -> one job
 
@@ -152,7 +184,24 @@ def client(state: dict) -> dict:
     def latency(job) -> float:
         return (job.finished_at - job.created_at).total_seconds()
 
+    def stages(job) -> dict:  # wall seconds per stage, and what was spent waiting in queues
+        if job is None or job.status != "succeeded":
+            return {}
+        t = job.timings
+        running = t["ingest"] + t["script"] + max(t["voice"], t["shots"]) + t["render"]
+        return {**{k: round(v, 1) for k, v in t.items()}, "queued": round(latency(job) - running, 1)}
+
     try:
+        if state["phase"] == "single":
+            small, headers = tenant("bench-single", state["jobs"])
+            done = []
+            for _ in range(state["jobs"]):
+                pk = submit(headers)
+                job = (wait_until(lambda: finished(small, [pk]), timeout=state["timeout"], interval=0.1) or [None])[0]
+                done.append(job)
+            good = [j for j in done if j is not None and j.status == "succeeded"]
+            return {"latencies": [round(latency(j), 1) for j in good], "stages": [stages(j) for j in good],
+                    "failed": len(done) - len(good)}
         if state["phase"] == "batch":
             # One workspace per job: platform throughput, not one workspace's fairness cap
             # (GENERATION_WORKSPACE_MAX_RUNNING), which the fairness phase measures.
@@ -182,12 +231,6 @@ def client(state: dict) -> dict:
         flooded = (wait_until(lambda: finished(small, [flooded_id]), timeout=state["timeout"], interval=0.2)
                    or [None])[0]
         rest = wait_until(lambda: finished(large, flood), timeout=state["timeout"], interval=0.5) or []
-        def stages(job) -> dict:  # wall seconds per stage, and what was spent waiting in queues
-            if job is None or job.status != "succeeded":
-                return {}
-            t = job.timings
-            running = t["ingest"] + t["script"] + max(t["voice"], t["shots"]) + t["render"]
-            return {**{k: round(v, 1) for k, v in t.items()}, "queued": round(latency(job) - running, 1)}
 
         return {"alone_stages": stages(alone), "flooded_stages": stages(flooded),
                 "alone_s": round(latency(alone), 1) if alone and alone.status == "succeeded" else None,

@@ -27,3 +27,15 @@ def test_bench_throughput_smallest():
     assert result["videos_per_hour_1"] > 0 and result["videos_per_hour_2"] > 0
     assert result["p95_job_s"] >= result["p50_job_s"] > sum(result["stage_cpu_s"].values()) / 2 / 2
     assert result["fairness_ratio"] is not None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("RUN_SLOW") != "1", reason="about two minutes; RUN_SLOW=1")
+def test_bench_single_job_latency_at_full_size():
+    if (why := netns_available()):
+        pytest.skip(why)
+    result = bench_throughput.run(["--single", "1", "--timeout", "300"], io.StringIO())
+    assert result["failed"] == 0 and result["duration_s"] == 15 and result["render_scale"] == 1, result
+    stages = result["stage_s_median"]
+    # the job's wall covers its stages (voice and shots side by side) and nothing is left out
+    assert result["p50_job_s"] >= stages["ingest"] + stages["script"] + max(stages["voice"], stages["shots"]) + stages["render"] - 0.5
