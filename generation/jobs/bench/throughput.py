@@ -51,6 +51,19 @@ def _client(harness: Harness, state: dict) -> dict:
     return json.loads(lines[-1])
 
 
+def _harness_up(harness: Harness, *, timeout: float, duration: int) -> dict:
+    """Build the hosts, start the services, the web app, the default worker and one render
+    worker; the client's base state."""
+    harness.extra_env["CATALOG_SSRF_ALLOWED_HOSTS"] = f"{harness.addr('ctl')}:8080"
+    harness.build()
+    harness.start_services()
+    harness.start_app(render_hosts=("render1",))
+    if not harness.wait_workers(["worker-default", "worker-render1"], timeout=120):
+        raise RuntimeError("harness workers did not start")
+    return {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
+            "timeout": timeout, "duration": duration}
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 1)
@@ -64,14 +77,7 @@ def run(args: list[str], out) -> dict:
     if opts.single:
         return _single(opts, out)
     with Harness(env={**ENV}) as harness:
-        harness.extra_env["CATALOG_SSRF_ALLOWED_HOSTS"] = f"{harness.addr('ctl')}:8080"
-        harness.build()
-        harness.start_services()
-        harness.start_app(render_hosts=("render1",))
-        if not harness.wait_workers(["worker-default", "worker-render1"], timeout=120):
-            raise RuntimeError("harness workers did not start")
-        base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
-                "timeout": opts.timeout, "duration": opts.duration or 6}
+        base = _harness_up(harness, timeout=opts.timeout, duration=opts.duration or 6)
         # Warm-up jobs first, not counted: every worker process loads its models (the Piper voice
         # ~3 CPU-s) and browser once. As many as the default host has slots, so each pool child
         # is likely warm; one job left most children cold and the measured jobs paid their loads.
@@ -116,14 +122,7 @@ def _single(opts, out) -> dict:
     offline defaults at full size (render scale 1, 1080x1920, a 15 s ad), warm workers."""
     env = {**ENV, "GENERATION_RENDER_SCALE": "1"}
     with Harness(env=env) as harness:
-        harness.extra_env["CATALOG_SSRF_ALLOWED_HOSTS"] = f"{harness.addr('ctl')}:8080"
-        harness.build()
-        harness.start_services()
-        harness.start_app(render_hosts=("render1",))
-        if not harness.wait_workers(["worker-default", "worker-render1"], timeout=120):
-            raise RuntimeError("harness workers did not start")
-        base = {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
-                "timeout": opts.timeout, "duration": opts.duration or 15}
+        base = _harness_up(harness, timeout=opts.timeout, duration=opts.duration or 15)
         warm = _client(harness, {**base, "phase": "single", "jobs": 1})
         out.write(f"[bench] warm-up job: {warm}\n")
         one = _client(harness, {**base, "phase": "single", "jobs": opts.single})

@@ -1,27 +1,10 @@
 """No import circles in generation.images: tasks import services (never the reverse), and the
 two make_shots backends share ``candidate`` instead of importing each other."""
-import ast
-from pathlib import Path
+from functools import partial
 
-import generation.images
+from tests.imports import module_imports
 
-PACKAGE = Path(generation.images.__file__).parent
-
-
-def _imports(module: str) -> set[str]:
-    """Every module ``module`` imports, at any depth in the file (lazy imports count too)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = "generation.images" + ("." + base if base else "")
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
+_imports = partial(module_imports, "generation.images")
 
 
 def test_services_never_import_tasks():

@@ -1,26 +1,10 @@
 """No import circle in generation.jobs: tasks -> runner -> services, never services -> tasks
 (services publish a stage by its registered task name)."""
-import ast
-from pathlib import Path
+from functools import partial
 
-import generation.jobs
+from tests.imports import module_imports
 
-PACKAGE = Path(generation.jobs.__file__).parent
-
-
-def _imports(module: str) -> set[str]:
-    """Every module ``module`` imports, at any depth in the file (lazy imports count too)."""
-    found = set()
-    for node in ast.walk(ast.parse((PACKAGE / f"{module}.py").read_text())):
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = "generation.jobs" + ("." + base if base else "")
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
+_imports = partial(module_imports, "generation.jobs")
 
 
 def test_services_and_runner_never_import_tasks():
