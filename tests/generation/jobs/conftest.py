@@ -1,5 +1,6 @@
 """Real-worker fixtures: Redis broker + PostgreSQL, the sample shop on loopback."""
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -58,3 +59,17 @@ def ffprobe(path: Path) -> dict:
     out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)
+
+
+def worker_env(**extra: str) -> dict:
+    """The environment a `celery worker` subprocess needs to use this test's database, media
+    folder and loopback shop."""
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CATALOG_SSRF_ALLOWED_HOSTS": ",".join(settings.CATALOG_SSRF_ALLOWED_HOSTS),
+        **extra,
+    }

@@ -28,7 +28,7 @@ from tenancy.models import CreditLedger
 from tenancy.services import credit_grant
 from tests.factories import BrandFactory, MembershipFactory
 
-from .conftest import ffprobe, wait_for_job
+from .conftest import ffprobe, wait_for_job, worker_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,15 +47,7 @@ def _purge_queues() -> None:
 @pytest.fixture
 def workers(broker_required, sample_shop, tmp_path):
     """Starts real `celery worker` processes (prefork) on demand; kills what is left at the end."""
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ, **FAST_HEARTBEAT,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "CATALOG_SSRF_ALLOWED_HOSTS": ",".join(settings.CATALOG_SSRF_ALLOWED_HOSTS),
-        "CATALOG_FETCH_MIN_INTERVAL_S": "0",
-    }
+    env = worker_env(**FAST_HEARTBEAT, CATALOG_FETCH_MIN_INTERVAL_S="0")
     started = []
     _purge_queues()
 

@@ -15,7 +15,7 @@ from generation.jobs.services import video_job_create
 from tenancy.context import tenant_context
 from tenancy.models import CreditLedger
 
-from .conftest import ffprobe, wait_for_job
+from .conftest import ffprobe, wait_for_job, worker_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,14 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 def prefork_worker(broker_required, tenant, sample_shop, tmp_path):
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "CATALOG_SSRF_ALLOWED_HOSTS": ",".join(settings.CATALOG_SSRF_ALLOWED_HOSTS),
-    }
+    env = worker_env()
     log = (tmp_path / "worker.log").open("w")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool=prefork", "-c", "1",
