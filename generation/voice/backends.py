@@ -128,9 +128,19 @@ def assign_groups(tokens: list[str], groups: list[tuple[float, float, int]]):
     return out
 
 
-@lru_cache(maxsize=4)
+_piper_load_lock = threading.Lock()
+
+
 def load_piper_voice(voice_path: str = ""):
-    """The Piper voice at ``voice_path`` (default: the bundled English voice), loaded once."""
+    """The Piper voice at ``voice_path`` (default: the bundled English voice), loaded once per
+    process; concurrent first calls (a worker's warm-up thread and its first job) wait for the
+    one load instead of each loading the model."""
+    with _piper_load_lock:
+        return _load_piper_voice(voice_path)
+
+
+@lru_cache(maxsize=4)
+def _load_piper_voice(voice_path: str):
     try:
         from piper import PiperVoice
     except ImportError as exc:

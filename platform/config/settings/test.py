@@ -11,7 +11,10 @@ from .base import GENERATION, STORAGES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="adfactory-static-"))
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="adfactory-media-"))
-GENERATION = replace(GENERATION, render_scale=float(os.environ.get("GENERATION_RENDER_SCALE", "0.25")))
+# Test workers don't preload the voice unless a test asks (GENERATION_WARM_VOICE=1): dozens of
+# short-lived prefork children would each load it for nothing.
+GENERATION = replace(GENERATION, render_scale=float(os.environ.get("GENERATION_RENDER_SCALE", "0.25")),
+                     warm_voice=os.environ.get("GENERATION_WARM_VOICE", "0") == "1")
 CELERY_TASK_ALWAYS_EAGER = False
 STORAGES = {
     # Local files unless a test's worker processes are pointed at a bucket (AWS_STORAGE_BUCKET_NAME).
