@@ -14,6 +14,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Brand, Workspace
 from tenancy.services import audit_log_write, credit_commit, credit_refund, credit_reserve
 
+from .dispatch import job_dispatch_priority
 from .errors import QueueUnavailable
 from .models import PARALLEL_STAGES, STAGE_QUEUES, STAGES, STAGE_WEIGHTS, VideoJob
 from .signals import job_finished, stage_finished
@@ -58,8 +59,6 @@ def video_job_enqueue_stage(*, job: VideoJob, stage: str, countdown: float | Non
     When the broker is down the job row stays QUEUED and is itself the outbox: the sweeper
     sends it again once its ``heartbeat_at`` is older than ``queued_stale_s`` — unless
     ``on_failure`` handles it (job creation refuses the job instead, see video_job_create)."""
-    from .dispatch import job_dispatch_priority
-
     workspace_id, job_id = job.workspace_id, job.pk
     # The level is read now, inside the caller's transaction and tenant (RLS), not in the
     # on-commit callback, which may run after the tenant context is gone.
