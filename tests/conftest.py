@@ -27,3 +27,26 @@ def corpus_dir() -> Path:
     if not (SHARED_CORPUS / "manifest.json").exists():
         pytest.skip("shared corpus not present (../shared/corpus/product_pages)")
     return SHARED_CORPUS
+
+
+@pytest.fixture
+def broker_required():
+    """Real Redis broker and PostgreSQL (what Celery workers in tests need)."""
+    from django.conf import settings
+    from django.db import connection
+
+    require_service(settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")
+
+
+@pytest.fixture
+def pipeline_worker(broker_required, transactional_db, django_db_blocker):
+    """An in-process Celery worker (solo pool) on every pipeline queue, against the test database."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with django_db_blocker.unblock():
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=["default", "render", "gpu"],
+                          shutdown_timeout=30):
+            yield

@@ -11,16 +11,9 @@ from django.conf import settings
 
 from catalog.sample_shop import sample_shop_serve
 from tenancy.context import tenant_context
-from tests.conftest import require_service
 from tests.factories import BrandFactory, MembershipFactory
 
 
-@pytest.fixture
-def broker_required():
-    require_service(settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
-    from django.db import connection
-
-    require_service(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ finishes once."""
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
-from config.celery import app
 from generation.jobs import pipeline
 from generation.jobs.errors import TransientError
 from generation.jobs.models import VideoJob
@@ -21,15 +19,7 @@ from .conftest import ffprobe, wait_for_job
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
 
 
-@pytest.fixture
-def worker(broker_required, transactional_db, django_db_blocker):
-    with django_db_blocker.unblock():
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=["default", "render", "gpu"],
-                          shutdown_timeout=30):
-            yield
-
-
-def test_job_round_trip_produces_a_real_mp4(worker, tenant, sample_shop):
+def test_job_round_trip_produces_a_real_mp4(pipeline_worker, tenant, sample_shop):
     job = video_job_create(workspace=tenant["workspace"], brand=tenant["brand"], product_url=sample_shop,
                            template="product_showcase", aspect="9:16", duration_s=10)
     job = wait_for_job(job)
@@ -52,7 +42,7 @@ def test_job_round_trip_produces_a_real_mp4(worker, tenant, sample_shop):
     assert credit_balance(workspace=tenant["workspace"]) == 4
 
 
-def test_transient_error_is_retried_and_the_job_completes_once(worker, tenant, sample_shop, monkeypatch):
+def test_transient_error_is_retried_and_the_job_completes_once(pipeline_worker, tenant, sample_shop, monkeypatch):
     calls = []
     real_script = pipeline.STAGE_SERVICES["script"]
 
@@ -70,7 +60,7 @@ def test_transient_error_is_retried_and_the_job_completes_once(worker, tenant, s
     assert len(calls) == 2 and job.attempts["script"] == 2 and job.attempts["render"] == 1
 
 
-def test_permanent_error_fails_with_a_readable_reason_and_refunds(worker, tenant, settings):
+def test_permanent_error_fails_with_a_readable_reason_and_refunds(pipeline_worker, tenant, settings):
     settings.CATALOG_SSRF_ALLOWED_HOSTS = []
     job = video_job_create(workspace=tenant["workspace"], brand=tenant["brand"],
                            product_url="http://127.0.0.1:9/products/x", template="product_showcase")

@@ -5,30 +5,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from catalog.sample_shop import sample_shop_serve
-from config.celery import app
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
 from tenancy.services import credit_balance
-from tests.conftest import require_service
 from tests.generation.jobs.conftest import wait_for_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
 
 
-@pytest.fixture
-def worker(transactional_db, django_db_blocker):
-    require_service(settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
-    with django_db_blocker.unblock():
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=["default", "render", "gpu"],
-                          shutdown_timeout=30):
-            yield
-
-
-def test_edit_and_rerender(worker, api, settings):
+def test_edit_and_rerender(pipeline_worker, api, settings):
     client, ws = api["a"]["write"], api["a"]["workspace"]
     with sample_shop_serve() as shop:
         settings.CATALOG_SSRF_ALLOWED_HOSTS = [urlsplit(shop).netloc]

@@ -5,11 +5,9 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 
 from campaigns.drills.shop import Store, store_serve
 from campaigns.services import campaign_create
-from tests.conftest import require_service
 
 
 @pytest.fixture
@@ -41,9 +39,3 @@ def make_campaign():
     return make
 
 
-@pytest.fixture
-def broker_required():
-    from django.db import connection
-
-    require_service(django_settings.CELERY_BROKER_URL.startswith("redis"), "needs Redis (make test starts one)")
-    require_service(connection.vendor == "postgresql", "needs PostgreSQL (make test starts one)")

@@ -10,27 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 
 from campaigns.models import Campaign, CampaignRun
 from campaigns.signals import campaign_run_completed
 from campaigns.tasks import campaign_tick_task
-from config.celery import app
 from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
 from tests.browser import browse_signed_in, signed_in_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.e2e]
-
-
-@pytest.fixture
-def worker(broker_required, transactional_db, django_db_blocker):
-    with django_db_blocker.unblock():
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=["default", "render", "gpu"],
-                          shutdown_timeout=30):
-            yield
 
 
 def _tick_and_wait(campaign, *, expected_runs: int, timeout: float = 300) -> CampaignRun:
@@ -47,7 +37,7 @@ def _tick_and_wait(campaign, *, expected_runs: int, timeout: float = 300) -> Cam
     raise AssertionError(f"runs: {[(r.pk, r.status) for r in runs]}")
 
 
-def test_ticks_make_videos_for_new_products_only(worker, two_workspaces, make_campaign, store, live_server,
+def test_ticks_make_videos_for_new_products_only(pipeline_worker, two_workspaces, make_campaign, store, live_server,
                                                  tmp_path):
     a = two_workspaces["a"]
     store.add("Aurora Bottle")

@@ -1,8 +1,14 @@
+from unittest import mock
+
 import pytest
 from django.core.cache import cache
 
 from tenancy.models import Membership
 from tests.factories import MembershipFactory, UserFactory
+
+
+# Job creation without a broker: the stage message is dropped (the page tests check rows and pages).
+NO_QUEUE = mock.patch("generation.jobs.tasks.video_job_stage_task.apply_async")
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +36,10 @@ def login(client, user) -> None:
 
 
 __all__ = ["Membership", "login"]
+
+
+@pytest.fixture
+def logged_in(client, two_workspaces):
+    """A client signed in as workspace A's owner."""
+    login(client, two_workspaces["a"]["user"])
+    return client

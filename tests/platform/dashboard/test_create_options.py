@@ -1,6 +1,5 @@
 """Create video: voice, script framework, music and "auto" language chosen on the preview page
 land on every job of the batch (aspects x variants), bad values are refused next to the field."""
-from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -10,17 +9,10 @@ from generation.jobs.services import LANGUAGE_AUTO
 from tenancy.context import tenant_context
 from tenancy.services import credit_balance
 
-from .conftest import login
+from .conftest import NO_QUEUE
 from .test_dashboard import _product
 
 pytestmark = pytest.mark.django_db
-NO_QUEUE = mock.patch("generation.jobs.tasks.video_job_stage_task.apply_async")
-
-
-@pytest.fixture
-def logged_in(client, two_workspaces):
-    login(client, two_workspaces["a"]["user"])
-    return client
 
 
 def _post(client, product, brand, **options):

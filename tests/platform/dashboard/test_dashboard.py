@@ -1,7 +1,6 @@
 """The dashboard: paste a link, preview and correct the product, generate several aspects,
 watch progress; only your own workspace's rows, ever."""
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -11,16 +10,9 @@ from generation.jobs.models import VideoJob
 from tenancy.context import tenant_context
 from tenancy.services import credit_balance
 
-from .conftest import login
+from .conftest import NO_QUEUE, login
 
 pytestmark = pytest.mark.django_db
-NO_QUEUE = mock.patch("generation.jobs.tasks.video_job_stage_task.apply_async")
-
-
-@pytest.fixture
-def logged_in(client, two_workspaces):
-    login(client, two_workspaces["a"]["user"])
-    return client
 
 
 def _product(ws, **kw) -> Product:
