@@ -84,6 +84,13 @@ def throttle_count_and_read(request, key: ApiKey, *, reads: tuple[str, ...]) -> 
     return values
 
 
+def throttle_wait(limits: list, counts: list[int], now: float) -> float:
+    """Seconds until every limit that ``counts`` exceed has a new window; 0 when none is exceeded."""
+    over = [(int(now // period) + 1) * period - now
+            for (_, _, limit, period), count in zip(limits, counts) if count > limit]
+    return max(over) if over else 0.0
+
+
 class ApiRateThrottle(BaseThrottle):
     """API_RATE_LIMIT_KEY per API key and API_RATE_LIMIT_WORKSPACE per workspace."""
 
@@ -102,10 +109,8 @@ class ApiRateThrottle(BaseThrottle):
             except Exception:  # noqa: BLE001 - a cache outage must not take the API down
                 logger.warning("api.throttle_unavailable", exc_info=True)
                 return True
-        over = [(int(now // period) + 1) * period - now
-                for (_, _, limit, period), count in zip(limits, counts) if count > limit]
-        self._wait = max(over) if over else 0.0
-        return not over
+        self._wait = throttle_wait(limits, counts, now)
+        return self._wait <= 0
 
     def wait(self) -> float:
         return max(1, math.ceil(self._wait))

@@ -249,3 +249,123 @@ def test_rate_limits_on_redis_count_in_the_same_round_trip_as_the_key_check(api,
     assert b["read"].get("/api/v1/usage").status_code == 200  # workspace B counts on its own
     revoke = b["admin"].post(f"/api/v1/keys/{b['read_key'].pk}/revoke")
     assert revoke.status_code == 200 and b["read"].get("/api/v1/usage").status_code == 401
+
+
+# --- GET /api/v1/videos/{id} before the middleware stack (api.fast_status) -------------------
+# transaction=True: the fast path stands aside inside a transaction (the test's atomic block).
+
+HEADERS = ("Content-Type", "ETag", "Vary", "Allow", "X-Frame-Options", "Content-Length")
+
+
+def _answer(client, path: str, **extra) -> tuple:
+    from django.db import reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()
+    with CaptureQueriesContext(connection) as queries:  # the fast path's one message bypasses the ORM's log
+        response = client.get(path, **extra)
+    return response, len(queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_answers_the_same_bytes_and_headers_as_the_full_route(api, settings, postgres_only):
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"], status="succeeded", timings={"ingest": 1.25},
+               outputs={"video": "workspaces/1/jobs/1/video.mp4", "thumbnail": "workspaces/1/jobs/1/thumb.png"})
+    path = f"/api/v1/videos/{job.pk}"
+    settings.API_FAST_STATUS = False
+    full, full_queries = _answer(a["read"], path)
+    settings.API_FAST_STATUS = True
+    fast, fast_queries = _answer(a["read"], path)  # the key is cached by the first request
+    assert full.status_code == fast.status_code == 200
+    assert fast.content == full.content and json.loads(fast.content)["downloads"]["video"]["url"]
+    assert {h: fast.get(h) for h in HEADERS} == {h: full.get(h) for h in HEADERS}
+    assert full_queries >= 1 and fast_queries == 0  # the fast path answered (raw one-message read)
+    not_modified, _ = _answer(a["read"], path, HTTP_IF_NONE_MATCH=fast["ETag"])
+    assert not_modified.status_code == 304 and not_modified["ETag"] == fast["ETag"]
+    with connection.cursor() as cursor:  # the session's tenant setting was restored
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cursor.fetchone()[0] in ("", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_two_workspaces_and_forged_ids(api, postgres_only):
+    a, b = api["a"], api["b"]
+    job_a, job_b = _job(a["workspace"], a["brand"]), _job(b["workspace"], b["brand"])
+    for _ in range(3):  # warm key caches: the fast path runs, RLS and the SQL filter keep B's row out
+        forged = a["read"].get(f"/api/v1/videos/{job_b.pk}")
+        assert forged.status_code == 404 and forged.json()["code"] == "not_found"
+        assert b["read"].get(f"/api/v1/videos/{job_a.pk}").status_code == 404
+        assert a["read"].get(f"/api/v1/videos/{job_a.pk}").json()["id"] == job_a.pk
+        assert b["read"].get(f"/api/v1/videos/{job_b.pk}").json()["id"] == job_b.pk
+    assert a["read"].get(f"/api/v1/videos/{10**12}").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_reflects_every_state_change_at_once(api, postgres_only):
+    """Nothing is cached but the key: a change of the row shows on the next poll."""
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"])
+    path = f"/api/v1/videos/{job.pk}"
+    first = a["read"].get(path)
+    assert first.json()["status"] == "queued"
+    with tenant_context(a["workspace"]):
+        VideoJob.objects.filter(pk=job.pk).update(status="running", stage="voice", progress=40)
+    second, queries = _answer(a["read"], path)
+    assert queries == 0 and (second.json()["status"], second.json()["progress"]) == ("running", 40)
+    assert second["ETag"] != first["ETag"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_refuses_revoked_keys_and_missing_scope(api, two_workspaces, postgres_only):
+    a, b = api["a"], api["b"]
+    job_a, job_b = _job(a["workspace"], a["brand"]), _job(b["workspace"], b["brand"])
+    assert a["read"].get(f"/api/v1/videos/{job_a.pk}").status_code == 200
+    assert a["read"].get(f"/api/v1/videos/{job_a.pk}").status_code == 200  # fast now
+    assert a["admin"].post(f"/api/v1/keys/{a['read_key'].pk}/revoke").status_code == 200
+    refused = a["read"].get(f"/api/v1/videos/{job_a.pk}")
+    assert refused.status_code == 401 and refused.json()["code"] == "invalid_api_key"
+    assert b["read"].get(f"/api/v1/videos/{job_b.pk}").status_code == 200
+    _, raw = api_key_create(workspace=a["workspace"], name="no scope", scopes=[], created_by=two_workspaces["a"]["user"])
+    from tests.platform.api.conftest import client_for
+
+    scopeless = client_for(raw)
+    for _ in range(2):  # cold, then cached
+        answer = scopeless.get(f"/api/v1/videos/{job_a.pk}")
+        assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
+    assert a["read"].get(f"/api/v1/videos/{job_a.pk}", HTTP_AUTHORIZATION="Token x").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_rate_limits_count_each_request_once(api, settings, redis_cache, postgres_only):
+    settings.API_RATE_LIMIT_KEY, settings.API_RATE_LIMIT_WORKSPACE = "3/h", "5/h"
+    a, b = api["a"], api["b"]
+    job_a, job_b = _job(a["workspace"], a["brand"]), _job(b["workspace"], b["brand"])
+    path = f"/api/v1/videos/{job_a.pk}"
+    assert [a["read"].get(path).status_code for _ in range(4)] == [200, 200, 200, 429]
+    limited = a["read"].get(path)
+    assert limited.json()["code"] == "rate_limited" and 1 <= int(limited["Retry-After"]) <= 3600
+    # 5 requests so far on workspace A's budget of 5 (each counted once): the other key gets none.
+    assert a["write"].get(path).status_code == 429
+    assert b["read"].get(f"/api/v1/videos/{job_b.pk}").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_falls_through_when_its_connection_was_killed(api, settings, postgres_only):
+    """A connection PostgreSQL dropped is closed; the full route reconnects and answers."""
+    import psycopg
+
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"])
+    path = f"/api/v1/videos/{job.pk}"
+    assert a["read"].get(path).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.2)
+    answer = a["read"].get(path)
+    assert answer.status_code == 200 and answer.json()["id"] == job.pk
