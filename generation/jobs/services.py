@@ -88,7 +88,10 @@ def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, te
         with tenant_context(workspace):
             video_job_fail(job=job, reason=QUEUE_DOWN_REASON)
 
-    with tenant_context(workspace), transaction.atomic():
+    # No savepoint inside a caller's transaction (two round trips per job): a failure here
+    # (InsufficientCredits, a database error) must undo the whole caller's transaction or the
+    # caller's own savepoint anyway (the API batch, campaign runs and dashboard wrap it so).
+    with tenant_context(workspace), transaction.atomic(savepoint=False):
         job = VideoJob.objects.create(
             workspace=workspace, brand=brand, product_url=product_url,
             template=template or brand.default_template, aspect=aspect,
