@@ -369,3 +369,23 @@ def test_fast_status_falls_through_when_its_connection_was_killed(api, settings,
     time.sleep(0.2)
     answer = a["read"].get(path)
     assert answer.status_code == 200 and answer.json()["id"] == job.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_epoch_on_redis_means_a_database_check_not_a_stale_key(api, redis_cache, postgres_only):
+    """Redis lost its data (restart, eviction): the count-and-read script answers nil for the
+    epoch, the key is checked in the database again, and a revoke made meanwhile holds."""
+    from django.core.cache import caches
+
+    from tenancy.auth_epoch import CACHE_KEY
+
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"])
+    path = f"/api/v1/videos/{job.pk}"
+    assert [a["read"].get(path).status_code for _ in range(2)] == [200, 200]
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    ApiKey.objects.filter(pk=a["read_key"].pk).update(revoked_at=timezone.now())  # no signal, no bump
+    client.delete(backend.make_key(CACHE_KEY))
+    assert a["read"].get(path).status_code == 401
+    assert a["write"].get(path).status_code == 200
