@@ -389,3 +389,31 @@ def test_a_lost_epoch_on_redis_means_a_database_check_not_a_stale_key(api, redis
     client.delete(backend.make_key(CACHE_KEY))
     assert a["read"].get(path).status_code == 401
     assert a["write"].get(path).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tenant_setting_doubles_as_the_health_check_and_reconnects(api, settings, postgres_only):
+    """A kept connection's first statement of a request is the tenant setting (no separate
+    SELECT 1): when PostgreSQL dropped the connection, the request still succeeds on a new one."""
+    import psycopg
+
+    a = api["a"]
+    settings.API_FAST_STATUS = False  # the full route: TenantAPIView enters the tenant first
+    assert connection.health_check_enabled
+    assert a["read"].get("/api/v1/videos").status_code == 200  # the key is cached now
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.2)
+    # What request_started's close_old_connections does in a server (the test client skips it).
+    connection.health_check_done = False
+    answer = a["read"].get("/api/v1/videos")
+    assert answer.status_code == 200 and answer.json()["data"] == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), current_setting('app.tenant_id', true)")
+        new_pid, tenant = cursor.fetchone()
+    assert new_pid != pid and tenant in ("", None)
