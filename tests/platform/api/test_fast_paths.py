@@ -180,6 +180,7 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
     read_key, read = api_key_create(workspace=a["workspace"], name="read", scopes=["read"], created_by=a["user"])
     _, other = api_key_create(workspace=a["workspace"], name="other", scopes=["read"], created_by=a["user"])
     _, b_read = api_key_create(workspace=b["workspace"], name="b", scopes=["read"], created_by=b["user"])
+    detail = f"/api/v1/videos/{_job(a['workspace'], a['brand']).pk}"
     db = settings.DATABASES["default"]
     port = _free_port()
     env = clean_env(DJANGO_SETTINGS_MODULE="config.settings.local", DJANGO_SECRET_KEY=strong_secret_key(),
@@ -199,6 +200,8 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
                 time.sleep(0.3)
         # Warm every worker's cache (new connections land on different workers).
         assert {_get(port, "/api/v1/videos", read) for _ in range(30)} == {200}
+        assert {_get(port, detail, read) for _ in range(30)} == {200}  # the status fast path
+        assert {_get(port, detail, b_read) for _ in range(10)} == {404}  # another workspace's id
         assert {_get(port, "/api/v1/videos", other) for _ in range(30)} == {200}
         assert _get(port, "/api/v1/videos", b_read) == 200
         # Revoked over the API in one worker → refused by every worker.
@@ -207,7 +210,9 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
         assert conn.getresponse().status == 200
         conn.close()
         assert {_get(port, "/api/v1/videos", read) for _ in range(30)} == {401}
+        assert {_get(port, detail, read) for _ in range(30)} == {401}
         assert {_get(port, "/api/v1/videos", other) for _ in range(10)} == {200}
+        assert {_get(port, detail, other) for _ in range(10)} == {200}
         # Revoked by a service in this process (another process than every worker).
         api_key_revoke(workspace=a["workspace"], prefix=ApiKey.objects.get(key_hash=ApiKey.hash_key(other)).prefix)
         assert {_get(port, "/api/v1/videos", other) for _ in range(30)} == {401}
