@@ -28,6 +28,7 @@ import os
 import resource
 
 from django.conf import settings
+from django.db import connection
 
 from .models import VideoJob
 
@@ -46,9 +47,15 @@ def job_dispatch_priority(*, job: VideoJob) -> int:
     levels = dispatch_levels()
     if levels == 1:
         return 0
-    ahead = (VideoJob.unscoped.filter(workspace_id=job.workspace_id, status__in=VideoJob.ACTIVE, pk__lt=job.pk)
-             .order_by().values("pk")[: levels - 1].count())
+    # Raw SQL (the ORM's own statement, without compiling it per job creation: ~0.5 ms of CPU).
+    with connection.cursor() as cursor:
+        cursor.execute(_RANK_SQL, [job.workspace_id, *[str(s) for s in VideoJob.ACTIVE], job.pk, levels - 1])
+        ahead = cursor.fetchone()[0]
     return min(ahead, levels - 1)
+
+
+_RANK_SQL = (f"SELECT COUNT(*) FROM (SELECT 1 FROM {VideoJob._meta.db_table} WHERE workspace_id = %s "
+             f"AND status IN ({', '.join(['%s'] * len(VideoJob.ACTIVE))}) AND id < %s LIMIT %s) AS ahead")
 
 
 def stage_niceness(*, job: VideoJob) -> int:

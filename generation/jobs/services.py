@@ -11,6 +11,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from tenancy.context import tenant_context
+from tenancy.managers import tenant_insert
 from tenancy.models import Brand, Workspace
 from tenancy.services import audit_log_write, credit_commit, credit_refund, credit_reserve
 
@@ -88,13 +89,16 @@ def video_job_create(*, workspace: Workspace, brand: Brand, product_url: str, te
         with tenant_context(workspace):
             video_job_fail(job=job, reason=QUEUE_DOWN_REASON)
 
-    with tenant_context(workspace), transaction.atomic():
-        job = VideoJob.objects.create(
+    # No savepoint inside a caller's transaction (two round trips per job): a failure here
+    # (InsufficientCredits, a database error) must undo the whole caller's transaction or the
+    # caller's own savepoint anyway (the API batch, campaign runs and dashboard wrap it so).
+    with tenant_context(workspace), transaction.atomic(savepoint=False):
+        job = tenant_insert(VideoJob(  # VideoJob.objects.create with the INSERT compiled once
             workspace=workspace, brand=brand, product_url=product_url,
             template=template or brand.default_template, aspect=aspect,
             language=language or LANGUAGE_AUTO, duration_s=duration_s,
             created_by=created_by if getattr(created_by, "pk", None) else None,
-            stage=STAGES[0], heartbeat_at=timezone.now(), **(options or {}))
+            stage=STAGES[0], heartbeat_at=timezone.now(), **(options or {})))
         credit_reserve(workspace=workspace, amount=settings.CREDITS_PER_VIDEO, reference=_credit_ref(job))
         audit_log_write(workspace=workspace, action="video_job.created", actor=created_by, api_key=api_key,
                         target=str(job.pk), data={"url": product_url, "template": job.template, "aspect": aspect})

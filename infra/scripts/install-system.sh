@@ -5,7 +5,8 @@ set -euo pipefail
 profile="${1:-test}"
 pkgs=(ffmpeg espeak-ng libespeak-ng1 fonts-inter fonts-noto-cjk fonts-dejavu-core)
 if [[ "$profile" == "test" ]]; then
-  pkgs+=(postgresql redis-server chromium iproute2)  # iproute2: `ip netns` for the multi-host harness
+  # iproute2: `ip netns` for the multi-host harness; wrk: the C load generator of `bench api`
+  pkgs+=(postgresql redis-server chromium iproute2 wrk)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -84,9 +84,22 @@ def _private_copy(key: ApiKey) -> ApiKey:
     return mine
 
 
-def _epoch_for(request, checked: _Checked | None) -> str | None:
+def cached_key(key_hash: str) -> _Checked | None:
+    """This process's cache entry for a key (api.fast_status checks its epoch and expiry)."""
+    return _cache.get(key_hash)
+
+
+def hash_key(raw: str) -> str:
+    return ApiKey.hash_key(raw)
+
+
+def _epoch_for(request, key_hash: str, checked: _Checked | None) -> str | None:
     """The auth epoch; for a key checked before, read in the same Redis round trip that
-    counts the request against its rate limits (the key's id and workspace never change)."""
+    counts the request against its rate limits (the key's id and workspace never change).
+    api.fast_status may have done that round trip already for this request: reuse it."""
+    prefetched = getattr(request, "_api_prefetched_epoch", None)
+    if prefetched is not None and prefetched[0] == key_hash:
+        return prefetched[1] if prefetched[1] is not None else auth_epoch_read()
     if checked is not None:
         values = throttle_count_and_read(request, checked.key, reads=(AUTH_EPOCH_CACHE_KEY,))
         if values is not None and values[0] is not None:
@@ -96,7 +109,7 @@ def _epoch_for(request, checked: _Checked | None) -> str | None:
 
 def _authenticated_key(request, key_hash: str) -> ApiKey:
     checked = _cache.get(key_hash)
-    epoch = _epoch_for(request, checked)  # before any DB read: a change committed after it changes the epoch again
+    epoch = _epoch_for(request, key_hash, checked)  # before any DB read: a change committed after it changes the epoch again
     now = time.monotonic()
     if checked is None or checked.epoch != epoch or checked.expires <= now or epoch is None:
         key = _load(key_hash)
@@ -111,7 +124,7 @@ def _authenticated_key(request, key_hash: str) -> ApiKey:
     return _private_copy(checked.key)
 
 
-def _touch(key: ApiKey, key_hash: str) -> None:
+def touch(key: ApiKey, key_hash: str) -> None:
     """Record the last use at most once a minute per process (a write per request would
     double the cost of a status poll; a minute is precise enough)."""
     now = timezone.now()
@@ -135,7 +148,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api key>'.")
         key_hash = ApiKey.hash_key(parts[1])
         key = _authenticated_key(request, key_hash)
-        _touch(key, key_hash)
+        touch(key, key_hash)
         return (key.created_by or _ApiKeyUser(key), key)
 
     def authenticate_header(self, request):

@@ -99,17 +99,26 @@ def _compiled(model, first: bool) -> tuple[str, list[str], list]:
     return sql, [f.attname for f in fields], converters
 
 
+def compiled_row_query(model) -> tuple[str, list[str], list]:
+    """(sql with workspace_id and pk parameters, field attnames, converters) of the by-id
+    lookup, compiled once (api.fast_status sends it inside its one-message round trip)."""
+    return _compiled(model, False)
+
+
+def row_from_values(model, names: list[str], converters: list, row) -> object:
+    """A model instance from one row of a compiled query (the ORM's from_db_value converters)."""
+    values = list(row)
+    for index, convert in converters:
+        values[index] = convert(values[index], None, connection)
+    return model.from_db(connection.alias, names, values)
+
+
 def _one(model, first: bool, params: list):
     sql, names, converters = _compiled(model, first)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, convert in converters:
-        values[index] = convert(values[index], None, connection)
-    return model.from_db(connection.alias, names, values)
+    return row_from_values(model, names, converters, row) if row is not None else None
 
 
 def tenant_row(model, pk: int):

@@ -10,3 +10,9 @@ application = get_wsgi_application()
 from tenancy.dbrole import database_role_require_if_configured  # noqa: E402  (needs apps loaded)
 
 database_role_require_if_configured(process="web")
+
+# Import every route now (the URLconf loads lazily on the first request otherwise): with
+# gunicorn's preload_app the forked workers share it and none pays the import on a request.
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns

@@ -11,7 +11,9 @@ import contextvars
 from collections.abc import Iterator
 
 from django.db import connections
+from django.db.utils import InterfaceError, OperationalError
 
+_SET_SQL = "SELECT set_config('app.tenant_id', %s, false)"
 _current_workspace_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "current_workspace_id", default=None
 )
@@ -36,6 +38,19 @@ def _set_db_tenant(workspace_id: int | None, using: str = "default") -> None:
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
+    value = "" if workspace_id is None else str(workspace_id)
+    if (connection.connection is not None and connection.health_check_enabled
+            and not connection.health_check_done and not connection.in_atomic_block):
+        # The first statement of a request on a kept connection doubles as Django's health
+        # check (CONN_HEALTH_CHECKS would send "SELECT 1" first: a round trip per request).
+        # If PostgreSQL dropped the connection it fails: close it and set up a new one below.
+        try:
+            with connection.wrap_database_errors:
+                connection.connection.execute(_SET_SQL, [value])
+            connection.health_check_done = True
+            return
+        except (OperationalError, InterfaceError):
+            connection.close()
     # Session-level (is_local=false) so it also holds in autocommit mode; always restored
     # by tenant_context's finally, so a pooled connection never keeps a stale tenant.
     # Sent on the driver connection (what Django's cursor() does, minus its wrapper: this
@@ -44,8 +59,7 @@ def _set_db_tenant(workspace_id: int | None, using: str = "default") -> None:
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
-        connection.connection.execute("SELECT set_config('app.tenant_id', %s, false)",
-                                      ["" if workspace_id is None else str(workspace_id)])
+        connection.connection.execute(_SET_SQL, [value])
 
 
 @contextlib.contextmanager

@@ -62,16 +62,20 @@ LINK_SALTS = {"file": _SALT, "video": "tenancy.files.video-output.v1"}
 
 def link_sign(*, kind: str, workspace_id: int, expires_at: int, **claims) -> str:
     """A signed token for ``claims`` of ``kind`` in ``workspace_id``, valid until ``expires_at``
-    (Unix seconds)."""
-    return signing.dumps({**claims, "w": int(workspace_id), "e": int(expires_at)}, salt=LINK_SALTS[kind],
-                         compress=True)
+    (Unix seconds). Deterministic (no signing time; the expiry is a claim): the same claims
+    give the same token, so a response carrying links keeps its ETag until the expiry moves."""
+    return signing.Signer(salt=LINK_SALTS[kind]).sign_object(
+        {**claims, "w": int(workspace_id), "e": int(expires_at)}, compress=True)
 
 
 def link_verify(*, token: str, kind: str, now: float | None = None) -> dict:
     """The claims of a valid, unexpired token of ``kind`` (with "w" and "e"); SignedFileError
     (a 404) when it is forged, edited, of another kind or expired."""
     try:
-        data = signing.loads(token, salt=LINK_SALTS[kind])
+        if token.count(":") == 1:
+            data = signing.Signer(salt=LINK_SALTS[kind]).unsign_object(token)
+        else:  # signed with a timestamp before links became deterministic (still valid until "e")
+            data = signing.loads(token, salt=LINK_SALTS[kind])
         data["w"], data["e"] = int(data["w"]), int(data["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         logger.warning("signed_link.rejected kind=%s reason=%s", kind, type(exc).__name__)

@@ -1,7 +1,10 @@
 """Workspace-scoped querysets: the first wall. PostgreSQL row-level security is the second."""
 from __future__ import annotations
 
-from django.db import models
+import functools
+
+from django.db import connection, models
+from django.db.models import NOT_PROVIDED, signals
 
 from .context import NoTenantContext, current_workspace_id, require_workspace_id
 
@@ -45,3 +48,47 @@ class TenantModel(models.Model):
                 f"{type(self).__name__} belongs to workspace {self.workspace_id}, "
                 f"not the current workspace {workspace_id}")
         super().save(*args, **kwargs)
+
+
+def tenant_insert(obj: TenantModel) -> TenantModel:
+    """``obj.save()`` for a new row, with the INSERT compiled once per model (the ORM's
+    per-call compile of a ~30-column insert cost ~1 ms on job creation). Same checks as
+    TenantModel.save (workspace = the one in context), same values (field defaults from
+    ``__init__``, ``pre_save`` e.g. auto_now_add, ``get_db_prep_save``), pk set from
+    RETURNING. Falls back to ``save()`` when the model has save signal receivers or fields
+    the plain path does not cover (database defaults, custom placeholders)."""
+    model = type(obj)
+    compiled = _insert_sql(model)
+    if (compiled is None or not obj._state.adding or obj.pk is not None or connection.vendor != "postgresql"
+            or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)):
+        obj.save()
+        return obj
+    workspace_id = current_workspace_id()
+    if obj.workspace_id is None:
+        if workspace_id is None:
+            raise NoTenantContext(f"cannot save {model.__name__} without a workspace")
+        obj.workspace_id = workspace_id
+    elif workspace_id is not None and obj.workspace_id != workspace_id:
+        raise PermissionError(f"{model.__name__} belongs to workspace {obj.workspace_id}, "
+                              f"not the current workspace {workspace_id}")
+    sql, fields = compiled
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_sql(model) -> tuple[str, list] | None:
+    meta, quote = model._meta, connection.ops.quote_name
+    if meta.parents or not meta.pk.auto_created and not isinstance(meta.pk, models.AutoField):
+        return None
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    if any(f.db_default is not NOT_PROVIDED or hasattr(f, "get_placeholder") or f.generated for f in fields):
+        return None
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) RETURNING {quote(meta.pk.column)}",
+            fields)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import re
+import shutil
 import http.server
 import json
 import os
@@ -26,6 +28,25 @@ from pathlib import Path
 from standardwebhooks.webhooks import Webhook
 
 REPO = Path(__file__).resolve().parents[3]
+GUNICORN_CONF = REPO / "infra/docker/gunicorn.conf.py"
+
+
+def _gunicorn_size(env: dict) -> str:
+    """"3x2 gthread" as the production config resolves it in ``env``."""
+    values: dict = {}
+    saved = {k: os.environ.get(k) for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS")}
+    try:
+        for k in saved:
+            os.environ.pop(k, None)
+            if k in env:
+                os.environ[k] = env[k]
+        exec(compile(GUNICORN_CONF.read_text(), str(GUNICORN_CONF), "exec"), values)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None)
+            if v is not None:
+                os.environ[k] = v
+    return f"{values['workers']}x{values['threads']} {values['worker_class']} keepalive {values['keepalive']}s"
 
 
 def _free_port() -> int:
@@ -41,8 +62,12 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--status-seconds", type=float, default=8.0)
     parser.add_argument("--status-clients", type=int, default=16)
     parser.add_argument("--create-clients", type=int, default=24)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn worker processes (default: WEB_CONCURRENCY's default in the production config)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per gunicorn worker (default: the production config's)")
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto",
+                        help="status phase driver: wrk (C, keep-alive, Lua-rotated ids) when installed, else Python")
     parser.add_argument("--cancel", type=int, default=50, help="videos canceled to measure webhook latency")
     parser.add_argument("--pg-port", type=int, default=55489)
     parser.add_argument("--redis-port", type=int, default=56439)
@@ -115,6 +140,53 @@ def _load(py: str, env: dict, cfg: dict) -> dict:
     return result
 
 
+WRK_SCRIPT = """-- bench api: GET /api/v1/videos/{id}, ids rotated per connection, the key in a header
+local ids = {%(ids)s}
+local i = 0
+local counter = 0
+setup = function(thread)
+  thread:set("offset", counter * 7)
+  counter = counter + 1
+end
+init = function(args)
+  i = tonumber(offset) or 0
+end
+request = function()
+  i = i + 7
+  return wrk.format("GET", "/api/v1/videos/" .. ids[(i %% #ids) + 1], {["Authorization"] = "Bearer %(key)s"})
+end
+"""
+
+
+def _wrk_status(cfg: dict, ids: list[int], var: Path) -> dict:
+    """The status phase driven by wrk (closed loop, keep-alive): a C client leaves the cores to
+    the server. Errors: non-2xx/3xx answers and socket errors, as wrk counts them."""
+    script = var / "status.lua"
+    script.write_text(WRK_SCRIPT % {"ids": ",".join(str(i) for i in ids), "key": cfg["key"]})
+    threads = max(1, min(2, cfg["status_clients"]))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{cfg['status_clients']}", f"-d{max(1, round(cfg['status_seconds']))}s",
+                          "--timeout", "10s", "-s", str(script), cfg["base"]], check=True, capture_output=True,
+                         text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    requests = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    kinds, errors = [], 0
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+        kinds.append("non-2xx")
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sockets:
+        for name, n in zip(("connect", "read", "write", "timeout"), map(int, sockets.groups())):
+            if n:
+                errors += n
+                kinds.append(f"conn:{name}")
+    return {"status_rps": round(rps, 1), "status_requests": requests, "status_errors": errors,
+            "status_error_kinds": kinds,
+            "loadgen_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)}
+
+
 def _pid_file(path: Path) -> int:
     return int(path.read_text().split()[0])
 
@@ -171,10 +243,16 @@ def run(args: list[str], out) -> dict:
         seed = json.loads(subprocess.run([py, "-m", "api.bench.seed", "seed", receiver.url], cwd=REPO, env=env,
                                          check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         receiver.secret = seed["secret"]
+        # The production gunicorn config itself (infra/docker/gunicorn.conf.py), only the bind,
+        # sizes and logging from the environment: access lines would cost CPU and flood stdout.
+        gunicorn_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_LOG_LEVEL": "warning",
+                        "GUNICORN_ACCESS_LOG": "off"}
+        for name, value in (("WEB_CONCURRENCY", opts.workers), ("GUNICORN_THREADS", opts.threads)):
+            if value is not None:
+                gunicorn_env[name] = str(value)
         procs.append(subprocess.Popen(
-            [py, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-k", "gthread",
-             "--workers", str(opts.workers), "--threads", str(opts.threads), "--keep-alive", "30",
-             "--log-level", "warning"], cwd=REPO, env=env))
+            [py, "-m", "gunicorn", "config.wsgi:application", "-c", str(GUNICORN_CONF)], cwd=REPO, env=gunicorn_env))
+        gunicorn_size = _gunicorn_size(gunicorn_env)
         procs.append(subprocess.Popen(
             [py, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks", "--pool", "threads", "-c", "4",
              "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"], cwd=REPO, env=env))
@@ -190,8 +268,14 @@ def run(args: list[str], out) -> dict:
         cpu1 = _tree_cpu_s(server)
         ids = load.pop("video_ids")
         create_loadgen_s = load.pop("loadgen_cpu_s")
-        load.update(_load(py, env, {**cfg, "phase": "status", "video_ids": ids}) if ids else
-                    {"status_rps": 0.0, "status_errors": 0, "status_requests": 0, "loadgen_cpu_s": 0.0})
+        use_wrk = opts.loadgen == "wrk" or (opts.loadgen == "auto" and shutil.which("wrk"))
+        if not ids:
+            load.update({"status_rps": 0.0, "status_errors": 0, "status_requests": 0, "loadgen_cpu_s": 0.0})
+        elif use_wrk:
+            load.update(_wrk_status(cfg, ids, var))
+        else:
+            load.update(_load(py, env, {**cfg, "phase": "status", "video_ids": ids}))
+        load["status_loadgen"] = "wrk" if use_wrk and ids else "python"
         cpu2 = _tree_cpu_s(server)
         status_loadgen_s = load.pop("loadgen_cpu_s")
         cancel_failures = _cancel_all(port, seed["key"], ids[: opts.cancel])
@@ -226,7 +310,8 @@ def run(args: list[str], out) -> dict:
         "webhooks_verified": len(lat), "webhooks_expected": opts.cancel - cancel_failures,
         "webhook_events": counts["events"], "webhook_deliveries": counts["deliveries"],
         "webhook_delivery_errors": counts["delivery_errors"], "receiver_rejected": receiver.bad,
-        "gunicorn": f"{opts.workers}x{opts.threads} gthread", "cpu_count": os.cpu_count(),
+        "gunicorn": gunicorn_size, "gunicorn_config": str(GUNICORN_CONF.relative_to(REPO)),
+        "status_loadgen": load["status_loadgen"], "cpu_count": os.cpu_count(),
         # Server-side CPU (gunicorn + PostgreSQL + Redis) per request: robust to a shared, loaded
         # box; 1000 / cpu_ms is the request rate one dedicated core could sustain.
         "create_server_cpu_ms": round(1000 * (cpu1 - cpu0) / max(1, load["create_requests"]), 2),

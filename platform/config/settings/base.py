@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",  # first: probes skip host checks and the https redirect
     "config.db_unavailable.DatabaseUnavailableMiddleware",  # DB down -> 503 problem+json, not 500
     "django.middleware.security.SecurityMiddleware",
+    "api.fast_status.VideoStatusFastPath",  # GET /api/v1/videos/{id}: the hot poll, see its docstring
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -276,6 +277,8 @@ API_IDEMPOTENCY_TTL_S = env_int("API_IDEMPOTENCY_TTL_S", 24 * 3600)
 API_IDEMPOTENCY_STALE_S = env_int("API_IDEMPOTENCY_STALE_S", 120)  # an in-flight claim older than this was abandoned
 # Checked API keys are cached per process this long at most; changes made through Django
 # (revoke, membership removed, user deactivated) apply at once via tenancy.auth_epoch.
+# GET /api/v1/videos/{id} answered before most middleware and DRF (api/fast_status.py).
+API_FAST_STATUS = env_bool("API_FAST_STATUS", True)
 API_KEY_CACHE_TTL_S = env_float("API_KEY_CACHE_TTL_S", 5.0)
 API_DOWNLOAD_URL_TTL_S = env_int("API_DOWNLOAD_URL_TTL_S", 3600)
 API_LOGO_MAX_BYTES = env_int("API_LOGO_MAX_BYTES", 2 * 1024 * 1024)

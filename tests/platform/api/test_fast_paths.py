@@ -180,6 +180,7 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
     read_key, read = api_key_create(workspace=a["workspace"], name="read", scopes=["read"], created_by=a["user"])
     _, other = api_key_create(workspace=a["workspace"], name="other", scopes=["read"], created_by=a["user"])
     _, b_read = api_key_create(workspace=b["workspace"], name="b", scopes=["read"], created_by=b["user"])
+    detail = f"/api/v1/videos/{_job(a['workspace'], a['brand']).pk}"
     db = settings.DATABASES["default"]
     port = _free_port()
     env = clean_env(DJANGO_SETTINGS_MODULE="config.settings.local", DJANGO_SECRET_KEY=strong_secret_key(),
@@ -199,6 +200,8 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
                 time.sleep(0.3)
         # Warm every worker's cache (new connections land on different workers).
         assert {_get(port, "/api/v1/videos", read) for _ in range(30)} == {200}
+        assert {_get(port, detail, read) for _ in range(30)} == {200}  # the status fast path
+        assert {_get(port, detail, b_read) for _ in range(10)} == {404}  # another workspace's id
         assert {_get(port, "/api/v1/videos", other) for _ in range(30)} == {200}
         assert _get(port, "/api/v1/videos", b_read) == 200
         # Revoked over the API in one worker → refused by every worker.
@@ -207,7 +210,9 @@ def test_revocation_reaches_every_gunicorn_worker_at_once(two_workspaces, postgr
         assert conn.getresponse().status == 200
         conn.close()
         assert {_get(port, "/api/v1/videos", read) for _ in range(30)} == {401}
+        assert {_get(port, detail, read) for _ in range(30)} == {401}
         assert {_get(port, "/api/v1/videos", other) for _ in range(10)} == {200}
+        assert {_get(port, detail, other) for _ in range(10)} == {200}
         # Revoked by a service in this process (another process than every worker).
         api_key_revoke(workspace=a["workspace"], prefix=ApiKey.objects.get(key_hash=ApiKey.hash_key(other)).prefix)
         assert {_get(port, "/api/v1/videos", other) for _ in range(30)} == {401}
@@ -249,3 +254,171 @@ def test_rate_limits_on_redis_count_in_the_same_round_trip_as_the_key_check(api,
     assert b["read"].get("/api/v1/usage").status_code == 200  # workspace B counts on its own
     revoke = b["admin"].post(f"/api/v1/keys/{b['read_key'].pk}/revoke")
     assert revoke.status_code == 200 and b["read"].get("/api/v1/usage").status_code == 401
+
+
+# --- GET /api/v1/videos/{id} before the middleware stack (api.fast_status) -------------------
+# transaction=True: the fast path stands aside inside a transaction (the test's atomic block).
+
+HEADERS = ("Content-Type", "ETag", "Vary", "Allow", "X-Frame-Options", "Content-Length")
+
+
+def _answer(client, path: str, **extra) -> tuple:
+    from django.db import reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()
+    with CaptureQueriesContext(connection) as queries:  # the fast path's one message bypasses the ORM's log
+        response = client.get(path, **extra)
+    return response, len(queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_answers_the_same_bytes_and_headers_as_the_full_route(api, settings, postgres_only):
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"], status="succeeded", timings={"ingest": 1.25},
+               outputs={"video": "workspaces/1/jobs/1/video.mp4", "thumbnail": "workspaces/1/jobs/1/thumb.png"})
+    path = f"/api/v1/videos/{job.pk}"
+    settings.API_FAST_STATUS = False
+    full, full_queries = _answer(a["read"], path)
+    settings.API_FAST_STATUS = True
+    fast, fast_queries = _answer(a["read"], path)  # the key is cached by the first request
+    assert full.status_code == fast.status_code == 200
+    assert fast.content == full.content and json.loads(fast.content)["downloads"]["video"]["url"]
+    assert {h: fast.get(h) for h in HEADERS} == {h: full.get(h) for h in HEADERS}
+    assert full_queries >= 1 and fast_queries == 0  # the fast path answered (raw one-message read)
+    not_modified, _ = _answer(a["read"], path, HTTP_IF_NONE_MATCH=fast["ETag"])
+    assert not_modified.status_code == 304 and not_modified["ETag"] == fast["ETag"]
+    with connection.cursor() as cursor:  # the session's tenant setting was restored
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cursor.fetchone()[0] in ("", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_two_workspaces_and_forged_ids(api, postgres_only):
+    a, b = api["a"], api["b"]
+    job_a, job_b = _job(a["workspace"], a["brand"]), _job(b["workspace"], b["brand"])
+    for _ in range(3):  # warm key caches: the fast path runs, RLS and the SQL filter keep B's row out
+        forged = a["read"].get(f"/api/v1/videos/{job_b.pk}")
+        assert forged.status_code == 404 and forged.json()["code"] == "not_found"
+        assert b["read"].get(f"/api/v1/videos/{job_a.pk}").status_code == 404
+        assert a["read"].get(f"/api/v1/videos/{job_a.pk}").json()["id"] == job_a.pk
+        assert b["read"].get(f"/api/v1/videos/{job_b.pk}").json()["id"] == job_b.pk
+    assert a["read"].get(f"/api/v1/videos/{10**12}").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_reflects_every_state_change_at_once(api, postgres_only):
+    """Nothing is cached but the key: a change of the row shows on the next poll."""
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"])
+    path = f"/api/v1/videos/{job.pk}"
+    first = a["read"].get(path)
+    assert first.json()["status"] == "queued"
+    with tenant_context(a["workspace"]):
+        VideoJob.objects.filter(pk=job.pk).update(status="running", stage="voice", progress=40)
+    second, queries = _answer(a["read"], path)
+    assert queries == 0 and (second.json()["status"], second.json()["progress"]) == ("running", 40)
+    assert second["ETag"] != first["ETag"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_refuses_revoked_keys_and_missing_scope(api, two_workspaces, postgres_only):
+    a, b = api["a"], api["b"]
+    job_a, job_b = _job(a["workspace"], a["brand"]), _job(b["workspace"], b["brand"])
+    assert a["read"].get(f"/api/v1/videos/{job_a.pk}").status_code == 200
+    assert a["read"].get(f"/api/v1/videos/{job_a.pk}").status_code == 200  # fast now
+    assert a["admin"].post(f"/api/v1/keys/{a['read_key'].pk}/revoke").status_code == 200
+    refused = a["read"].get(f"/api/v1/videos/{job_a.pk}")
+    assert refused.status_code == 401 and refused.json()["code"] == "invalid_api_key"
+    assert b["read"].get(f"/api/v1/videos/{job_b.pk}").status_code == 200
+    _, raw = api_key_create(workspace=a["workspace"], name="no scope", scopes=[], created_by=two_workspaces["a"]["user"])
+    from tests.platform.api.conftest import client_for
+
+    scopeless = client_for(raw)
+    for _ in range(2):  # cold, then cached
+        answer = scopeless.get(f"/api/v1/videos/{job_a.pk}")
+        assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
+    assert a["read"].get(f"/api/v1/videos/{job_a.pk}", HTTP_AUTHORIZATION="Token x").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_rate_limits_count_each_request_once(api, settings, redis_cache, postgres_only):
+    settings.API_RATE_LIMIT_KEY, settings.API_RATE_LIMIT_WORKSPACE = "3/h", "5/h"
+    a, b = api["a"], api["b"]
+    job_a, job_b = _job(a["workspace"], a["brand"]), _job(b["workspace"], b["brand"])
+    path = f"/api/v1/videos/{job_a.pk}"
+    assert [a["read"].get(path).status_code for _ in range(4)] == [200, 200, 200, 429]
+    limited = a["read"].get(path)
+    assert limited.json()["code"] == "rate_limited" and 1 <= int(limited["Retry-After"]) <= 3600
+    # 5 requests so far on workspace A's budget of 5 (each counted once): the other key gets none.
+    assert a["write"].get(path).status_code == 429
+    assert b["read"].get(f"/api/v1/videos/{job_b.pk}").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_status_falls_through_when_its_connection_was_killed(api, settings, postgres_only):
+    """A connection PostgreSQL dropped is closed; the full route reconnects and answers."""
+    import psycopg
+
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"])
+    path = f"/api/v1/videos/{job.pk}"
+    assert a["read"].get(path).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.2)
+    answer = a["read"].get(path)
+    assert answer.status_code == 200 and answer.json()["id"] == job.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_epoch_on_redis_means_a_database_check_not_a_stale_key(api, redis_cache, postgres_only):
+    """Redis lost its data (restart, eviction): the count-and-read script answers nil for the
+    epoch, the key is checked in the database again, and a revoke made meanwhile holds."""
+    from django.core.cache import caches
+
+    from tenancy.auth_epoch import CACHE_KEY
+
+    a = api["a"]
+    job = _job(a["workspace"], a["brand"])
+    path = f"/api/v1/videos/{job.pk}"
+    assert [a["read"].get(path).status_code for _ in range(2)] == [200, 200]
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    ApiKey.objects.filter(pk=a["read_key"].pk).update(revoked_at=timezone.now())  # no signal, no bump
+    client.delete(backend.make_key(CACHE_KEY))
+    assert a["read"].get(path).status_code == 401
+    assert a["write"].get(path).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tenant_setting_doubles_as_the_health_check_and_reconnects(api, settings, postgres_only):
+    """A kept connection's first statement of a request is the tenant setting (no separate
+    SELECT 1): when PostgreSQL dropped the connection, the request still succeeds on a new one."""
+    import psycopg
+
+    a = api["a"]
+    settings.API_FAST_STATUS = False  # the full route: TenantAPIView enters the tenant first
+    assert connection.health_check_enabled
+    assert a["read"].get("/api/v1/videos").status_code == 200  # the key is cached now
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.2)
+    # What request_started's close_old_connections does in a server (the test client skips it).
+    connection.health_check_done = False
+    answer = a["read"].get("/api/v1/videos")
+    assert answer.status_code == 200 and answer.json()["data"] == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), current_setting('app.tenant_id', true)")
+        new_pid, tenant = cursor.fetchone()
+    assert new_pid != pid and tenant in ("", None)

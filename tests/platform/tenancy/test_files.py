@@ -103,3 +103,24 @@ def test_one_link_mechanism_for_files_and_video_outputs_kinds_do_not_cross(two_w
     assert client.get(f"/api/v1/files/{forged}").status_code == 404  # B's job is not in A's workspace
     with pytest.raises(SignedFileError):
         link_verify(token=video_token, kind="video", now=later + 1)
+
+
+def test_links_are_deterministic_and_old_timestamped_links_still_verify():
+    """The same claims give the same token (a video's ETag holds between polls); a token of the
+    earlier timestamped format verifies until its expiry; edits and the other kind are refused."""
+    from tenancy.files import LINK_SALTS, link_sign, link_verify
+
+    later = int(time.time()) + 60
+    first = link_sign(kind="video", workspace_id=3, expires_at=later, j=7, n="video")
+    time.sleep(1.1)  # the old tokens changed every second
+    assert link_sign(kind="video", workspace_id=3, expires_at=later, j=7, n="video") == first
+    assert link_verify(token=first, kind="video") == {"j": 7, "n": "video", "w": 3, "e": later}
+    old = signing.dumps({"j": 7, "n": "video", "w": 3, "e": later}, salt=LINK_SALTS["video"], compress=True)
+    assert old.count(":") == 2 and link_verify(token=old, kind="video")["j"] == 7
+    for bad in (first[:-2] + ("A" if first[-1] != "A" else "B") + first[-1], old[:-1] + "x", "a:b", "nothing"):
+        with pytest.raises(SignedFileError):
+            link_verify(token=bad, kind="video")
+    with pytest.raises(SignedFileError):
+        link_verify(token=first, kind="file")
+    with pytest.raises(SignedFileError):
+        link_verify(token=first, kind="video", now=later)
