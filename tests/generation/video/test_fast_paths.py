@@ -1,0 +1,118 @@
+"""The renderer's speed paths give the pixels of their plain references: frames handed to
+ffmpeg's pipe by vmsplice arrive intact while buffers are recycled, a zoom transition folded
+into the Ken Burns warp matches warping twice, and cv2 plate maths equals the uint16 maths."""
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from generation.video import ffmpeg as ff
+from generation.video import timeline_build
+from generation.video.layers import RENDERERS, RenderContext
+from generation.video.layers.base import Plate
+from generation.video.render import Compositor, stream_frames
+from generation.video.schema import BrandKit, ShotLayer
+
+
+def test_frame_writer_delivers_every_byte_through_a_slow_reader(tmp_path):
+    """Buffers are rewritten right after ``write`` returns beyond the in-flight bound: a reader
+    that starts late (the pipe full, pages still shared) must still get the original bytes."""
+    out = tmp_path / "out.raw"
+    frames = [np.random.default_rng(k).integers(0, 256, (48, 64, 4), np.uint8) for k in range(40)]
+    proc = subprocess.Popen(["sh", "-c", f"sleep 0.3; cat > {out}"], stdin=subprocess.PIPE)
+    fd = proc.stdin.fileno()
+    ff.widen_pipe(fd)
+    write = ff.frame_writer(fd)
+    keep = ff.spliced_frames_in_flight(pipe_bytes=ff.pipe_size(fd), frame_bytes=frames[0].nbytes)
+    pool = [np.empty_like(frames[0]) for _ in range(keep + 1)]
+    for k, f in enumerate(frames):
+        buf = pool[k % len(pool)]
+        np.copyto(buf, f)  # recycles a buffer written `len(pool)` frames ago
+        write(buf)
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+    assert out.read_bytes() == b"".join(f.tobytes() for f in frames)
+
+
+def test_frame_writer_without_splice_writes_the_same(tmp_path):
+    out = tmp_path / "out.raw"
+    frame = np.arange(64 * 32 * 4, dtype=np.uint32).astype(np.uint8).reshape(32, 64, 4)
+    with open(out, "wb") as fh:  # a regular file: vmsplice refuses it, plain writes take over
+        write = ff.frame_writer(fh.fileno())
+        write(frame)
+        write(frame[::-1].copy())
+    assert out.read_bytes() == frame.tobytes() + frame[::-1].tobytes()
+
+
+def test_frame_writer_reports_a_dead_reader():
+    proc = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+    proc.wait()
+    with pytest.raises(OSError):
+        ff.frame_writer(proc.stdin.fileno())(np.zeros((512, 512, 4), np.uint8))
+    proc.stdin.close()
+
+
+@pytest.mark.render
+def test_streamed_frames_equal_freshly_drawn_frames(short_inputs, tmp_path):
+    """The renderer's own loop (buffer pool, writer thread, vmsplice) into a reader that lags:
+    every frame ffmpeg would read equals the frame drawn from scratch."""
+    inputs, work = short_inputs
+    tl = timeline_build(template="price_drop", aspect="9:16", scale=0.125, **inputs)
+    out = tmp_path / "frames.raw"
+    proc = subprocess.Popen(["sh", "-c", f"sleep 0.5; cat > {out}"], stdin=subprocess.PIPE)
+    ff.widen_pipe(proc.stdin.fileno())
+    n = stream_frames(Compositor(tl, work), proc)
+    assert proc.wait(timeout=60) == 0
+    data = np.frombuffer(out.read_bytes(), np.uint8).reshape(n, tl.height, tl.width, 4)
+    fresh = Compositor(tl, work)
+    for k in range(0, n, 7):
+        assert np.array_equal(data[k, :, :, :3], fresh.frame(k / tl.fps)), f"frame {k} differs"
+
+
+def test_zoom_transition_in_one_warp_matches_two_warps(tmp_path):
+    rng = np.random.default_rng(3)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (80, 72, 3), np.uint8), (0, 0), 2)
+    Image.fromarray(img).save(tmp_path / "pic.png")
+    ctx = RenderContext(width=64, height=64, fps=30, brand=BrandKit(), assets_dir=tmp_path,
+                        safe_rect=(0, 0, 64, 64), duration=2.0)
+    layer = ShotLayer(type="shot", asset="pic.png", start=0.0, end=2.0, rect=(0, 0, 64, 64), fit="cover",
+                      motion={"zoom": (1.0, 1.1), "focus": ((0.4, 0.5), (0.6, 0.4))},
+                      transition={"type": "zoom", "duration": 0.5})
+    r = RENDERERS["shot"](layer, ctx)
+    for t in (0.05, 0.2, 0.4):
+        frame = np.zeros((64, 64, 4), np.uint8)
+        r.draw(frame, t)
+        # The reference: the Ken Burns picture, then the transition's zoom warped over it.
+        q = t / 0.5
+        e = 0.5 - 0.5 * np.cos(np.pi * q)
+        z = 1.0 + 0.25 * (1 - e)
+        kb = r.kb.render((t - 0.0) / 2.0)
+        m = np.float32([[z, 0, 32 * (1 - z)], [0, z, 32 * (1 - z)]])
+        zoomed = cv2.warpAffine(kb, m, (64, 64), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        ref = cv2.addWeighted(np.zeros_like(zoomed), 1 - e, zoomed, e, 0)
+        diff = np.abs(frame[:, :, :3].astype(int) - ref[:, :, :3].astype(int))
+        # one resampling instead of two: a little sharper, never a different picture
+        assert diff.mean() < 1.5 and np.percentile(diff, 99) <= 12, (t, diff.mean(), diff.max())
+
+
+def test_plate_premultiplies_like_integer_maths():
+    rgba = np.random.default_rng(5).integers(0, 256, (33, 17, 4), np.uint8)
+    p = Plate(rgba)
+    a = rgba[:, :, 3:4].astype(np.uint16)
+    ref = ((rgba.astype(np.uint16) * a + 127) // 255).astype(np.uint8)
+    ref[:, :, 3] = rgba[:, :, 3]
+    assert np.array_equal(p.premult, ref)
+    assert np.array_equal(p.alpha3, np.repeat(rgba[:, :, 3:4], 4, axis=2))
+    assert np.array_equal(p.inv3, 255 - p.alpha3)
+    assert not p.black and Plate(np.dstack([np.zeros((4, 4, 3), np.uint8), np.full((4, 4), 90, np.uint8)])).black
+
+
+def test_clear_fills_with_the_brand_dark_colour(short_inputs):
+    inputs, work = short_inputs
+    tl = timeline_build(template="price_drop", aspect="9:16", scale=0.125, **inputs)
+    comp = Compositor(tl, work)
+    buf = comp.buffer()
+    comp._clear(buf)
+    assert (buf == np.array(comp.fill, np.uint8)).all()
