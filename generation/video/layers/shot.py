@@ -68,8 +68,8 @@ class ShotRenderer(LayerRenderer):
             fit = "cover" if abs(math.log(ratio)) < math.log(1.35) else "contain_blur"
         self.background = self.static = None
         if fit == "blur":  # a soft, brand-tinted backdrop behind a product card: static, drawn once
-            tint = np.array([int(ctx.brand.secondary[i:i + 2], 16) for i in (1, 3, 5)] + [255], np.float32)
-            self.static = np.ascontiguousarray((self._blurred_cover(rgb, w, h, dim=1.0) * 0.6 + tint * 0.4).astype(np.uint8))
+            tint = [int(ctx.brand.secondary[i:i + 2], 16) for i in (1, 3, 5)] + [255]
+            self.static = self._blurred_cover(rgb, w, h, dim=0.6, tint=(tint, 0.4))
             self.kb = None
         elif fit == "contain_blur":
             self.background = self._blurred_cover(rgb, w, h)
@@ -117,16 +117,21 @@ class ShotRenderer(LayerRenderer):
         return max(2, round(sw * s)), max(2, round(sh * s))
 
     @staticmethod
-    def _blurred_cover(rgb, w, h, dim=0.55):
+    def _blurred_cover(rgb, w, h, dim=0.55, tint=None):
+        """The picture covering w×h, blurred, dimmed (and mixed with a ``(rgba, weight)`` tint).
+        Dimming and tinting are linear, so they are done on the 1/8-size blurred image before
+        the bilinear upscale: no full-size float pass (it cost ~0.1 s per shot)."""
         s = _cover_scale(rgb.shape[1], rgb.shape[0], w, h)
         small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * s / 8)), max(1, round(rgb.shape[0] * s / 8))),
                            interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (0, 0), 3)
+        small = cv2.GaussianBlur(small, (0, 0), 3).astype(np.float32) * dim
+        if tint is not None:
+            small += np.float32(tint[0]) * tint[1]
+        small = np.clip(small, 0, 255).astype(np.uint8)
+        small[:, :, 3] = 255
         big = cv2.resize(small, (math.ceil(rgb.shape[1] * s), math.ceil(rgb.shape[0] * s)), interpolation=cv2.INTER_LINEAR)
         ox, oy = (big.shape[1] - w) // 2, (big.shape[0] - h) // 2
-        out = (big[oy:oy + h, ox:ox + w] * dim).astype(np.uint8)
-        out[:, :, 3] = 255
-        return np.ascontiguousarray(out)
+        return np.ascontiguousarray(big[oy:oy + h, ox:ox + w])
 
     def _compose(self, p: float, dst: np.ndarray) -> np.ndarray:
         if self.static is not None:

@@ -116,3 +116,16 @@ def test_clear_fills_with_the_brand_dark_colour(short_inputs):
     buf = comp.buffer()
     comp._clear(buf)
     assert (buf == np.array(comp.fill, np.uint8)).all()
+
+
+def test_blurred_cover_dims_and_tints_before_the_upscale_like_after_it():
+    from generation.video.layers.shot import ShotRenderer
+    rng = np.random.default_rng(7)
+    rgb = cv2.resize(rng.integers(0, 256, (12, 9, 4), np.uint8), (90, 120), interpolation=cv2.INTER_CUBIC)
+    small = cv2.GaussianBlur(cv2.resize(rgb, (8, 11), interpolation=cv2.INTER_AREA), (0, 0), 3)  # cover scale 64/90
+    ref = cv2.resize(small, (64, 86), interpolation=cv2.INTER_LINEAR)[11:75, :64].astype(np.float32)
+    tint = np.float32([10, 200, 30, 255])
+    for dim, mix, want in ((0.55, None, ref * 0.55), (0.6, ([10, 200, 30, 255], 0.4), ref * 0.6 + tint * 0.4)):
+        got = ShotRenderer._blurred_cover(rgb, 64, 64, dim=dim, tint=mix)
+        assert got.shape == (64, 64, 4) and (got[:, :, 3] == 255).all()
+        assert np.abs(got[:, :, :3].astype(np.float32) - want[:, :, :3]).max() <= 2
