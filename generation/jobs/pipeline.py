@@ -234,8 +234,11 @@ def stage_render(job: VideoJob) -> dict:
         timeline = timeline_edits_apply(timeline, json.loads(edits.read_text()))
     # Assets are storage keys: render against the storage root, so timeline.json carries keys.
     sampler = FrameSampler(timeline)  # the gate looks at the encoded frames, kept as they stream
-    result = render(timeline, _media_root(), job_path(job, "render"), on_frame=sampler)
-    gate = product_presence(timeline, _media_root(), product=product, frames=sampler.frames)
+    # The gate runs while ffmpeg encodes its last frames (the compose thread is idle then).
+    result = render(timeline, _media_root(), job_path(job, "render"), on_frame=sampler,
+                    after_frames=lambda: product_presence(timeline, _media_root(), product=product,
+                                                          frames=sampler.frames))
+    gate = result.after
     _write_json(job_path(job, "render", "quality.json"), gate.as_dict())
     if not gate.ok:
         raise StageError(f"Quality gate: {gate.reason}")
