@@ -139,10 +139,11 @@ def blend(frame: np.ndarray, plate: Plate, x: int, y: int, opacity: float = 1.0)
     if opacity < 0.997:
         premult = cv2.convertScaleAbs(premult, alpha=opacity)
         inv3 = cv2.bitwise_not(cv2.convertScaleAbs(plate.alpha3[sl], alpha=opacity))
-    if plate.black:
-        cv2.multiply(region, inv3, dst=region, scale=1 / 255.0)
-    else:
-        cv2.add(cv2.multiply(region, inv3, scale=1 / 255.0), premult, dst=region)
+    # In place, no temporaries: a fresh multi-100-KB temporary per blend is an mmap and its page
+    # faults, ~1,700 times per 15 s ad. Same saturating arithmetic as multiply-then-add.
+    cv2.multiply(region, inv3, dst=region, scale=1 / 255.0)
+    if not plate.black:
+        cv2.add(region, premult, dst=region)
 
 
 def blend_animated(frame: np.ndarray, plate: Plate, x: int, y: int, state: AnimState,
