@@ -129,3 +129,11 @@ def test_blurred_cover_dims_and_tints_before_the_upscale_like_after_it():
         got = ShotRenderer._blurred_cover(rgb, 64, 64, dim=dim, tint=mix)
         assert got.shape == (64, 64, 4) and (got[:, :, 3] == 255).all()
         assert np.abs(got[:, :, :3].astype(np.float32) - want[:, :, :3]).max() <= 2
+
+
+def test_shrinking_an_rgbx_frame_equals_shrinking_its_rgb():
+    from generation.video.presence import _gray_small, shrink
+    frame = cv2.GaussianBlur(np.random.default_rng(9).integers(0, 256, (400, 240, 4), np.uint8), (0, 0), 2)
+    fast = shrink(frame)
+    assert fast.shape == (187, 112, 3) and fast.flags.c_contiguous
+    assert np.array_equal(fast, _gray_small(np.ascontiguousarray(frame[:, :, :3]), 112 / 240))
