@@ -107,6 +107,12 @@ def frame_writer(fd: int, *, zero_copy: bool = True):
     state = {"splice": zero_copy and _VMSPLICE is not None}
 
     def write(frame) -> None:
+        if not frame.flags.c_contiguous:  # a temporary copy must never be spliced (it is freed)
+            frame = frame.copy()
+            view = memoryview(frame).cast("B")
+            while len(view):
+                view = view[os.write(fd, view):]
+            return
         view = memoryview(frame).cast("B")
         if state["splice"]:
             addr, left = frame.ctypes.data, frame.nbytes
@@ -117,8 +123,8 @@ def frame_writer(fd: int, *, zero_copy: bool = True):
                     err = ctypes.get_errno()
                     if err == errno.EINTR:
                         continue
-                    if err in (errno.EINVAL, errno.ENOSYS, errno.EBADF) and left == frame.nbytes:
-                        state["splice"] = False  # not a pipe, or no vmsplice here: copy instead
+                    if err in (errno.EINVAL, errno.ENOSYS, errno.EBADF, errno.EPERM) and left == frame.nbytes:
+                        state["splice"] = False  # not a pipe, no vmsplice, or a seccomp filter: copy instead
                         break
                     raise OSError(err, os.strerror(err))
                 addr, left = addr + n, left - n

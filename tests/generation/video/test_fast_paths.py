@@ -137,3 +137,12 @@ def test_shrinking_an_rgbx_frame_equals_shrinking_its_rgb():
     fast = shrink(frame)
     assert fast.shape == (187, 112, 3) and fast.flags.c_contiguous
     assert np.array_equal(fast, _gray_small(np.ascontiguousarray(frame[:, :, :3]), 112 / 240))
+
+
+def test_frame_writer_copies_a_strided_frame(tmp_path):
+    out = tmp_path / "out.raw"
+    frame = np.random.default_rng(1).integers(0, 256, (40, 64, 4), np.uint8)
+    proc = subprocess.Popen(["sh", "-c", f"sleep 0.2; cat > {out}"], stdin=subprocess.PIPE)
+    ff.frame_writer(proc.stdin.fileno())(frame[:, ::2])  # not contiguous: written as a copy
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0 and out.read_bytes() == np.ascontiguousarray(frame[:, ::2]).tobytes()
