@@ -259,7 +259,7 @@ def with_artifacts(service: Callable[[VideoJob], dict]) -> Callable[[VideoJob], 
         t2 = time.perf_counter()
         pushed = artifacts_push(job, before=before)
         logger.info("artifact.stage_synced job=%s stage=%s pulled=%s pushed=%s pull_s=%.2f run_s=%.2f push_s=%.2f",
-                    job.pk, job.stage, pulled, pushed, t1 - t0, t2 - t1, time.perf_counter() - t2)
+                    job.pk, getattr(job, "stage", ""), pulled, pushed, t1 - t0, t2 - t1, time.perf_counter() - t2)
         return outputs
 
     run.__name__ = getattr(service, "__name__", "stage")
