@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -241,8 +242,10 @@ def with_artifacts(service: Callable[[VideoJob], dict]) -> Callable[[VideoJob], 
             if not _still_holder(job):
                 raise StageSuperseded(f"job {job.pk} {job.stage}: no longer held by {job.worker}")
             return outputs
+        t0 = time.perf_counter()
         pulled = artifacts_pull(job)
         before = _snapshot(job)
+        t1 = time.perf_counter()
         try:
             outputs = service(job)
         except Exception as exc:
@@ -253,8 +256,10 @@ def with_artifacts(service: Callable[[VideoJob], dict]) -> Callable[[VideoJob], 
         # another host) never overwrites the objects or the row of the one that took over.
         if not _still_holder(job):
             raise StageSuperseded(f"job {job.pk} {job.stage}: no longer held by {job.worker}")
+        t2 = time.perf_counter()
         pushed = artifacts_push(job, before=before)
-        logger.info("artifact.stage_synced job=%s pulled=%s pushed=%s", job.pk, pulled, pushed)
+        logger.info("artifact.stage_synced job=%s stage=%s pulled=%s pushed=%s pull_s=%.2f run_s=%.2f push_s=%.2f",
+                    job.pk, getattr(job, "stage", ""), pulled, pushed, t1 - t0, t2 - t1, time.perf_counter() - t2)
         return outputs
 
     run.__name__ = getattr(service, "__name__", "stage")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -221,6 +222,7 @@ def stage_render(job: VideoJob) -> dict:
     from generation.voice.track import VoiceTrack
     from generation.video.edits import EDITS_FILE, timeline_edits_apply
 
+    t0 = time.perf_counter()
     voice_dir = job_path(job, "voice")
     product = _read(job, "product.json", ProductFacts)
     timeline = timeline_build(
@@ -233,9 +235,15 @@ def stage_render(job: VideoJob) -> dict:
     if edits.exists():  # PUT /api/v1/videos/{id}/timeline: the same build, then the integrator's edits
         timeline = timeline_edits_apply(timeline, json.loads(edits.read_text()))
     # Assets are storage keys: render against the storage root, so timeline.json carries keys.
+    built = time.perf_counter()
     sampler = FrameSampler(timeline)  # the gate looks at the encoded frames, kept as they stream
-    result = render(timeline, _media_root(), job_path(job, "render"), on_frame=sampler)
-    gate = product_presence(timeline, _media_root(), product=product, frames=sampler.frames)
+    # The gate runs while ffmpeg encodes its last frames (the compose thread is idle then).
+    result = render(timeline, _media_root(), job_path(job, "render"), on_frame=sampler,
+                    after_frames=lambda: product_presence(timeline, _media_root(), product=product,
+                                                          frames=sampler.frames))
+    gate = result.after
+    logger.info("video.rendered job=%s build_s=%.2f render_s=%.2f frames=%s", job.pk, built - t0, result.render_s,
+                result.frames)
     _write_json(job_path(job, "render", "quality.json"), gate.as_dict())
     if not gate.ok:
         raise StageError(f"Quality gate: {gate.reason}")

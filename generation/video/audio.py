@@ -45,16 +45,19 @@ def music_bed(duration: float, *, sr: int = SR, seed: int = 0, mood: str = "upbe
     bar = 4 * beat
     prog = _PROGRESSIONS.get(mood, _PROGRESSIONS["upbeat"])
     left, right = np.zeros(n, np.float32), np.zeros(n, np.float32)
-    t_all = np.arange(n) / sr
+    # float32 throughout (numpy's SIMD sin/exp): half the time of float64 for a bed whose
+    # samples end as float32 anyway; phases stay within ~1e-3 rad over a bar.
+    t_all = (np.arange(n, dtype=np.float32) / np.float32(sr)).astype(np.float32)
 
     def note(start: float, length: float, freq: float, amp: float, decay: float, harmonics=(1.0,), pan=0.0):
         a, b = int(start * sr), min(n, int((start + length) * sr))
         if a >= n or b <= a:
             return
         t = t_all[: b - a]
-        wave = sum(h ** -1.5 * np.sin(2 * np.pi * freq * h * t) for h in harmonics)
-        env = np.exp(-t / decay) * np.minimum(1.0, t / 0.01) * np.minimum(1.0, (length - t) / 0.03)
-        sig = (amp * wave * env).astype(np.float32)
+        wave = sum(np.float32(h ** -1.5) * np.sin(np.float32(2 * np.pi * freq * h) * t) for h in harmonics)
+        env = (np.exp(t * np.float32(-1 / decay)) * np.minimum(np.float32(1), t * np.float32(100))
+               * np.minimum(np.float32(1), (np.float32(length) - t) * np.float32(1 / 0.03)))
+        sig = (np.float32(amp) * wave * env).astype(np.float32)
         left[a:b] += sig * (1 - pan) / 2 * 2
         right[a:b] += sig * (1 + pan) / 2 * 2
 
@@ -69,7 +72,7 @@ def music_bed(duration: float, *, sr: int = SR, seed: int = 0, mood: str = "upbe
             if b % 2 == 0 and int(kick_t * sr) < n:
                 a = int(kick_t * sr)
                 tt = t_all[: int(0.18 * sr)]
-                kick = 0.35 * np.sin(2 * np.pi * (50 + 90 * np.exp(-tt * 30)) * tt) * np.exp(-tt * 18)
+                kick = np.float32(0.35) * np.sin(np.float32(2 * np.pi) * (np.float32(50) + np.float32(90) * np.exp(tt * np.float32(-30))) * tt) * np.exp(tt * np.float32(-18))
                 end = min(n, a + len(kick))
                 left[a:end] += kick[: end - a]
                 right[a:end] += kick[: end - a]

@@ -2,11 +2,15 @@
 48 kHz, +faststart, platform bitrate caps), probing and EBU R128 measurement."""
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 # Bitrate caps per platform (upload limits are generous; caps keep files small and uploads
@@ -63,6 +67,80 @@ def widen_pipe(fd: int, size: int = 8 << 20) -> int:
         return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(size, cap))
     except (OSError, ValueError):  # a kernel or container that forbids it: the default still works
         return 65536
+
+
+def pipe_size(fd: int) -> int:
+    """The pipe's kernel buffer in bytes (64 KiB where it cannot be asked)."""
+    try:
+        return fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", 1032))
+    except OSError:
+        return 65536
+
+
+class _IOVec(ctypes.Structure):
+    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+
+
+def _libc_vmsplice():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).vmsplice  # CDLL calls release the GIL
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.POINTER(_IOVec), ctypes.c_ulong, ctypes.c_uint]
+    fn.restype = ctypes.c_ssize_t
+    return fn
+
+
+_VMSPLICE = _libc_vmsplice() if sys.platform.startswith("linux") else None
+
+
+def frame_writer(fd: int, *, zero_copy: bool = True):
+    """``write(frame)`` that puts a whole C-contiguous numpy frame into the pipe ``fd``.
+
+    On Linux the frame's pages are handed to the pipe with ``vmsplice`` instead of being
+    copied into it: a 1080×1920 RGBX frame is 8 MiB, and copying 450 of them cost the
+    renderer ~1 CPU-s per 15 s ad (measured on 2 cores), a sixth of its compositing cost.
+    The reader (ffmpeg) copies from those very pages when it reads, so a frame must not be
+    written to again until the pipe has moved past it: after ``write`` returns, at most
+    ``pipe_size(fd)`` bytes of it are still unread (see ``spliced_frames_in_flight``).
+    Falls back to plain ``write`` where vmsplice is missing or refused."""
+    state = {"splice": zero_copy and _VMSPLICE is not None}
+
+    def write(frame) -> None:
+        if not frame.flags.c_contiguous:  # a temporary copy must never be spliced (it is freed)
+            frame = frame.copy()
+            view = memoryview(frame).cast("B")
+            while len(view):
+                view = view[os.write(fd, view):]
+            return
+        view = memoryview(frame).cast("B")
+        if state["splice"]:
+            addr, left = frame.ctypes.data, frame.nbytes
+            while left:
+                iov = _IOVec(addr, left)
+                n = _VMSPLICE(fd, ctypes.byref(iov), 1, 0)
+                if n < 0:
+                    err = ctypes.get_errno()
+                    if err == errno.EINTR:
+                        continue
+                    if err in (errno.EINVAL, errno.ENOSYS, errno.EBADF, errno.EPERM) and left == frame.nbytes:
+                        state["splice"] = False  # not a pipe, no vmsplice, or a seccomp filter: copy instead
+                        break
+                    raise OSError(err, os.strerror(err))
+                addr, left = addr + n, left - n
+            if state["splice"]:
+                return
+        while len(view):
+            view = view[os.write(fd, view):]
+
+    return write
+
+
+def spliced_frames_in_flight(*, pipe_bytes: int, frame_bytes: int) -> int:
+    """How many frames handed to ``frame_writer`` the reader may still read from (their pages
+    are shared with the pipe): the one being written, and finished ones still in the pipe
+    (one more than fit its buffer, as a frame may straddle its start)."""
+    return 2 + -(-pipe_bytes // max(1, frame_bytes))
 
 
 def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out: Path, preset: str,

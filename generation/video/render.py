@@ -38,6 +38,7 @@ class RenderResult:
     loudness: dict = field(default_factory=dict)
     frames: int = 0
     render_s: float = 0.0
+    after: object = None  # what ``render(after_frames=...)`` returned
 
 
 class Compositor:
@@ -62,6 +63,7 @@ class Compositor:
         self._prev_keys: list = []
         r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
         self.fill = (r, g, b, 255)
+        self._fill32 = np.frombuffer(bytes(self.fill), np.uint32)[0]
 
     def renderer(self, i: int):
         if i not in self._live:
@@ -94,7 +96,7 @@ class Compositor:
         else:
             first = active[0][1] if active else None
             if not (first is not None and first.layer.type in ("shot", "image") and getattr(first, "full", False)):
-                frame[:] = self.fill
+                self._clear(frame)
         if same >= 2 and same > start:  # a longer run is now still: keep it
             for _, r in active[start:same]:
                 r.draw(frame, t)
@@ -106,6 +108,14 @@ class Compositor:
             r.draw(frame, t)
         self._prev_keys = keys
         return frame
+
+    def _clear(self, frame: np.ndarray) -> None:
+        """Fill with the brand's dark colour: one 32-bit store per pixel (numpy broadcasting a
+        4-tuple over a 1080×1920 frame took ~10 ms, a warp's worth)."""
+        if frame.flags.c_contiguous:
+            frame.view(np.uint32).fill(self._fill32)
+        else:
+            frame[:] = self.fill
 
     def _live_items(self):
         return [(i, self.layers[i]) for i in self._live]
@@ -142,14 +152,22 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     tl = comp.tl
     # ~0.2 s of frames in flight: a new scene's layers (picture decode and resize, text plates)
     # are prepared on the compose thread, and the encoder must not starve meanwhile.
-    q: queue.Queue = queue.Queue(maxsize=6)
-    pool = [comp.buffer() for _ in range(8)]
+    depth = 6
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    fd = proc.stdin.fileno()
+    write = ff.frame_writer(fd)
+    # Frames go to ffmpeg by vmsplice (no copy): a buffer is recycled only once ffmpeg can no
+    # longer be reading it, i.e. it is none of the queued frames, the one being composed, and
+    # the ones the pipe may still hold.
+    frame_bytes = tl.width * tl.height * 4
+    pool = [comp.buffer() for _ in range(
+        depth + 1 + ff.spliced_frames_in_flight(pipe_bytes=ff.pipe_size(fd), frame_bytes=frame_bytes))]
     failure: list[BaseException] = []
 
     def writer():
         try:
             while (buf := q.get()) is not None:
-                proc.stdin.write(memoryview(buf))
+                write(buf)
         except BaseException as exc:  # noqa: BLE001 - reported on the main thread
             failure.append(exc)
             while q.get() is not None:
@@ -180,8 +198,10 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     return n
 
 
-def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None) -> int:
-    """Stream every frame into one ffmpeg (video only); returns the frame count."""
+def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None, while_draining=None) -> int:
+    """Stream every frame into one ffmpeg (video only); returns the frame count.
+    ``while_draining()`` runs once every frame is with ffmpeg, while it encodes the last ones
+    (its lookahead and frame threads hold ~0.5 s of work): the compose thread is free then."""
     tl = comp.tl
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=None, out=out, preset=preset,
                             crf=tl.encode.crf, platform=tl.encode.platform, faststart=False)
@@ -193,6 +213,8 @@ def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None) -> 
         except ff.FFmpegError as exc:  # ffmpeg died mid-stream: its own words say why
             proc.wait(timeout=30)
             raise ff.FFmpegError(f"{exc}; ffmpeg: {proc.stderr.read().decode(errors='replace')[-800:]}") from exc
+        if while_draining is not None:
+            while_draining()
         err = proc.stderr.read().decode(errors="replace")
         if proc.wait(timeout=600) != 0:
             raise ff.FFmpegError(f"ffmpeg encode failed: {err[-800:]}")
@@ -211,10 +233,13 @@ def _audio(tl: Timeline, assets_dir: Path, wav: Path, aac: Path) -> dict:
 
 
 def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None,
-           on_frame=None) -> RenderResult:
+           on_frame=None, after_frames=None) -> RenderResult:
     """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir.
     ``on_frame(index, rgbx)`` sees every frame as it goes to the encoder (read-only, and only
-    during the call: the buffer is reused), e.g. ``presence.FrameSampler``."""
+    during the call: the buffer is reused), e.g. ``presence.FrameSampler``. ``after_frames()``
+    runs once the last frame is with the encoder, while it drains (e.g. the quality gate on
+    the sampled frames); its return value is ``RenderResult.after``. An exception from it
+    stops the render (ffmpeg is killed) and propagates."""
     t0 = time.perf_counter()
     tl = timeline if isinstance(timeline, Timeline) else Timeline.model_validate(timeline)
     out_dir = Path(out_dir)
@@ -226,21 +251,27 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     silent, video = out_dir / "video_only.mp4", out_dir / "video.mp4"
     # The audio mix (ffmpeg passes) and its AAC encode run beside the video encode; the two
     # meet in a final mux that only copies streams and moves the moov to the front.
+    thumbnail, captions = out_dir / "thumbnail.jpg", out_dir / "captions.srt"
+    after: list = []
+
+    def tail() -> None:  # while ffmpeg drains its last frames: the compose thread is idle
+        # A clean frame with the product: same compositor, without captions (they belong to speech).
+        thumb = comp.draw(min(tl.thumbnail_time, (tl.n_frames - 1) / tl.fps), comp.buffer(), skip=("captions",))
+        Image.fromarray(np.ascontiguousarray(thumb[:, :, :3])).save(thumbnail, quality=90)
+        write_srt(tl, captions)
+        after.append(after_frames() if after_frames is not None else None)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         mixing = pool.submit(_audio, tl, assets_dir, wav, aac)
-        frames = encode_video(comp, silent, preset=preset or tl.encode.preset, on_frame=on_frame)
+        frames = encode_video(comp, silent, preset=preset or tl.encode.preset, on_frame=on_frame,
+                              while_draining=tail)
         loud = mixing.result()
     ff.run(ff.mux_command(video=silent, audio=aac, out=video))
     for tmp in (silent, wav, aac):
         tmp.unlink(missing_ok=True)
-    thumbnail = out_dir / "thumbnail.jpg"
-    # A clean frame with the product: same compositor, without captions (they belong to speech).
-    thumb = comp.draw(min(tl.thumbnail_time, (tl.n_frames - 1) / tl.fps), comp.buffer(), skip=("captions",))
-    Image.fromarray(np.ascontiguousarray(thumb[:, :, :3])).save(thumbnail, quality=90)
-    captions = write_srt(tl, out_dir / "captions.srt")
     return RenderResult(video=video, thumbnail=thumbnail, captions=captions, timeline_json=timeline_json,
                         duration=frames / tl.fps, loudness=loud, frames=frames,
-                        render_s=round(time.perf_counter() - t0, 3))
+                        render_s=round(time.perf_counter() - t0, 3), after=after[0] if after else None)
 
 
 def as_videoclip(timeline: Timeline, assets_dir: Path):

@@ -133,6 +133,11 @@ def _single(opts, out) -> dict:
         "p50_job_s": _pct(walls, 0.5) if walls else None, "job_s": walls,
         "stage_s_median": {k: round(statistics.median(s[k] for s in one["stages"]), 2) for k in one["stages"][0]}
         if one["stages"] else {},
+        # CPU-seconds per stage (the worker process and its children, e.g. ffmpeg): steadier
+        # than walls when other work shares the cores
+        "stage_cpu_s_median": {k: round(statistics.median(c.get(k, 0) for c in one["cpu"]), 2)
+                               for k in one["cpu"][0]} if one.get("cpu") else {},
+        "load_avg_1m": round(__import__("os").getloadavg()[0], 2),
         "failed": one["failed"] + warm["failed"], "cores": __import__("os").cpu_count(),
     }
 
@@ -200,6 +205,7 @@ def client(state: dict) -> dict:
                 done.append(job)
             good = [j for j in done if j is not None and j.status == "succeeded"]
             return {"latencies": [round(latency(j), 1) for j in good], "stages": [stages(j) for j in good],
+                    "cpu": [{k: round(v, 2) for k, v in j.cpu_timings.items()} for j in good],
                     "failed": len(done) - len(good)}
         if state["phase"] == "batch":
             # One workspace per job: platform throughput, not one workspace's fairness cap

@@ -64,14 +64,15 @@ def dump_frames(tl, work: Path) -> Path:
     return dump
 
 
-def encode_floor(tl, work: Path, dump: Path, audio: Path, preset: str) -> float:
-    """ffmpeg alone encoding the identical frames from the dump: same command, same settings."""
+def encode_floor(tl, work: Path, dump: Path, audio: Path, preset: str) -> tuple[float, float]:
+    """ffmpeg alone encoding the identical frames from the dump: same command, same settings.
+    Returns (wall s, CPU s); the page-cache warm-up before it counts in neither."""
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=audio, out=work / "floor.mp4",
                             preset=preset, crf=tl.encode.crf, platform=tl.encode.platform, source=str(dump))
     subprocess.run(["cat", str(dump)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
-    t0 = time.perf_counter()
+    c0, t0 = _cpu(), time.perf_counter()
     ff.run(cmd)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
 def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
@@ -156,11 +157,11 @@ def run(args: list[str], out) -> dict:
         for _ in range(opts.repeat):
             c0 = _cpu()
             res = render(tl, work, work / "out")
-            c1 = _cpu()
-            floors.append(encode_floor(tl, work, dump, mix, opts.preset))
+            render_cpu.append(_cpu() - c0)
+            floor_s, floor_c = encode_floor(tl, work, dump, mix, opts.preset)
+            floors.append(floor_s)
+            floor_cpu.append(floor_c)
             renders.append(res.render_s)
-            render_cpu.append(c1 - c0)
-            floor_cpu.append(_cpu() - c1)
             out.write(f"render {renders[-1]:.2f} s ({render_cpu[-1]:.1f} CPU-s), "
                       f"encode floor {floors[-1]:.2f} s ({floor_cpu[-1]:.1f} CPU-s)\n")
         dump.unlink()
@@ -179,6 +180,8 @@ def run(args: list[str], out) -> dict:
             "render_s": round(render_s, 2), "encode_floor_s": round(floor, 2),
             "ratio_to_floor": round(render_s / floor, 2),
             "render_runs_s": [round(x, 2) for x in renders], "floor_runs_s": [round(x, 2) for x in floors],
+            # each render against the floor run right after it (same load, seconds apart)
+            "pair_ratios": [round(r / f, 2) for r, f in zip(renders, floors)],
             "render_cpu_s": round(min(render_cpu), 1), "encode_floor_cpu_s": round(min(floor_cpu), 1),
             # CPU-seconds are steadier than wall time on a shared box (the issue's other figure).
             "ratio_to_floor_cpu": round(min(render_cpu) / min(floor_cpu), 2),

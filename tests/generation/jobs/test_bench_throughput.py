@@ -39,3 +39,4 @@ def test_bench_single_job_latency_at_full_size():
     stages = result["stage_s_median"]
     # the job's wall covers its stages (voice and shots side by side) and nothing is left out
     assert result["p50_job_s"] >= stages["ingest"] + stages["script"] + max(stages["voice"], stages["shots"]) + stages["render"] - 0.5
+    assert result["stage_cpu_s_median"]["render"] > 0  # CPU-seconds recorded on the job (worker + ffmpeg)
