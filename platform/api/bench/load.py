@@ -1,7 +1,10 @@
 """The load generator of `bench api`, run as its own process:
 ``python -m api.bench.load '{"base": ..., "key": ..., ...}'`` prints one JSON line.
 
-Phase 1 (create): open loop at ``rate`` req/s for ``seconds``; every request has a fresh
+Phase 1 (create): open loop at ``rate`` req/s for ``warmup_seconds`` then ``seconds``
+(latencies of the warm-up, while fresh gunicorn workers open their connections and fill their
+caches, are reported apart as ``warmup_*``; its requests count for errors, duplicates and
+CPU like any other); every request has a fresh
 Idempotency-Key, ``retry_share`` of them are sent again after they answer (a client retry)
 and ``race_share`` are fired twice at the same instant (concurrent duplicates).
 Phase 2 (status): ``clients`` threads GET video ids in a closed loop for ``status_seconds``.
@@ -56,10 +59,10 @@ def percentile(values: list[float], p: float) -> float:
 def create_phase(cfg: dict) -> dict:
     jobs: queue.Queue = queue.Queue()
     lock = threading.Lock()
-    latencies, errors, accepted, video_ids = [], [], {}, []
+    latencies, warm_latencies, errors, accepted, video_ids = [], [], [], {}, []
     body = {"product_url": cfg["product_url"]}
 
-    def send(client: Client, key: str) -> tuple[int, dict]:
+    def send(client: Client, key: str, warm: bool) -> tuple[int, dict]:
         started = time.perf_counter()
         try:
             status, payload = client.request("POST", "/api/v1/videos", body, {"Idempotency-Key": key})
@@ -70,7 +73,7 @@ def create_phase(cfg: dict) -> dict:
         elapsed = (time.perf_counter() - started) * 1000
         data = json.loads(payload or b"{}")
         with lock:
-            latencies.append(elapsed)
+            (warm_latencies if warm else latencies).append(elapsed)
             if status == 202:
                 accepted.setdefault(key, set()).add(data["request_id"])
                 video_ids.extend(v["id"] for v in data["videos"])
@@ -84,19 +87,21 @@ def create_phase(cfg: dict) -> dict:
             item = jobs.get()
             if item is None:
                 return
-            key, mode, barrier = item
+            key, mode, barrier, warm = item
             if mode == "race":
                 barrier.wait()
-            send(client, key)
+            send(client, key, warm)
             if mode == "retry":
-                send(client, key)
+                send(client, key, warm)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(cfg["create_clients"])]
     for t in threads:
         t.start()
-    total = int(cfg["rate"] * cfg["seconds"])
+    warmup = int(cfg["rate"] * cfg.get("warmup_seconds", 0))
+    total = warmup + int(cfg["rate"] * cfg["seconds"])
     start = time.perf_counter()
     for i in range(total):
+        warm = i < warmup
         target = start + i / cfg["rate"]
         delay = target - time.perf_counter()
         if delay > 0:
@@ -104,12 +109,12 @@ def create_phase(cfg: dict) -> dict:
         key = f"bench-{uuid.uuid4().hex}"
         if i % int(1 / cfg["race_share"]) == 0:
             barrier = threading.Barrier(2)
-            jobs.put((key, "race", barrier))
-            jobs.put((key, "race", barrier))
+            jobs.put((key, "race", barrier, warm))
+            jobs.put((key, "race", barrier, warm))
         elif i % int(1 / cfg["retry_share"]) == 1:
-            jobs.put((key, "retry", None))
+            jobs.put((key, "retry", None, warm))
         else:
-            jobs.put((key, "once", None))
+            jobs.put((key, "once", None, warm))
     for _ in threads:
         jobs.put(None)
     for t in threads:
@@ -117,6 +122,7 @@ def create_phase(cfg: dict) -> dict:
     wall = time.perf_counter() - start
     return {"create_requests": len(latencies), "create_rate": round(total / wall, 1),
             "create_p50_ms": round(percentile(latencies, 50), 1), "create_p99_ms": round(percentile(latencies, 99), 1),
+            "warmup_requests": len(warm_latencies), "warmup_p99_ms": round(percentile(warm_latencies, 99), 1),
             "create_errors": len(errors), "create_error_kinds": sorted(set(errors))[:10],
             "keys_accepted": len(accepted), "keys_with_two_request_ids": sum(len(v) > 1 for v in accepted.values()),
             "video_ids": video_ids}
