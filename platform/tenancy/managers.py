@@ -38,16 +38,20 @@ class TenantModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        workspace_id = current_workspace_id()
-        if self.workspace_id is None:
-            if workspace_id is None:
-                raise NoTenantContext(f"cannot save {type(self).__name__} without a workspace")
-            self.workspace_id = workspace_id
-        elif workspace_id is not None and self.workspace_id != workspace_id:
-            raise PermissionError(
-                f"{type(self).__name__} belongs to workspace {self.workspace_id}, "
-                f"not the current workspace {workspace_id}")
+        _own_workspace(self)
         super().save(*args, **kwargs)
+
+
+def _own_workspace(obj: TenantModel) -> None:
+    """Give a new row the workspace in context, and refuse a row of another workspace."""
+    workspace_id = current_workspace_id()
+    if obj.workspace_id is None:
+        if workspace_id is None:
+            raise NoTenantContext(f"cannot save {type(obj).__name__} without a workspace")
+        obj.workspace_id = workspace_id
+    elif workspace_id is not None and obj.workspace_id != workspace_id:
+        raise PermissionError(f"{type(obj).__name__} belongs to workspace {obj.workspace_id}, "
+                              f"not the current workspace {workspace_id}")
 
 
 def tenant_insert(obj: TenantModel) -> TenantModel:
@@ -63,14 +67,7 @@ def tenant_insert(obj: TenantModel) -> TenantModel:
             or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)):
         obj.save()
         return obj
-    workspace_id = current_workspace_id()
-    if obj.workspace_id is None:
-        if workspace_id is None:
-            raise NoTenantContext(f"cannot save {model.__name__} without a workspace")
-        obj.workspace_id = workspace_id
-    elif workspace_id is not None and obj.workspace_id != workspace_id:
-        raise PermissionError(f"{model.__name__} belongs to workspace {obj.workspace_id}, "
-                              f"not the current workspace {workspace_id}")
+    _own_workspace(obj)
     sql, fields = compiled
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:

@@ -358,20 +358,11 @@ def test_fast_status_rate_limits_count_each_request_once(api, settings, redis_ca
 @pytest.mark.django_db(transaction=True)
 def test_fast_status_falls_through_when_its_connection_was_killed(api, settings, postgres_only):
     """A connection PostgreSQL dropped is closed; the full route reconnects and answers."""
-    import psycopg
-
     a = api["a"]
     job = _job(a["workspace"], a["brand"])
     path = f"/api/v1/videos/{job.pk}"
     assert a["read"].get(path).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    db = settings.DATABASES["default"]
-    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
-                         dbname=db["NAME"], autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    time.sleep(0.2)
+    _drop_this_connection(settings)
     answer = a["read"].get(path)
     assert answer.status_code == 200 and answer.json()["id"] == job.pk
 
@@ -400,20 +391,11 @@ def test_a_lost_epoch_on_redis_means_a_database_check_not_a_stale_key(api, redis
 def test_the_tenant_setting_doubles_as_the_health_check_and_reconnects(api, settings, postgres_only):
     """A kept connection's first statement of a request is the tenant setting (no separate
     SELECT 1): when PostgreSQL dropped the connection, the request still succeeds on a new one."""
-    import psycopg
-
     a = api["a"]
     settings.API_FAST_STATUS = False  # the full route: TenantAPIView enters the tenant first
     assert connection.health_check_enabled
     assert a["read"].get("/api/v1/videos").status_code == 200  # the key is cached now
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    db = settings.DATABASES["default"]
-    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
-                         dbname=db["NAME"], autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    time.sleep(0.2)
+    pid = _drop_this_connection(settings)
     # What request_started's close_old_connections does in a server (the test client skips it).
     connection.health_check_done = False
     answer = a["read"].get("/api/v1/videos")
@@ -422,3 +404,19 @@ def test_the_tenant_setting_doubles_as_the_health_check_and_reconnects(api, sett
         cursor.execute("SELECT pg_backend_pid(), current_setting('app.tenant_id', true)")
         new_pid, tenant = cursor.fetchone()
     assert new_pid != pid and tenant in ("", None)
+
+
+def _drop_this_connection(settings) -> int:
+    """PostgreSQL terminates this test's connection (its backend pid is returned), as a
+    failover or an idle timeout would."""
+    import psycopg
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.2)
+    return pid
