@@ -146,9 +146,15 @@ def write_srt(timeline: Timeline, path: Path) -> Path:
     return path
 
 
-def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) -> int:
+def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None, pages: list | None = None) -> int:
     """Compose every frame and feed ffmpeg through a small queue (a writer thread overlaps
-    pipe writes with composition; buffers are recycled, never shared while queued)."""
+    pipe writes with composition; buffers are recycled, never shared while queued).
+
+    The frame buffers are appended to ``pages``, which the caller must hold until the reader
+    has exited: the pipe still shares the last frames' pages when this returns, and freed
+    buffers are soon reused by the allocator (measured: the last frames came out overwritten by
+    whatever the thumbnail and the quality gate allocated next). Without ``pages`` this waits
+    for the reader itself."""
     tl = comp.tl
     # ~0.2 s of frames in flight: a new scene's layers (picture decode and resize, text plates)
     # are prepared on the compose thread, and the encoder must not starve meanwhile.
@@ -162,6 +168,8 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
     frame_bytes = tl.width * tl.height * 4
     pool = [comp.buffer() for _ in range(
         depth + 1 + ff.spliced_frames_in_flight(pipe_bytes=ff.pipe_size(fd), frame_bytes=frame_bytes))]
+    if pages is not None:
+        pages.extend(pool)
     failure: list[BaseException] = []
 
     def writer():
@@ -193,6 +201,8 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None) ->
         q.put(None)
         th.join()
         proc.stdin.close()
+        if pages is None:
+            proc.wait()
     if failure:
         raise ff.FFmpegError(f"ffmpeg stopped reading frames: {failure[0]}")
     return n
@@ -206,10 +216,11 @@ def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None, whi
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=None, out=out, preset=preset,
                             crf=tl.encode.crf, platform=tl.encode.platform, faststart=False)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    pages: list = []  # the frames' buffers, shared with the pipe until ffmpeg exits (stream_frames)
     try:
         ff.widen_pipe(proc.stdin.fileno())
         try:
-            frames = stream_frames(comp, proc, on_frame=on_frame)
+            frames = stream_frames(comp, proc, on_frame=on_frame, pages=pages)
         except ff.FFmpegError as exc:  # ffmpeg died mid-stream: its own words say why
             proc.wait(timeout=30)
             raise ff.FFmpegError(f"{exc}; ffmpeg: {proc.stderr.read().decode(errors='replace')[-800:]}") from exc

@@ -71,6 +71,27 @@ def test_streamed_frames_equal_freshly_drawn_frames(short_inputs, tmp_path):
         assert np.array_equal(data[k, :, :, :3], fresh.frame(k / tl.fps)), f"frame {k} differs"
 
 
+@pytest.mark.render
+@pytest.mark.parametrize("hold", [True, False], ids=["caller-holds-pages", "waits-for-reader"])
+def test_the_last_frames_survive_the_allocator_reusing_memory_while_the_reader_lags(short_inputs, tmp_path, hold):
+    """When stream_frames returns, the pipe still shares the last frames' pages. Work done
+    meanwhile (the thumbnail, the quality gate) allocates frame-sized arrays; were the buffers
+    freed, the allocator would hand those very pages out and the video's last frames would be
+    overwritten (they were: frames 106-111 of 112 came out as 0xAB)."""
+    inputs, work = short_inputs
+    tl = timeline_build(template="price_drop", aspect="9:16", scale=0.125, **inputs)
+    out = tmp_path / "frames.raw"
+    proc = subprocess.Popen(["sh", "-c", f"sleep 1; cat > {out}"], stdin=subprocess.PIPE)
+    ff.widen_pipe(proc.stdin.fileno())
+    pages: list | None = [] if hold else None
+    n = stream_frames(Compositor(tl, work), proc, pages=pages)
+    churn = [np.full((tl.height, tl.width, 4), 0xAB, np.uint8) for _ in range(60)]  # noqa: F841
+    assert proc.wait(timeout=60) == 0
+    data = np.frombuffer(out.read_bytes(), np.uint8).reshape(n, tl.height, tl.width, 4)
+    fresh = Compositor(tl, work)
+    assert [k for k in range(n - 10, n) if not np.array_equal(data[k, :, :, :3], fresh.frame(k / tl.fps))] == []
+
+
 def test_zoom_transition_in_one_warp_matches_two_warps(tmp_path):
     rng = np.random.default_rng(3)
     img = cv2.GaussianBlur(rng.integers(0, 256, (80, 72, 3), np.uint8), (0, 0), 2)
