@@ -89,10 +89,6 @@ def cached_key(key_hash: str) -> _Checked | None:
     return _cache.get(key_hash)
 
 
-def hash_key(raw: str) -> str:
-    return ApiKey.hash_key(raw)
-
-
 def _epoch_for(request, key_hash: str, checked: _Checked | None) -> str | None:
     """The auth epoch; for a key checked before, read in the same Redis round trip that
     counts the request against its rate limits (the key's id and workspace never change).

@@ -19,7 +19,6 @@ Django + DRF route, which answers it as before; the rate-limit counts and the ep
 here are handed to it, so a request is never counted twice. API_FAST_STATUS=0 turns it off."""
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 
@@ -30,13 +29,14 @@ from rest_framework.renderers import JSONRenderer
 
 from config.db_unavailable import DB_ERRORS
 from generation.jobs.models import VideoJob
+from tenancy.models import ApiKey
 from tenancy.auth_epoch import CACHE_KEY as AUTH_EPOCH_CACHE_KEY
 from tenancy.context import current_workspace_id
 
 from . import auth
 from .permissions import key_has_scope
 from .throttling import throttle_count_and_read, throttle_wait
-from .views import compiled_row_query, row_from_values
+from .views import compiled_row_query, etag_matches, etag_of, row_from_values
 
 PATH = re.compile(r"/api/v1/videos/([1-9][0-9]{0,17})")
 ACCEPTABLE = ("", "*/*", "application/json", "application/*")
@@ -69,7 +69,7 @@ def video_status_fast(request, pk: int) -> HttpResponse | None:
     if len(parts) != 2 or parts[0] != "Bearer":
         return None
     request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it (DisallowedHost → 400)
-    key_hash = auth.hash_key(parts[1])
+    key_hash = ApiKey.hash_key(parts[1])
     checked = auth.cached_key(key_hash)
     if checked is None:
         return None
@@ -89,8 +89,8 @@ def video_status_fast(request, pk: int) -> HttpResponse | None:
     from .videos import video_body  # api.videos imports DRF views; this module is loaded first
 
     content = _renderer.render(video_body(job, request=request))
-    etag = '"%s"' % hashlib.sha256(content).hexdigest()[:32]
-    if etag in [t.strip() for t in meta.get("HTTP_IF_NONE_MATCH", "").split(",")]:
+    etag = etag_of(content)
+    if etag_matches(etag, meta.get("HTTP_IF_NONE_MATCH", "")):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(content, content_type="application/json")
