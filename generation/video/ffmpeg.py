@@ -106,14 +106,15 @@ def frame_writer(fd: int, *, zero_copy: bool = True):
     Falls back to plain ``write`` where vmsplice is missing or refused."""
     state = {"splice": zero_copy and _VMSPLICE is not None}
 
+    def copy_in(frame) -> None:
+        view = memoryview(frame).cast("B")
+        while len(view):
+            view = view[os.write(fd, view):]
+
     def write(frame) -> None:
         if not frame.flags.c_contiguous:  # a temporary copy must never be spliced (it is freed)
-            frame = frame.copy()
-            view = memoryview(frame).cast("B")
-            while len(view):
-                view = view[os.write(fd, view):]
+            copy_in(frame.copy())
             return
-        view = memoryview(frame).cast("B")
         if state["splice"]:
             addr, left = frame.ctypes.data, frame.nbytes
             while left:
@@ -130,8 +131,7 @@ def frame_writer(fd: int, *, zero_copy: bool = True):
                 addr, left = addr + n, left - n
             if state["splice"]:
                 return
-        while len(view):
-            view = view[os.write(fd, view):]
+        copy_in(frame)
 
     return write
 
