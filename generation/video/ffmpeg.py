@@ -156,13 +156,6 @@ def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out
     return cmd + (["-movflags", "+faststart"] if faststart else []) + [str(out)]
 
 
-def audio_encode_command(*, wav: Path, out: Path, audio_bitrate: str = "192k") -> list[str]:
-    """The mix to AAC 48 kHz stereo in an .m4a (the renderer does it beside the video encode,
-    so the final mux only copies streams)."""
-    return [ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error", "-i", str(wav), "-vn", "-c:a", "aac",
-            "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2", str(out)]
-
-
 def mux_command(*, video: Path, audio: Path, out: Path, audio_bitrate: str = "192k") -> list[str]:
     """Copy the encoded video and audio into a web-ready MP4 (+faststart). Audio already in AAC
     (an .m4a/.mp4/.aac) is copied; anything else (a WAV mix) is encoded to AAC 48 kHz stereo."""

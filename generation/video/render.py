@@ -236,13 +236,6 @@ def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None, whi
     return frames
 
 
-def _audio(tl: Timeline, assets_dir: Path, wav: Path, aac: Path) -> dict:
-    """The normalised mix as WAV (measured) and as AAC for the final mux; returns its loudness."""
-    loud = audio_mix.mix(tl, assets_dir, wav)
-    ff.run(ff.audio_encode_command(wav=wav, out=aac, audio_bitrate=tl.encode.audio_bitrate))
-    return loud
-
-
 def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None,
            on_frame=None, after_frames=None) -> RenderResult:
     """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir.
@@ -258,10 +251,11 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     timeline_json = out_dir / "timeline.json"
     timeline_json.write_text(tl.model_dump_json(indent=1))
     comp = Compositor(tl, assets_dir)
-    wav, aac = out_dir / "mix.wav", out_dir / "mix.m4a"
+    aac = out_dir / "mix.m4a"
     silent, video = out_dir / "video_only.mp4", out_dir / "video.mp4"
-    # The audio mix (ffmpeg passes) and its AAC encode run beside the video encode; the two
-    # meet in a final mux that only copies streams and moves the moov to the front.
+    # The audio mix (numpy, then one ffmpeg pass that limits, measures and encodes AAC) runs
+    # beside the video encode; the two meet in a final mux that only copies streams and moves
+    # the moov to the front.
     thumbnail, captions = out_dir / "thumbnail.jpg", out_dir / "captions.srt"
     after: list = []
 
@@ -273,12 +267,12 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
         after.append(after_frames() if after_frames is not None else None)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        mixing = pool.submit(_audio, tl, assets_dir, wav, aac)
+        mixing = pool.submit(audio_mix.mix, tl, assets_dir, aac, audio_bitrate=tl.encode.audio_bitrate)
         frames = encode_video(comp, silent, preset=preset or tl.encode.preset, on_frame=on_frame,
                               while_draining=tail)
         loud = mixing.result()
     ff.run(ff.mux_command(video=silent, audio=aac, out=video))
-    for tmp in (silent, wav, aac):
+    for tmp in (silent, aac):
         tmp.unlink(missing_ok=True)
     return RenderResult(video=video, thumbnail=thumbnail, captions=captions, timeline_json=timeline_json,
                         duration=frames / tl.fps, loudness=loud, frames=frames,

@@ -62,14 +62,15 @@ def k_weight(samples: np.ndarray, fs: int) -> np.ndarray:
 
 
 def integrated_loudness(samples: np.ndarray, fs: int) -> float:
-    """Integrated loudness in LUFS of a mono signal in [-1, 1]; -inf for silence."""
-    weighted = k_weight(samples, fs)
+    """Integrated loudness in LUFS of a signal in [-1, 1], mono ``(n,)`` or ``(n, channels)``
+    (front channels: their mean squares add, each weighted 1.0); -inf for silence."""
+    channels = samples[:, None] if samples.ndim == 1 else samples
     block, step = int(0.4 * fs), int(0.1 * fs)
-    if len(weighted) < block:
-        weighted = np.pad(weighted, (0, block - len(weighted)))
-    squares = np.square(weighted)
+    squares = sum(np.square(k_weight(channels[:, c], fs)) for c in range(channels.shape[1]))
+    if len(squares) < block:
+        squares = np.pad(squares, (0, block - len(squares)))
     csum = np.concatenate([[0.0], np.cumsum(squares)])
-    starts = np.arange(0, len(weighted) - block + 1, step)
+    starts = np.arange(0, len(squares) - block + 1, step)
     energies = (csum[starts + block] - csum[starts]) / block
     with np.errstate(divide="ignore"):
         loud = -0.691 + 10 * np.log10(energies)

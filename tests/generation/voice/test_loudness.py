@@ -35,3 +35,22 @@ def test_loudness_matches_ffmpeg(seconds, tmp_path):
                + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
     write_wav(tmp_path / "x.wav", speechy, fs)
     assert abs(integrated_loudness(speechy, fs) - ffmpeg_loudness(tmp_path / "x.wav")) <= 0.3
+
+
+def test_stereo_loudness_adds_the_channels_like_ffmpeg():
+    """The video mix is measured in numpy before its limiter pass: stereo, channels unequal."""
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg not installed")
+    from generation.video import ffmpeg as ff
+    fs = 48000
+    rng = np.random.default_rng(9)
+    t = np.arange(6 * fs) / fs
+    left = 0.25 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t))
+    right = 0.04 * rng.standard_normal(len(t))
+    stereo = np.stack([left, right], axis=1).astype(np.float32)
+    ours = integrated_loudness(stereo, fs)
+    theirs = ff.loudness(pcm=stereo.tobytes(), sample_rate=fs, true_peak=False)["lufs"]
+    assert abs(ours - theirs) <= 0.1
+    # a mono signal counts once; the same signal on both channels is +3 LU
+    mono = integrated_loudness(stereo[:, 0], fs)
+    assert abs(integrated_loudness(np.repeat(stereo[:, :1], 2, axis=1), fs) - mono - 3.01) < 0.02
