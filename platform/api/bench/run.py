@@ -32,20 +32,14 @@ GUNICORN_CONF = REPO / "infra/docker/gunicorn.conf.py"
 
 
 def _gunicorn_size(env: dict) -> str:
-    """"3x2 gthread" as the production config resolves it in ``env``."""
-    values: dict = {}
-    saved = {k: os.environ.get(k) for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS")}
-    try:
-        for k in saved:
-            os.environ.pop(k, None)
-            if k in env:
-                os.environ[k] = env[k]
-        exec(compile(GUNICORN_CONF.read_text(), str(GUNICORN_CONF), "exec"), values)
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None)
-            if v is not None:
-                os.environ[k] = v
+    """"3x2 gthread" as the production config resolves it in ``env`` (the server's own
+    environment): the config file is run in a child with that environment, never in this
+    process's."""
+    code = ("import json, runpy, sys; v = runpy.run_path(sys.argv[1]); "
+            "print(json.dumps({k: v[k] for k in ('workers', 'threads', 'worker_class', 'keepalive')}))")
+    out = subprocess.run([sys.executable, "-c", code, str(GUNICORN_CONF)], env=env, capture_output=True,
+                         text=True, check=True, timeout=60).stdout
+    values = json.loads(out.strip().splitlines()[-1])
     return f"{values['workers']}x{values['threads']} {values['worker_class']} keepalive {values['keepalive']}s"
 
 
