@@ -38,7 +38,10 @@ def _refuse_rls_bypassing_role(sender=None, **kwargs):
 def _warm_worker_process(sender=None, **kwargs):
     # A prefork child that will run voice stages loads the Piper voice now, in the background
     # (this handler must return within worker_proc_alive_timeout), not in a brand's first job.
+    from generation.jobs.artifacts import artifacts_warm_in_background
     from generation.voice.warm import voice_warm_in_background
 
     consume_from = app.amqp.queues.consume_from
     voice_warm_in_background(consumed_queues=set(consume_from) if consume_from else None)
+    # and, with object storage, the bucket handles a stage's first pull would otherwise build
+    artifacts_warm_in_background()

@@ -229,3 +229,28 @@ def test_a_stage_moves_its_files_a_few_at_a_time_each_thread_with_its_own_storag
     finally:
         bucket.restore()
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no .part left behind
+
+
+def test_a_warmed_worker_builds_no_storage_during_its_first_transfers(bucket, tmp_path, monkeypatch):
+    """worker_process_init warms the transfer threads' storages in the background: the first
+    stage's pull and push then build none (each was ~0.5 s of a first job)."""
+    import threading
+
+    from django.core.files.storage import storages
+
+    artifacts.artifacts_warm_in_background()
+    for th in [t for t in threading.enumerate() if t.name == "artifacts-warm"]:
+        th.join(timeout=60)
+    built = []
+    real_create = storages.create_storage
+    monkeypatch.setattr(storages, "create_storage", lambda params: built.append(params) or real_create(params))
+    job = _Job(8, 1)
+    folder = tmp_path / job.media_dir()
+    folder.mkdir(parents=True)
+    for i in range(8):
+        (folder / f"f{i}.bin").write_bytes(bytes([i]) * 1000)
+    assert artifacts.artifacts_push(job, before={}) == 8
+    for p in folder.iterdir():
+        p.unlink()
+    assert artifacts.artifacts_pull(job) == 8
+    assert built == []
