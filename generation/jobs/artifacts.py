@@ -123,7 +123,7 @@ def artifacts_warm_in_background() -> None:
     threading.Thread(target=run, name="artifacts-warm", daemon=True).start()
 
 
-def _each(fn: Callable[[str], object], items: Iterable) -> list:
+def _each(fn: Callable[[object], object], items: Iterable) -> list:
     """``fn`` over items on the transfer threads (created in this process on first use, so
     never before a prefork worker forks); the first error is raised once all have ended."""
     items = list(items)

@@ -4,8 +4,9 @@ ducked under speech, faded, then normalised to −14 LUFS integrated with true p
 Loudness is reached the way that measured reliably on short ads: measure the mix (BS.1770 in
 numpy, the same meter the voice uses), apply the gain, then ffmpeg's ``alimiter``, whose output
 ffmpeg's ebur128 measures in the same pass that encodes it (``loudnorm`` stalled near −17 LUFS).
-One ffmpeg process per mix: every ffmpeg start costs ~90 ms of CPU here (dynamic linking), and a
-render used to start five for its audio alone. Deterministic: the bed is seeded, ducking follows
+Two ffmpeg processes per mix (a measuring limiter pass, then limit + measure + encode): every
+ffmpeg start costs ~90 ms of CPU here (dynamic linking), and a render used to start five for its
+audio alone. Deterministic: the bed is seeded, ducking follows
 the voice's word timings.
 """
 from __future__ import annotations
@@ -179,7 +180,7 @@ def mix(timeline: Timeline, assets_dir: Path, out: Path, *, audio_bitrate: str =
                        + ("ebur128=peak=true" if true_peak else "ebur128"), *output], input=pcm)
         return ff.parse_ebur128(proc.stderr.decode(errors="replace"))
 
-    # The limiter eats some loudness on peaky mixes (0.3 LU on the bench's): a measuring pass
+    # The limiter eats some loudness on peaky mixes (0.6 LU on the bench's): a measuring pass
     # (~0.15 CPU-s, nothing written) finds how much, the second pass applies the corrected gain
     # and encodes. Encoding in the first pass and redoing it when it missed cost more: AAC is
     # ~1 CPU-s per 15 s.
