@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from generation.voice.audio import integrated_loudness
+from generation.voice.audio import integrated_loudness, read_wav
 
 from . import ffmpeg as ff
 from .schema import Timeline
@@ -38,12 +38,12 @@ def decode(path: Path, sr: int = SR, channels: int = 2) -> np.ndarray:
     engine here writes) is read in-process and resampled by soxr; anything else goes through
     ffmpeg. Mono is spread over the channels at −3 dB each, as ffmpeg's ``-ac 2`` does, so a
     mix sounds the same whichever way its voice was read."""
-    pcm = _read_wav(Path(path))
-    if pcm is None:
+    try:
+        samples, fs = read_wav(str(path))
+    except (wave.Error, EOFError, ValueError):  # not a 16-bit PCM WAV
         proc = ff.run([ff.ffmpeg_bin(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "f32le",
                        "-ac", str(channels), "-ar", str(sr), "-"], timeout=120)
         return np.frombuffer(proc.stdout, np.float32).reshape(-1, channels).copy()
-    samples, fs = pcm
     if fs != sr and len(samples):
         samples = soxr.resample(samples, fs, sr)
     if samples.shape[1] == channels:
@@ -52,19 +52,6 @@ def decode(path: Path, sr: int = SR, channels: int = 2) -> np.ndarray:
         return np.repeat(samples * np.float32(math.sqrt(1 / channels)), channels, axis=1).astype(np.float32)
     mono = samples.mean(axis=1, keepdims=True)  # more channels than asked: a plain downmix
     return np.repeat(mono, channels, axis=1).astype(np.float32)
-
-
-def _read_wav(path: Path) -> tuple[np.ndarray, int] | None:
-    """(float32 (n, channels), rate) of a 16-bit PCM WAV; None for any other file."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            if wav.getsampwidth() != 2 or wav.getcomptype() != "NONE":
-                return None
-            ch, fs = wav.getnchannels(), wav.getframerate()
-            raw = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError):
-        return None
-    return np.frombuffer(raw, "<i2").astype(np.float32).reshape(-1, ch) / np.float32(32768), fs
 
 
 def _hz(midi: float) -> float:

@@ -131,16 +131,20 @@ def write_wav(path: Path, samples: np.ndarray, fs: int) -> None:
         wav.writeframes(pcm.tobytes())
 
 
-def read_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
-    """Mono float32 samples and rate from 16-bit PCM WAV bytes (channels are averaged)."""
-    with wave.open(io.BytesIO(data), "rb") as wav:
+def read_wav(source) -> tuple[np.ndarray, int]:
+    """float32 samples ``(n, channels)`` and rate of a 16-bit PCM WAV (a path or a binary file)."""
+    with wave.open(source, "rb") as wav:
         if wav.getsampwidth() != 2:
             raise ValueError(f"unsupported WAV sample width {wav.getsampwidth()}")
         channels, fs = wav.getnchannels(), wav.getframerate()
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32) / 32768
-    if channels > 1:
-        pcm = pcm.reshape(-1, channels).mean(axis=1)
-    return pcm, fs
+    return pcm.reshape(-1, channels), fs
+
+
+def read_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and rate from 16-bit PCM WAV bytes (channels are averaged)."""
+    pcm, fs = read_wav(io.BytesIO(data))
+    return (pcm.mean(axis=1) if pcm.shape[1] > 1 else pcm[:, 0]), fs
 
 
 def resample(samples: np.ndarray, fs_in: int, fs_out: int) -> np.ndarray:
