@@ -227,10 +227,18 @@ def _remote_objects(prefix: str) -> dict[str, str]:
         raise _fail("list", prefix, exc) from exc
 
 
-def _stale(item: tuple[str, str]) -> bool:
-    key, etag = item
-    path = _local(key)
-    return not (path.is_file() and etag and "-" not in etag and _md5(path) == etag)
+def _pull_listed(job: VideoJob | None, prefix: str) -> int:
+    """Download every object under ``prefix`` that is missing here or differs from the local
+    copy (ETag = MD5 of a single-part upload), on the transfer threads; returns how many."""
+    def one(item: tuple[str, str]) -> bool:
+        key, etag = item
+        path = _local(key)
+        if path.is_file() and etag and "-" not in etag and _md5(path) == etag:
+            return False
+        artifact_fetch(job, key)
+        return True
+
+    return sum(_each(one, _remote_objects(prefix).items()))
 
 
 def artifacts_pull(job: VideoJob) -> int:
@@ -238,10 +246,7 @@ def artifacts_pull(job: VideoJob) -> int:
     were downloaded. Files already here with the same content are kept."""
     if artifacts_local():
         return 0
-    remote = list(_remote_objects(job.media_dir() + "/").items())
-    wanted = [key for (key, _), stale in zip(remote, _each(_stale, remote)) if stale]
-    _each(lambda key: artifact_fetch(job, key), wanted)
-    fetched = len(wanted)
+    fetched = _pull_listed(job, job.media_dir() + "/")
     product_json = _local(f"{job.media_dir()}/product.json")
     if product_json.is_file():
         images = json.loads(product_json.read_text()).get("images") or []
@@ -258,10 +263,7 @@ def artifacts_pull_prefix(prefix: str) -> int:
     different here: LoRA training images before training, an adapter before generating."""
     if artifacts_local():
         return 0
-    remote = list(_remote_objects(prefix.rstrip("/") + "/").items())
-    wanted = [key for (key, _), stale in zip(remote, _each(_stale, remote)) if stale]
-    _each(lambda key: artifact_fetch(None, key), wanted)
-    return len(wanted)
+    return _pull_listed(None, prefix.rstrip("/") + "/")
 
 
 def artifacts_push_prefix(prefix: str) -> int:
