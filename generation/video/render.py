@@ -253,8 +253,8 @@ def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset
     comp = Compositor(tl, assets_dir)
     aac = out_dir / "mix.m4a"
     silent, video = out_dir / "video_only.mp4", out_dir / "video.mp4"
-    # The audio mix (numpy, then one ffmpeg pass that limits, measures and encodes AAC) runs
-    # beside the video encode; the two meet in a final mux that only copies streams and moves
+    # The audio mix (numpy, then two ffmpeg passes: one measures the limiter, one limits,
+    # measures and encodes AAC) runs beside the video encode; the two meet in a final mux that only copies streams and moves
     # the moov to the front.
     thumbnail, captions = out_dir / "thumbnail.jpg", out_dir / "captions.srt"
     after: list = []

@@ -29,9 +29,9 @@ from rest_framework.renderers import JSONRenderer
 
 from config.db_unavailable import DB_ERRORS
 from generation.jobs.models import VideoJob
-from tenancy.models import ApiKey
 from tenancy.auth_epoch import CACHE_KEY as AUTH_EPOCH_CACHE_KEY
 from tenancy.context import current_workspace_id
+from tenancy.models import ApiKey
 
 from . import auth
 from .permissions import key_has_scope

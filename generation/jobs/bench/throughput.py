@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -113,7 +114,7 @@ def run(args: list[str], out) -> dict:
         "failed": warm["failed"] + one["failed"] + two["failed"] + fair["failed"],
         "cpu_s_per_video": one["cpu_s_per_video"],
         "stage_cpu_s": one["stage_cpu_s"],
-        "cores": __import__("os").cpu_count(),
+        "cores": os.cpu_count(),
     }
 
 
@@ -137,8 +138,8 @@ def _single(opts, out) -> dict:
         # than walls when other work shares the cores
         "stage_cpu_s_median": {k: round(statistics.median(c.get(k, 0) for c in one["cpu"]), 2)
                                for k in one["cpu"][0]} if one.get("cpu") else {},
-        "load_avg_1m": round(__import__("os").getloadavg()[0], 2),
-        "failed": one["failed"] + warm["failed"], "cores": __import__("os").cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "failed": one["failed"] + warm["failed"], "cores": os.cpu_count(),
     }
 
 

@@ -148,10 +148,10 @@ def run(args: list[str], out) -> dict:
     p.add_argument("--scale", type=float, default=1.0,
                    help="frame size factor (1 = 1080x1920; the suite runs 0.25 to check the bench itself)")
     opts = p.parse_args(args)
+    if not 0.1 <= opts.scale <= 1.0:
+        p.error("--scale must be between 0.1 and 1")
     work = Path(tempfile.mkdtemp(prefix="bench_render_"))
     try:
-        if not 0.1 <= opts.scale <= 1.0:
-            p.error("--scale must be between 0.1 and 1")
         tl = _timeline(work, opts.template, opts.preset, opts.scale)
         mix = work / "bench_mix.wav"
         from .. import audio as audio_mix
