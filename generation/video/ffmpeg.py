@@ -39,11 +39,19 @@ def ffmpeg_bin() -> str:
         raise FFmpegError("ffmpeg not found: apt-get install ffmpeg") from exc
 
 
-def video_encode_args(*, preset: str, crf: int, platform: str, threads: int = 0) -> list[str]:
-    """Codec flags shared by the renderer and the bench's encode floor (same settings)."""
+def video_encode_args(*, preset: str, crf: int, platform: str, threads: int = 0,
+                      source_pix_fmt: str = "yuv420p") -> list[str]:
+    """Codec flags shared by the renderer and the bench's encode floor (same settings).
+    ``source_pix_fmt="yuv420p"``: the raw frames are already BT.709 TV-range I420 with centred
+    chroma (``yuv.I420``), encoded as they are; ``"rgb0"``: swscale converts them first."""
     caps = PLATFORM_PRESETS.get(platform, PLATFORM_PRESETS["generic"])
-    return ["-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,format=yuv420p",
-            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
+    if source_pix_fmt == "yuv420p":
+        convert = ["-chroma_sample_location", "center"]
+    elif source_pix_fmt == "rgb0":
+        convert = ["-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,format=yuv420p"]
+    else:
+        raise ValueError(f"raw frames must be yuv420p or rgb0, not {source_pix_fmt!r}")
+    return [*convert, "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
             # ultrafast/superfast turn CABAC and 8x8 transforms off, which silently
             # downgrades the stream to Constrained Baseline; keep High whatever the preset.
             "-x264-params", "cabac=1:8x8dct=1",
@@ -52,16 +60,17 @@ def video_encode_args(*, preset: str, crf: int, platform: str, threads: int = 0)
             "-colorspace", "bt709", "-color_range", "tv"]
 
 
-def raw_input_args(width: int, height: int, fps: int, source: str = "-") -> list[str]:
+def raw_input_args(width: int, height: int, fps: int, source: str = "-", pix_fmt: str = "yuv420p") -> list[str]:
     # -framerate must precede the input or ffmpeg assumes 25 fps and drops/duplicates frames.
-    return ["-f", "rawvideo", "-pix_fmt", "rgb0", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", source]
+    return ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-framerate", str(fps), "-i", source]
 
 
 def widen_pipe(fd: int, size: int = 8 << 20) -> int:
     """Grow a pipe's kernel buffer (64 KiB by default) towards ``size``, capped by
-    /proc/sys/fs/pipe-max-size (1 MiB unless raised). A raw 1080×1920 frame is 8 MiB: with the
-    default buffer the writer and ffmpeg wake each other ~130 times per frame; with 1 MiB ~8
-    (measured: ~25 % less CPU spent moving frames). Returns the size in effect."""
+    /proc/sys/fs/pipe-max-size (1 MiB unless raised). A raw 1080×1920 frame is 3 MiB in yuv420p
+    (8 in RGBX): with the default buffer the writer and ffmpeg wake each other ~50 times per
+    frame; with 1 MiB ~3 (measured on RGBX: ~25 % less CPU spent moving frames). Returns the
+    size in effect."""
     try:
         cap = int(Path("/proc/sys/fs/pipe-max-size").read_text())
         return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(size, cap))
@@ -99,7 +108,8 @@ def frame_writer(fd: int, *, zero_copy: bool = True):
 
     On Linux the frame's pages are handed to the pipe with ``vmsplice`` instead of being
     copied into it: a 1080×1920 RGBX frame is 8 MiB, and copying 450 of them cost the
-    renderer ~1 CPU-s per 15 s ad (measured on 2 cores), a sixth of its compositing cost.
+    renderer ~1 CPU-s per 15 s ad (measured on 2 cores), a sixth of its compositing cost
+    (frames are yuv420p now, 3 MiB).
     The reader (ffmpeg) copies from those very pages when it reads, so a frame must not be
     written to again until the pipe has moved past it: after ``write`` returns, at most
     ``pipe_size(fd)`` bytes of it are still unread (see ``spliced_frames_in_flight``).
@@ -145,11 +155,13 @@ def spliced_frames_in_flight(*, pipe_bytes: int, frame_bytes: int) -> int:
 
 def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out: Path, preset: str,
                    crf: int, platform: str, audio_bitrate: str = "192k", source: str = "-",
-                   faststart: bool = True) -> list[str]:
-    cmd = [ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error", *raw_input_args(width, height, fps, source)]
+                   faststart: bool = True, pix_fmt: str = "yuv420p") -> list[str]:
+    """Encode raw frames (``pix_fmt``: yuv420p from ``yuv.I420``, or rgb0) from ``source``."""
+    cmd = [ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error",
+           *raw_input_args(width, height, fps, source, pix_fmt)]
     if audio:
         cmd += ["-i", str(audio)]
-    cmd += video_encode_args(preset=preset, crf=crf, platform=platform)
+    cmd += video_encode_args(preset=preset, crf=crf, platform=platform, source_pix_fmt=pix_fmt)
     if audio:
         cmd += ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2", "-shortest"]
     # An intermediate (the renderer's video-only file) skips the moov-to-front rewrite.

@@ -1,8 +1,10 @@
 """`manage.py bench render [--template NAME] [--preset P] [--no-naive]`: a 15 s 1080×1920 30 fps ad.
 
 Measured in one run on the same 450 frames: ``render_s`` (the real ``render``: prepare,
-audio mix, compose, encode, thumbnail), ``encode_floor_s`` (ffmpeg alone encoding the
-identical frames fed raw from a pre-rendered dump, same command and codec settings),
+audio mix, compose, colour conversion, encode, thumbnail), ``encode_floor_s`` (ffmpeg alone
+encoding the identical yuv420p frames fed raw from a pre-rendered dump, same command and
+codec settings), ``encode_floor_rgb_s`` (ffmpeg converting the same pictures from RGBX with
+swscale and encoding them: how the renderer fed ffmpeg before it converted colour itself),
 ``naive_moviepy_s`` (the same timeline composed the idiomatic moviepy way:
 CompositeVideoClip of ImageClips resized per frame + TextClips + write_videofile).
 
@@ -20,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import demo, ffmpeg as ff
+from .. import demo, ffmpeg as ff, yuv
 from ..demo.previews import demo_inputs
 from ..render import Compositor, render
 from ..timeline import load_template, timeline_build
@@ -54,22 +56,28 @@ def _timeline(work: Path, template: str, preset: str, scale: float = 1.0):
     return timeline_build(template=tpl, aspect="9:16", preset=preset, scale=scale, **inputs)
 
 
-def dump_frames(tl, work: Path) -> Path:
-    """The final frames, raw RGBX, exactly as the renderer streams them."""
-    dump = work / "frames.rgb"
+def dump_frames(tl, work: Path) -> tuple[Path, Path]:
+    """The final frames twice: I420 exactly as the renderer streams them, and the RGBX
+    pictures they were converted from."""
+    dump, rgb_dump = work / "frames.yuv", work / "frames.rgb"
     comp = Compositor(tl, work)
     buf = comp.buffer()
-    with open(dump, "wb") as fh:
+    to_i420 = yuv.I420(tl.width, tl.height)
+    out = to_i420.buffer()
+    with open(dump, "wb") as fh, open(rgb_dump, "wb") as rgb_fh:
         for k in range(tl.n_frames):
-            fh.write(comp.draw(k / tl.fps, buf).tobytes())
-    return dump
+            frame = comp.draw(k / tl.fps, buf)
+            rgb_fh.write(frame.tobytes())
+            fh.write(to_i420.convert(frame, out).tobytes())
+    return dump, rgb_dump
 
 
-def encode_floor(tl, work: Path, dump: Path, audio: Path, preset: str) -> tuple[float, float]:
+def encode_floor(tl, work: Path, dump: Path, audio: Path, preset: str, pix_fmt: str = "yuv420p") -> tuple[float, float]:
     """ffmpeg alone encoding the identical frames from the dump: same command, same settings.
     Returns (wall s, CPU s); the page-cache warm-up before it counts in neither."""
     cmd = ff.encode_command(width=tl.width, height=tl.height, fps=tl.fps, audio=audio, out=work / "floor.mp4",
-                            preset=preset, crf=tl.encode.crf, platform=tl.encode.platform, source=str(dump))
+                            preset=preset, crf=tl.encode.crf, platform=tl.encode.platform, source=str(dump),
+                            pix_fmt=pix_fmt)
     subprocess.run(["cat", str(dump)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
     c0, t0 = _cpu(), time.perf_counter()
     ff.run(cmd)
@@ -156,9 +164,9 @@ def run(args: list[str], out) -> dict:
         mix = work / "bench_mix.wav"
         from .. import audio as audio_mix
         audio_mix.mix(tl, work, mix)
-        dump = dump_frames(tl, work)
+        dump, rgb_dump = dump_frames(tl, work)
         # The box is shared and noisy: alternate render / floor runs and keep each one's best.
-        renders, floors, render_cpu, floor_cpu = [], [], [], []
+        renders, floors, render_cpu, floor_cpu, rgb_floors, rgb_floor_cpu = [], [], [], [], [], []
         for _ in range(opts.repeat):
             c0 = _cpu()
             res = render(tl, work, work / "out")
@@ -166,10 +174,15 @@ def run(args: list[str], out) -> dict:
             floor_s, floor_c = encode_floor(tl, work, dump, mix, opts.preset)
             floors.append(floor_s)
             floor_cpu.append(floor_c)
+            rgb_s, rgb_c = encode_floor(tl, work, rgb_dump, mix, opts.preset, pix_fmt="rgb0")
+            rgb_floors.append(rgb_s)
+            rgb_floor_cpu.append(rgb_c)
             renders.append(res.render_s)
             out.write(f"render {renders[-1]:.2f} s ({render_cpu[-1]:.1f} CPU-s), "
-                      f"encode floor {floors[-1]:.2f} s ({floor_cpu[-1]:.1f} CPU-s)\n")
+                      f"encode floor {floors[-1]:.2f} s ({floor_cpu[-1]:.1f} CPU-s), "
+                      f"from RGBX {rgb_floors[-1]:.2f} s ({rgb_floor_cpu[-1]:.1f} CPU-s)\n")
         dump.unlink()
+        rgb_dump.unlink()
         render_s, floor = min(renders), min(floors)
         c0 = _cpu()
         naive = None if opts.no_naive else naive_moviepy(tl, work, mix, opts.preset)
@@ -192,6 +205,9 @@ def run(args: list[str], out) -> dict:
             "render_cpu_s": round(min(render_cpu), 1), "encode_floor_cpu_s": round(min(floor_cpu), 1),
             # CPU-seconds are steadier than wall time on a shared box (the issue's other figure).
             "ratio_to_floor_cpu": round(min(render_cpu) / min(floor_cpu), 2),
+            # the floor before the renderer converted colour itself (ffmpeg's swscale from RGBX)
+            "encode_floor_rgb_s": round(min(rgb_floors), 2), "encode_floor_rgb_cpu_s": round(min(rgb_floor_cpu), 1),
+            "ratio_to_rgb_floor": round(render_s / min(rgb_floors), 2),
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "naive_moviepy_s": round(naive, 2) if naive else None,
             "speedup_vs_naive": round(naive / render_s, 1) if naive else None,

@@ -2,6 +2,7 @@
 ffmpeg's pipe by vmsplice arrive intact while buffers are recycled, a zoom transition folded
 into the Ken Burns warp matches warping twice, and cv2 plate maths equals the uint16 maths."""
 import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from PIL import Image
 
 from generation.video import ffmpeg as ff
-from generation.video import timeline_build
+from generation.video import timeline_build, yuv
 from generation.video.layers import RENDERERS, RenderContext
 from generation.video.layers.base import Plate
 from generation.video.render import Compositor, stream_frames
@@ -57,7 +58,7 @@ def test_frame_writer_reports_a_dead_reader():
 @pytest.mark.render
 def test_streamed_frames_equal_freshly_drawn_frames(short_inputs, tmp_path):
     """The renderer's own loop (buffer pool, writer thread, vmsplice) into a reader that lags:
-    every frame ffmpeg would read equals the frame drawn from scratch."""
+    every frame ffmpeg would read equals the frame drawn from scratch, converted to I420."""
     inputs, work = short_inputs
     tl = timeline_build(template="price_drop", aspect="9:16", scale=0.125, **inputs)
     out = tmp_path / "frames.raw"
@@ -65,10 +66,11 @@ def test_streamed_frames_equal_freshly_drawn_frames(short_inputs, tmp_path):
     ff.widen_pipe(proc.stdin.fileno())
     n = stream_frames(Compositor(tl, work), proc)
     assert proc.wait(timeout=60) == 0
-    data = np.frombuffer(out.read_bytes(), np.uint8).reshape(n, tl.height, tl.width, 4)
+    i420 = yuv.I420(tl.width, tl.height)
+    data = np.frombuffer(out.read_bytes(), np.uint8).reshape(n, i420.frame_bytes)
     fresh = Compositor(tl, work)
     for k in range(0, n, 7):
-        assert np.array_equal(data[k, :, :, :3], fresh.frame(k / tl.fps)), f"frame {k} differs"
+        assert np.array_equal(data[k], i420.convert(fresh.draw(k / tl.fps, fresh.buffer()))), f"frame {k} differs"
 
 
 @pytest.mark.render
@@ -81,15 +83,20 @@ def test_the_last_frames_survive_the_allocator_reusing_memory_while_the_reader_l
     inputs, work = short_inputs
     tl = timeline_build(template="price_drop", aspect="9:16", scale=0.125, **inputs)
     out = tmp_path / "frames.raw"
-    proc = subprocess.Popen(["sh", "-c", f"sleep 1; cat > {out}"], stdin=subprocess.PIPE)
+    # A reader slower than the renderer (64 KiB per 20 ms): the pipe is full when it returns.
+    reader = ("import sys, time\nwith open(sys.argv[1], 'wb') as fh:\n"
+              "    while chunk := sys.stdin.buffer.read(65536):\n        fh.write(chunk)\n        time.sleep(0.02)\n")
+    proc = subprocess.Popen([sys.executable, "-c", reader, str(out)], stdin=subprocess.PIPE)
     ff.widen_pipe(proc.stdin.fileno())
     pages: list | None = [] if hold else None
+    i420 = yuv.I420(tl.width, tl.height)
     n = stream_frames(Compositor(tl, work), proc, pages=pages)
-    churn = [np.full((tl.height, tl.width, 4), 0xAB, np.uint8) for _ in range(60)]  # noqa: F841
+    churn = [np.full(i420.frame_bytes, 0xAB, np.uint8) for _ in range(60)]  # noqa: F841 - frame-sized
     assert proc.wait(timeout=60) == 0
-    data = np.frombuffer(out.read_bytes(), np.uint8).reshape(n, tl.height, tl.width, 4)
+    data = np.frombuffer(out.read_bytes(), np.uint8).reshape(n, i420.frame_bytes)
     fresh = Compositor(tl, work)
-    assert [k for k in range(n - 10, n) if not np.array_equal(data[k, :, :, :3], fresh.frame(k / tl.fps))] == []
+    assert [k for k in range(n - 10, n)
+            if not np.array_equal(data[k], i420.convert(fresh.draw(k / tl.fps, fresh.buffer())))] == []
 
 
 def test_zoom_transition_in_one_warp_matches_two_warps(tmp_path):

@@ -1,0 +1,94 @@
+"""The renderer's own colour conversion: RGBX to BT.709 TV-range I420, as ffmpeg's swscale
+makes it, and what ffmpeg encodes from it decodes back to the colours drawn."""
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+
+from generation.video import ffmpeg as ff
+from generation.video import yuv
+
+
+def _rgbx(rgb: np.ndarray) -> np.ndarray:
+    out = np.full((*rgb.shape[:2], 4), 255, np.uint8)
+    out[:, :, :3] = rgb
+    return out
+
+
+def _smooth(h: int, w: int, seed: int) -> np.ndarray:
+    """A photo-like picture: random colours blurred, no edges sharper than a few pixels."""
+    noise = np.random.default_rng(seed).integers(0, 256, (h, w, 3), np.uint8)
+    return cv2.GaussianBlur(noise, (0, 0), 4)
+
+
+@pytest.mark.parametrize("rgb, want", [
+    ((255, 255, 255), (235, 128, 128)),
+    ((0, 0, 0), (16, 128, 128)),
+    ((255, 0, 0), (63, 102, 240)),  # BT.709, not BT.601's (81, 90, 240)
+    ((0, 255, 0), (173, 42, 26)),
+    ((0, 0, 255), (32, 240, 118)),
+])
+def test_flat_colours_get_the_bt709_tv_range_values(rgb, want):
+    conv = yuv.I420(8, 6)
+    y, cb, cr = conv.planes(conv.convert(_rgbx(np.full((6, 8, 3), rgb, np.uint8))))
+    assert (y == want[0]).all() and (cb == want[1]).all() and (cr == want[2]).all()
+
+
+def test_conversion_equals_swscale_within_rounding():
+    """The same frame through ffmpeg's rgb0 → yuv420p (the renderer's path before): luma
+    within one step, chroma within two (the 2×2 chroma filters differ slightly)."""
+    h, w = 96, 160
+    frame = _rgbx(_smooth(h, w, 3))
+    conv = yuv.I420(w, h)
+    ours = conv.convert(frame)
+    proc = subprocess.run([ff.ffmpeg_bin(), "-v", "error", *ff.raw_input_args(w, h, 30, "-", "rgb0"),
+                           "-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,format=yuv420p",
+                           "-f", "rawvideo", "-"], input=frame.tobytes(), capture_output=True, check=True)
+    theirs = np.frombuffer(proc.stdout, np.uint8)
+    assert theirs.size == ours.size
+    diff = np.abs(ours.astype(int) - theirs)
+    assert diff[:w * h].max() <= 1
+    assert diff[w * h:].max() <= 2
+
+
+def test_encoded_video_decodes_to_the_drawn_colours(tmp_path):
+    h, w = 64, 96
+    frames = [_rgbx(np.full((h, w, 3), c, np.uint8)) for c in ((230, 40, 60), (20, 120, 200), (11, 15, 25))]
+    frames.append(_rgbx(_smooth(h, w, 5)))
+    conv = yuv.I420(w, h)
+    out = tmp_path / "v.mp4"
+    cmd = ff.encode_command(width=w, height=h, fps=30, audio=None, out=out, preset="veryfast", crf=8,
+                            platform="generic")
+    subprocess.run(cmd, input=b"".join(conv.convert(f).tobytes() for f in frames), check=True)
+    stream = ff.probe(out)["streams"][0]
+    assert (stream["pix_fmt"], stream["color_range"], stream["color_space"], stream["chroma_location"]) == (
+        "yuv420p", "tv", "bt709", "center")
+    raw = subprocess.run([ff.ffmpeg_bin(), "-v", "error", "-i", str(out), "-vf",
+                          "scale=in_color_matrix=bt709:in_range=tv,format=rgb24", "-f", "rawvideo", "-"],
+                         capture_output=True, check=True).stdout
+    decoded = np.frombuffer(raw, np.uint8).reshape(len(frames), h, w, 3)
+    for want, got in zip(frames[:3], decoded[:3]):
+        assert np.abs(got[8:-8, 8:-8].astype(int) - want[8:-8, 8:-8, :3]).max() <= 2
+    assert np.abs(decoded[3].astype(int) - frames[3][:, :, :3]).mean() < 2.5  # lossy, but the same picture
+
+
+def test_to_rgb_inverts_the_conversion():
+    h, w = 48, 64
+    rgb = _smooth(h, w, 7)
+    conv = yuv.I420(w, h)
+    back = conv.to_rgb(conv.convert(_rgbx(rgb)))
+    assert np.abs(back.astype(int) - rgb).mean() < 2
+
+
+def test_odd_sizes_and_wrong_frames_are_refused():
+    with pytest.raises(ValueError, match="even"):
+        yuv.I420(15, 8)
+    with pytest.raises(ValueError, match="expected"):
+        yuv.I420(16, 8).convert(np.zeros((8, 16, 3), np.uint8))
+
+
+def test_converting_into_a_buffer_reuses_it():
+    conv = yuv.I420(16, 8)
+    buf = conv.buffer()
+    assert conv.convert(_rgbx(np.full((8, 16, 3), 200, np.uint8)), buf) is buf
