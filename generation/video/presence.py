@@ -53,6 +53,24 @@ class ProductMatcher:
         cut = cut_out(image)
         self.rgb, self.mask = cut.rgb, cut.mask
         self.scales = scales
+        self._templates: dict[tuple[int, int], tuple] = {}
+
+    def _template(self, tw: int, th: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The product and its mask at one size (None: match unmasked). A video's frames all
+        have one size, so each scale is resized once, not once per frame (~20 % of the gate's
+        matching time). Two threads may build the same entry: both get equal arrays."""
+        key = (tw, th)
+        if key not in self._templates:
+            import cv2
+
+            tmpl = cv2.resize(self.rgb, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
+            mask = cv2.resize(self.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST)
+            if mask.sum() < 0.2 * tw * th:
+                mask = np.ones_like(mask)
+            # a rectangular picture: the unmasked (FFT) path is much faster
+            mask3 = None if mask.mean() > 0.97 else np.repeat(mask[:, :, None], 3, axis=2).astype(np.float32)
+            self._templates[key] = (tmpl, mask3)
+        return self._templates[key]
 
     def score(self, frame: np.ndarray, *, stop_at: float | None = None) -> float:
         """Best masked correlation (−1..1) of the product anywhere in ``frame`` (HxWx3, any
@@ -69,14 +87,10 @@ class ProductMatcher:
             th, tw = round(ph * k), round(pw * k)
             if th < 8 or tw < 8 or th > sh or tw > sw:
                 continue
-            tmpl = cv2.resize(self.rgb, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
-            mask = cv2.resize(self.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST)
-            if mask.sum() < 0.2 * tw * th:
-                mask = np.ones_like(mask)
-            if mask.mean() > 0.97:  # a rectangular picture: the unmasked (FFT) path is much faster
+            tmpl, mask3 = self._template(tw, th)
+            if mask3 is None:
                 res = cv2.matchTemplate(small, tmpl, cv2.TM_CCOEFF_NORMED)
             else:
-                mask3 = np.repeat(mask[:, :, None], 3, axis=2).astype(np.float32)
                 res = cv2.matchTemplate(small, tmpl, cv2.TM_CCOEFF_NORMED, mask=mask3)
             res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
             best = max(best, float(res.max()))

@@ -33,3 +33,18 @@ def test_a_video_without_the_product_fails_the_gate(short_inputs, tmp_path):
     render(tl, work, tmp_path / "out", preset="ultrafast", on_frame=sampler)
     gate = product_presence(tl, work, image=stranger, frames=sampler.frames)
     assert not gate.ok and gate.share < 0.8 and "visible in only" in gate.reason
+
+
+def test_a_matcher_scores_each_frame_as_a_fresh_one_does(short_inputs, tmp_path):
+    """The matcher keeps the product resized per scale across frames: every frame after the
+    first scores exactly as a matcher that never saw another frame."""
+    from generation.video.presence import ProductMatcher
+
+    inputs, work = short_inputs
+    tl = timeline_build(template="product_showcase", aspect="9:16", scale=0.25, **inputs)
+    sampler = FrameSampler(tl)
+    render(tl, work, tmp_path, preset="ultrafast", on_frame=sampler)
+    pack = work / inputs["product"]["images"][0]["key"]
+    warm = ProductMatcher(pack)
+    for k in sorted(sampler.frames)[:6]:
+        assert warm.score(sampler.frames[k]) == ProductMatcher(pack).score(sampler.frames[k])
