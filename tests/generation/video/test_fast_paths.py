@@ -125,6 +125,30 @@ def test_zoom_transition_in_one_warp_matches_two_warps(tmp_path):
         assert diff.mean() < 1.5 and np.percentile(diff, 99) <= 12, (t, diff.mean(), diff.max())
 
 
+@pytest.mark.parametrize("rect", [(0, 0, 64, 64), (6, 10, 40, 48)], ids=["full", "inset"])
+def test_slide_transition_warps_only_what_has_slid_in(tmp_path, rect):
+    """The sliding shot warps just its visible columns straight into the frame: the very pixels
+    of warping the whole box and copying its left part over what was below."""
+    rng = np.random.default_rng(4)
+    Image.fromarray(cv2.GaussianBlur(rng.integers(0, 256, (80, 72, 3), np.uint8), (0, 0), 2)).save(tmp_path / "pic.png")
+    ctx = RenderContext(width=64, height=64, fps=30, brand=BrandKit(), assets_dir=tmp_path,
+                        safe_rect=(0, 0, 64, 64), duration=2.0)
+    layer = ShotLayer(type="shot", asset="pic.png", start=0.0, end=2.0, rect=rect, fit="cover",
+                      motion={"zoom": (1.0, 1.1), "focus": ((0.4, 0.5), (0.6, 0.4))},
+                      transition={"type": "slide", "duration": 0.5})
+    r = RENDERERS["shot"](layer, ctx)
+    x, y, w, h = rect
+    below = rng.integers(0, 256, (64, 64, 4), np.uint8)
+    for t in (0.0, 0.05, 0.2, 0.45):
+        frame = below.copy()
+        r.draw(frame, t)
+        e = 0.5 - 0.5 * np.cos(np.pi * t / 0.5)
+        off = round(w * (1 - e))
+        ref = below.copy()
+        ref[y:y + h, x + off:x + w] = r.kb.render(t / 2.0)[:, :w - off]
+        assert np.array_equal(frame, ref), t
+
+
 def test_plate_premultiplies_like_integer_maths():
     rgba = np.random.default_rng(5).integers(0, 256, (33, 17, 4), np.uint8)
     p = Plate(rgba)
