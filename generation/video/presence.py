@@ -135,22 +135,31 @@ class FrameSampler:
             self.frames[k] = shrink(frame)
 
 
+def presence_image(assets_dir: Path, product) -> Path | None:
+    """The photo the gate looks for: the product's main image, if it has one on disk."""
+    keys = [img.key for img in product.images if img.key] if product is not None else []
+    image = Path(assets_dir) / keys[0] if keys else None
+    return image if image is not None and image.is_file() else None
+
+
 def product_presence(timeline, assets_dir: Path, *, product=None, image: Path | None = None,
                      threshold: float = THRESHOLD, fps: float = 2.0, min_score: float = MIN_SCORE,
-                     frames: dict[int, np.ndarray] | None = None) -> Presence:
+                     frames: dict[int, np.ndarray] | None = None,
+                     matcher: ProductMatcher | None = None) -> Presence:
     """Share of the video in which the product's main photo is visible; ``ok`` when it is at
     least ``threshold``. ``image`` (a path) or ``product`` (ProductFacts: its main image key,
     under ``assets_dir``) names the photo. ``frames`` (a ``FrameSampler``'s, index -> frame)
-    are used as given; otherwise the sampled frames are composed again."""
+    are used as given; otherwise the sampled frames are composed again. ``matcher``: one
+    already built for that photo (the render stage builds it while the first frames are
+    prepared)."""
     from .render import Compositor
 
-    if image is None and product is not None:
-        keys = [img.key for img in product.images if img.key]
-        image = Path(assets_dir) / keys[0] if keys else None
+    if image is None:
+        image = presence_image(assets_dir, product)
     if image is None or not Path(image).is_file():
         return Presence(ok=False, share=0.0, threshold=threshold, samples=0,
                         reason="the product has no photo to look for in the video")
-    matcher = ProductMatcher(image)
+    matcher = matcher or ProductMatcher(image)
     indices = sample_frames(timeline, fps)
     if frames is None or not set(indices) <= set(frames):
         comp = Compositor(timeline, assets_dir)

@@ -20,6 +20,9 @@ def test_streamed_samples_are_the_encoded_frames_and_give_the_same_verdict(short
     again = product_presence(tl, work, image=pack)
     assert streamed.ok and streamed.share == again.share >= 0.8
     assert streamed.samples == len(sampler.frames)
+    from generation.video.presence import ProductMatcher
+    prebuilt = product_presence(tl, work, image=pack, frames=sampler.frames, matcher=ProductMatcher(pack))
+    assert prebuilt.scores == streamed.scores  # the render stage builds the matcher beforehand
 
 
 def test_a_video_without_the_product_fails_the_gate(short_inputs, tmp_path):
