@@ -21,6 +21,10 @@ def test_bench_render_quarter_size():
     ratios = sorted(r / f for r, f in zip(result["render_runs_s"], result["floor_runs_s"]))
     assert result["pair_ratio_median"] == pytest.approx((ratios[0] + ratios[1]) / 2, abs=0.03)
     assert result["render_cpu_s"] > 0 and result["encode_floor_cpu_s"] > 0
+    # the floor before the renderer converted colour itself: the same pictures from RGBX
+    assert result["encode_floor_rgb_s"] > 0 and result["encode_floor_rgb_cpu_s"] > 0
+    assert result["ratio_to_rgb_floor"] == pytest.approx(result["render_s"] / result["encode_floor_rgb_s"], abs=0.03)
+    assert out.getvalue().count("from RGBX") == 2
     assert -15.0 <= result["lufs"] <= -13.0 and result["true_peak_db"] <= -1.0
     assert out.getvalue().count("encode floor") == 2
 
