@@ -159,7 +159,7 @@ def product_presence(timeline, assets_dir: Path, *, product=None, image: Path | 
     if image is None or not Path(image).is_file():
         return Presence(ok=False, share=0.0, threshold=threshold, samples=0,
                         reason="the product has no photo to look for in the video")
-    matcher = matcher or ProductMatcher(image)
+    matcher = ProductMatcher(image) if matcher is None else matcher
     indices = sample_frames(timeline, fps)
     if frames is None or not set(indices) <= set(frames):
         comp = Compositor(timeline, assets_dir)

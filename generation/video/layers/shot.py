@@ -186,7 +186,7 @@ class ShotRenderer(LayerRenderer):
             off = round(w * (1 - e))
             if off < w:
                 shown = self.kb.render(p, region[:, off:], width=w - off)
-                if not np.shares_memory(shown, region):  # OpenCV could not write into the view
+                if not np.may_share_memory(shown, region):  # OpenCV could not write into the view
                     region[:, off:] = shown
             return
         img = self._compose(p, self._tmp)
