@@ -168,13 +168,13 @@ def encode_command(*, width: int, height: int, fps: int, audio: Path | None, out
     return cmd + (["-movflags", "+faststart"] if faststart else []) + [str(out)]
 
 
-def mux_command(*, video: Path, audio: Path, out: Path, audio_bitrate: str = "192k") -> list[str]:
-    """Copy the encoded video and audio into a web-ready MP4 (+faststart). Audio already in AAC
-    (an .m4a/.mp4/.aac) is copied; anything else (a WAV mix) is encoded to AAC 48 kHz stereo."""
-    copy_audio = Path(audio).suffix.lower() in (".m4a", ".mp4", ".aac")
-    acodec = ["-c:a", "copy"] if copy_audio else ["-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2"]
+def mux_command(*, video: Path, audio: Path, out: Path) -> list[str]:
+    """Copy the encoded video and the AAC audio (.m4a/.mp4/.aac, what ``audio.mix`` writes for
+    the renderer) into a web-ready MP4 (+faststart); nothing is re-encoded."""
+    if Path(audio).suffix.lower() not in (".m4a", ".mp4", ".aac"):
+        raise ValueError(f"mux copies AAC audio; {audio} is not an .m4a/.mp4/.aac")
     return [ffmpeg_bin(), "-y", "-hide_banner", "-loglevel", "error", "-i", str(video), "-i", str(audio),
-            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *acodec, "-movflags", "+faststart", str(out)]
+            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "copy", "-movflags", "+faststart", str(out)]
 
 
 def run(cmd: list[str], *, input: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

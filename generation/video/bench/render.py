@@ -88,7 +88,6 @@ def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
     """The same timeline the idiomatic moviepy way (per-frame resize, TextClip, write_videofile)."""
     import numpy as np
     from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, TextClip, vfx
-    from ..layers import RENDERERS
     from ..render import Compositor
     from ..text import _inter_file
     comp = Compositor(tl, work)  # reuse the Pillow-drawn plates for non-text overlays

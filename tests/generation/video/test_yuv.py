@@ -1,5 +1,6 @@
 """The renderer's own colour conversion: RGBX to BT.709 TV-range I420, as ffmpeg's swscale
-makes it, and what ffmpeg encodes from it decodes back to the colours drawn."""
+makes it, and what ffmpeg encodes from it decodes back to the colours drawn; the final mux
+only copies streams."""
 import subprocess
 
 import cv2
@@ -92,3 +93,10 @@ def test_converting_into_a_buffer_reuses_it():
     conv = yuv.I420(16, 8)
     buf = conv.buffer()
     assert conv.convert(_rgbx(np.full((8, 16, 3), 200, np.uint8)), buf) is buf
+
+
+def test_the_final_mux_only_copies_aac():
+    cmd = ff.mux_command(video="v.mp4", audio="mix.m4a", out="out.mp4")
+    assert cmd[cmd.index("-c:a") + 1] == "copy" and cmd[cmd.index("-c:v") + 1] == "copy"
+    with pytest.raises(ValueError, match="AAC"):
+        ff.mux_command(video="v.mp4", audio="mix.wav", out="out.mp4")
