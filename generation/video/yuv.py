@@ -71,13 +71,3 @@ class I420:
         cv2.extractChannel(self._half, 1, dst=cb)
         cv2.extractChannel(self._half, 2, dst=cr)
         return out
-
-    def to_rgb(self, buf: np.ndarray) -> np.ndarray:
-        """The inverse (chroma repeated over its 2×2 block), for tests and previews: H×W×3."""
-        y, cb, cr = self.planes(buf)
-        full = np.dstack([y, cv2.resize(cb, (self.width, self.height), interpolation=cv2.INTER_NEAREST),
-                          cv2.resize(cr, (self.width, self.height), interpolation=cv2.INTER_NEAREST)])
-        m = bt709_tv_matrix()
-        inv = np.linalg.inv(m[:, :3])
-        rgb = (full.astype(np.float64) - m[:, 3]) @ inv.T
-        return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
