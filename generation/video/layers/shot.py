@@ -44,16 +44,15 @@ class KenBurns:
         ty = min(0.0, max(self.h - sh, self.h / 2 - fy * sh))
         return np.float32([[s, 0, tx], [0, s, ty]])
 
-    def render(self, p: float, dst: np.ndarray | None = None, *, then: np.ndarray | None = None,
-               width: int | None = None) -> np.ndarray:
-        """The w×h picture at progress p; ``then`` (a 2×3 scale + translate in the box's
-        pixels, e.g. a zoom transition) is folded into the same warp. ``width``: only the
-        picture's first ``width`` columns (the same pixels, less work)."""
+    def render(self, p: float, dst: np.ndarray | None = None, *, then: np.ndarray | None = None) -> np.ndarray:
+        """The w×h picture at progress p, into ``dst`` when given; a narrower ``dst`` gets the
+        picture's first columns only (the same pixels, less work). ``then`` (a 2×3 scale +
+        translate in the box's pixels, e.g. a zoom transition) is folded into the same warp."""
         m = self.matrix(p)
         if then is not None:
             m = np.float32([[then[0, 0] * m[0, 0], 0, then[0, 0] * m[0, 2] + then[0, 2]],
                             [0, then[1, 1] * m[1, 1], then[1, 1] * m[1, 2] + then[1, 2]]])
-        return cv2.warpAffine(self.src, m, (self.w if width is None else width, self.h), dst=dst,
+        return cv2.warpAffine(self.src, m, (self.w if dst is None else dst.shape[1], self.h), dst=dst,
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
@@ -185,7 +184,7 @@ class ShotRenderer(LayerRenderer):
             # the frame (the same pixels as warping the whole box and copying its left part).
             off = round(w * (1 - e))
             if off < w:
-                shown = self.kb.render(p, region[:, off:], width=w - off)
+                shown = self.kb.render(p, region[:, off:])
                 if not np.may_share_memory(shown, region):  # OpenCV could not write into the view
                     region[:, off:] = shown
             return
