@@ -246,7 +246,7 @@ def stage_render(job: VideoJob) -> dict:
         # The gate runs while ffmpeg encodes its last frames (the compose thread is idle then).
         result = render(timeline, _media_root(), job_path(job, "render"), on_frame=sampler,
                         after_frames=lambda: product_presence(
-                            timeline, _media_root(), product=product, frames=sampler.frames,
+                            timeline, _media_root(), image=image, frames=sampler.frames,
                             matcher=matcher.result() if matcher else None))
     gate = result.after
     logger.info("video.rendered job=%s build_s=%.2f render_s=%.2f frames=%s", job.pk, built - t0, result.render_s,
