@@ -99,9 +99,15 @@ class ProductMatcher:
         return best
 
 
-def shrink(frame: np.ndarray) -> np.ndarray:
-    """A frame (RGB or RGBX) at the matching size (short side WORK_SHORT_SIDE), float32 RGB."""
+def shrink(frame) -> np.ndarray:
+    """A frame (RGB, RGBX or ``yuv.Planes``) at the matching size (short side
+    WORK_SHORT_SIDE), float32 RGB."""
+    from .yuv import Planes
+
     fh, fw = frame.shape[:2]
+    if isinstance(frame, Planes):  # shrunk plane by plane, converted at the small size
+        f = WORK_SHORT_SIDE / min(fh, fw)
+        return frame.to_rgb((max(1, round(fw * f)), max(1, round(fh * f)))).astype(np.float32)
     if min(fh, fw) == WORK_SHORT_SIDE and frame.dtype == np.float32:
         return frame[:, :, :3]
     if frame.ndim == 3 and frame.shape[2] == 4 and frame.flags.c_contiguous:

@@ -1,11 +1,12 @@
 """``render(timeline, assets_dir, out_dir) -> RenderResult``: a pure function of its inputs.
 
-A numpy/OpenCV compositor draws each frame in RGBX (static plates pre-rendered once, only
-moving layers recomputed), converts it to BT.709 TV-range yuv420p (``yuv.I420``, ~3× cheaper
-than ffmpeg's swscale) and streams it to one ffmpeg process, which encodes H.264; the
-normalised AAC mix is muxed in at the end. A writer thread keeps ffmpeg fed while the next
-frame is composed, so both cores stay busy. No database, no network;
-the same timeline and assets give the same frames.
+A numpy/OpenCV compositor draws each frame (static plates pre-rendered once, only moving
+layers recomputed) straight into BT.709 TV-range yuv420p planes, the encoder's own format,
+and streams it to one ffmpeg process, which encodes H.264; the normalised AAC mix is muxed in
+at the end. A frame with a layer that can only draw RGBX is drawn in RGBX and converted
+(``yuv.I420``, ~3× cheaper than ffmpeg's swscale); previews and thumbnails are drawn in RGBX.
+A writer thread keeps ffmpeg fed while the next frame is composed, so both cores stay busy.
+No database, no network; the same timeline and assets give the same frames.
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ class Compositor:
         r, g, b = (int(timeline.brand.dark[i:i + 2], 16) for i in (1, 3, 5))
         self.fill = (r, g, b, 255)
         self._fill32 = np.frombuffer(bytes(self.fill), np.uint32)[0]
+        self._i420: yuv.I420 | None = None
+        self._rgbx: np.ndarray | None = None
 
     def renderer(self, i: int):
         if i not in self._live:
@@ -77,11 +80,31 @@ class Compositor:
         """Every layer's renderer, all prepared (for tools that need them at once)."""
         return [self.renderer(i) for i in range(len(self.layers))]
 
-    def draw(self, t: float, frame: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
+    def _active(self, t: float, skip: tuple[str, ...] = ()) -> list:
         for i in [i for i, ly in self._live_items() if ly.end <= t]:
             del self._live[i]
-        active = [(i, self.renderer(i)) for i, ly in enumerate(self.layers)
-                  if ly.start <= t < ly.end and ly.type not in skip]
+        return [(i, self.renderer(i)) for i, ly in enumerate(self.layers)
+                if ly.start <= t < ly.end and ly.type not in skip]
+
+    def draw_i420(self, t: float, out: np.ndarray) -> np.ndarray | yuv.Planes:
+        """The frame at t as I420 in ``out`` (a flat buffer): drawn straight into its planes
+        when every visible layer can, else drawn in RGBX and converted. Returns the frame as
+        drawn (``yuv.Planes`` over ``out``, or the RGBX scratch buffer), valid until the
+        next call."""
+        if self._i420 is None:
+            self._i420 = yuv.I420(self.tl.width, self.tl.height)
+        if all(r.planes_ok(t) for _, r in self._active(t)):
+            return self.draw(t, self._i420.frame(out))
+        if self._rgbx is None:
+            self._rgbx = self.buffer()
+        frame = self.draw(t, self._rgbx)
+        self._i420.convert(frame, out)
+        return frame
+
+    def draw(self, t: float, frame: np.ndarray | yuv.Planes, skip: tuple[str, ...] = ()) -> np.ndarray | yuv.Planes:
+        """Paint the frame at t into ``frame``: an RGBX buffer, or ``yuv.Planes`` when every
+        visible layer's ``planes_ok(t)``."""
+        active = self._active(t, skip)
         # Held layers: the bottom run of layers that look exactly as they did last frame (an
         # end card's still backdrop, scrims, a landed product card) is composed once, kept,
         # and copied; only the layers above it (pulsing tags, captions, the progress bar) are
@@ -92,8 +115,10 @@ class Compositor:
                and keys[same] == self._prev_keys[same]):
             same += 1
         start = 0
-        if len(self._held_key) >= 2 and tuple(keys[:len(self._held_key)]) == self._held_key:
-            np.copyto(frame, self._held)
+        planes = isinstance(frame, yuv.Planes)
+        if (len(self._held_key) >= 2 and tuple(keys[:len(self._held_key)]) == self._held_key
+                and isinstance(self._held, yuv.Planes) == planes):
+            _copy(frame, self._held)
             start = len(self._held_key)
         else:
             first = active[0][1] if active else None
@@ -102,9 +127,9 @@ class Compositor:
         if same >= 2 and same > start:  # a longer run is now still: keep it
             for _, r in active[start:same]:
                 r.draw(frame, t)
-            if self._held is None:
-                self._held = np.empty_like(frame)
-            np.copyto(self._held, frame)
+            if self._held is None or isinstance(self._held, yuv.Planes) != planes:
+                self._held = yuv.Planes.empty(self.tl.width, self.tl.height) if planes else np.empty_like(frame)
+            _copy(self._held, frame)
             self._held_key, start = tuple(keys[:same]), same
         for _, r in active[start:]:
             r.draw(frame, t)
@@ -114,7 +139,9 @@ class Compositor:
     def _clear(self, frame: np.ndarray) -> None:
         """Fill with the brand's dark colour: one 32-bit store per pixel (numpy broadcasting a
         4-tuple over a 1080×1920 frame took ~10 ms, a warp's worth)."""
-        if frame.flags.c_contiguous:
+        if isinstance(frame, yuv.Planes):
+            frame.fill(self.fill)
+        elif frame.flags.c_contiguous:
             frame.view(np.uint32).fill(self._fill32)
         else:
             frame[:] = self.fill
@@ -129,6 +156,13 @@ class Compositor:
     def frame(self, t: float) -> np.ndarray:
         """The RGB frame at time t (a copy, for thumbnails, previews and tests)."""
         return np.ascontiguousarray(self.draw(t, self.buffer())[:, :, :3])
+
+
+def _copy(dst: np.ndarray | yuv.Planes, src: np.ndarray | yuv.Planes) -> None:
+    if isinstance(dst, yuv.Planes):
+        dst.copy_from(src)
+    else:
+        np.copyto(dst, src)
 
 
 def write_srt(timeline: Timeline, path: Path) -> Path:
@@ -149,9 +183,9 @@ def write_srt(timeline: Timeline, path: Path) -> Path:
 
 
 def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None, pages: list | None = None) -> int:
-    """Compose every frame, convert it to I420 and feed ffmpeg through a small queue (a writer
-    thread overlaps pipe writes with composition; buffers are recycled, never shared while
-    queued).
+    """Compose every frame as I420 (``Compositor.draw_i420``) and feed ffmpeg through a small
+    queue (a writer thread overlaps pipe writes with composition; buffers are recycled, never
+    shared while queued).
 
     The I420 buffers are appended to ``pages``, which the caller must hold until the reader
     has exited: the pipe still shares the last frames' pages when this returns, and freed
@@ -167,14 +201,12 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None, pa
     write = ff.frame_writer(fd)
     to_i420 = yuv.I420(tl.width, tl.height)
     # Frames go to ffmpeg by vmsplice (no copy): a buffer is recycled only once ffmpeg can no
-    # longer be reading it, i.e. it is none of the queued frames, the one being converted, and
-    # the ones the pipe may still hold. The RGBX frame is converted before it is queued, so
-    # one is enough.
+    # longer be reading it, i.e. it is none of the queued frames, the one being drawn, and
+    # the ones the pipe may still hold.
     pool = [to_i420.buffer() for _ in range(
         depth + 1 + ff.spliced_frames_in_flight(pipe_bytes=ff.pipe_size(fd), frame_bytes=to_i420.frame_bytes))]
     if pages is not None:
         pages.extend(pool)
-    rgbx = comp.buffer()
     failure: list[BaseException] = []
 
     def writer():
@@ -195,10 +227,11 @@ def stream_frames(comp: Compositor, proc: subprocess.Popen, *, on_frame=None, pa
     cv2.setNumThreads(1)
     try:
         for k in range(n):
-            frame = comp.draw(k / tl.fps, rgbx)
+            buf = pool[k % len(pool)]
+            frame = comp.draw_i420(k / tl.fps, buf)
             if on_frame:
                 on_frame(k, frame)
-            q.put(to_i420.convert(frame, pool[k % len(pool)]))
+            q.put(buf)
             if failure:
                 break
     finally:
@@ -244,8 +277,9 @@ def encode_video(comp: Compositor, out: Path, *, preset: str, on_frame=None, whi
 def render(timeline: Timeline | dict, assets_dir: Path, out_dir: Path, *, preset: str | None = None,
            on_frame=None, after_frames=None) -> RenderResult:
     """Render video.mp4, thumbnail.jpg, captions.srt and timeline.json into out_dir.
-    ``on_frame(index, rgbx)`` sees every frame as it goes to the encoder (read-only, and only
-    during the call: the buffer is reused), e.g. ``presence.FrameSampler``. ``after_frames()``
+    ``on_frame(index, frame)`` sees every frame as it goes to the encoder (``yuv.Planes``, or
+    an RGBX array when a layer drew in RGBX; read-only, and only during the call: the buffer
+    is reused), e.g. ``presence.FrameSampler``. ``after_frames()``
     runs once the last frame is with the encoder, while it drains (e.g. the quality gate on
     the sampled frames); its return value is ``RenderResult.after``. An exception from it
     stops the render (ffmpeg is killed) and propagates."""

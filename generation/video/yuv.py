@@ -10,6 +10,11 @@ Steps per frame: RGBX → RGB (drop the padding), one 3×4 affine colour transfo
 Y'CbCr (Y within 0.61 of the exact value), Y copied out, and Cb/Cr averaged over each 2×2
 block (``INTER_AREA``). Averaging puts each chroma sample at the centre of its block, so the
 stream says ``chroma_sample_location=center``.
+
+Most frames never exist in RGBX at all: the compositor draws them straight into ``Planes``
+(views of one I420 buffer). The colour transform is affine, so a picture zoomed, faded or
+alpha-blended in Y'CbCr is the transform of the same operation in RGB; only chroma differs
+at sharp edges, where blending happens after the 2×2 average instead of before it.
 """
 from __future__ import annotations
 
@@ -43,7 +48,7 @@ class I420:
             raise ValueError(f"I420 needs even sides, got {width}x{height}")
         self.width, self.height = width, height
         self.frame_bytes = width * height * 3 // 2
-        self._matrix = bt709_tv_matrix().astype(np.float32)
+        self._matrix = _MATRIX
         self._rgb = np.empty((height, width, 3), np.uint8)
         self._ycc = np.empty((height, width, 3), np.uint8)
         self._half = np.empty((height // 2, width // 2, 3), np.uint8)
@@ -53,10 +58,7 @@ class I420:
 
     def planes(self, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Views of a buffer's Y, Cb and Cr planes."""
-        w, h = self.width, self.height
-        n = w * h
-        return (buf[:n].reshape(h, w), buf[n:n + n // 4].reshape(h // 2, w // 2),
-                buf[n + n // 4:].reshape(h // 2, w // 2))
+        return split(buf, self.width, self.height)
 
     def convert(self, rgbx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``rgbx`` (H×W×4, the 4th channel ignored) as I420, written into ``out``."""
@@ -71,3 +73,98 @@ class I420:
         cv2.extractChannel(self._half, 1, dst=cb)
         cv2.extractChannel(self._half, 2, dst=cr)
         return out
+
+    def frame(self, buf: np.ndarray) -> "Planes":
+        return Planes(*self.planes(buf), buf=buf)
+
+
+class Planes:
+    """A frame (or a rectangle of one) as three writable planes: full-size Y, half-size Cb and
+    Cr whose sample (i, j) covers pixels (2i..2i+1, 2j..2j+1). ``buf`` is the flat I420 buffer
+    behind a whole frame (None for a region)."""
+
+    __slots__ = ("y", "u", "v", "buf")
+
+    def __init__(self, y: np.ndarray, u: np.ndarray, v: np.ndarray, buf: np.ndarray | None = None):
+        self.y, self.u, self.v, self.buf = y, u, v, buf
+
+    @classmethod
+    def empty(cls, width: int, height: int) -> "Planes":
+        buf = np.empty(width * height * 3 // 2, np.uint8)
+        return cls(*split(buf, width, height), buf=buf)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.y.shape
+
+    def region(self, x: int, y: int, w: int, h: int) -> "Planes":
+        """Views of the rectangle (x, y, w, h); every side must be even."""
+        if (x | y | w | h) & 1:
+            raise ValueError(f"a plane region needs even coordinates, got {(x, y, w, h)}")
+        return Planes(self.y[y:y + h, x:x + w], self.u[y // 2:(y + h) // 2, x // 2:(x + w) // 2],
+                      self.v[y // 2:(y + h) // 2, x // 2:(x + w) // 2])
+
+    def columns(self, x0: int) -> "Planes":
+        """Views of columns x0.. (x0 even)."""
+        if x0 & 1:
+            raise ValueError(f"a plane region needs even coordinates, got column {x0}")
+        return Planes(self.y[:, x0:], self.u[:, x0 // 2:], self.v[:, x0 // 2:])
+
+    def each(self):
+        """(plane, is_chroma) pairs."""
+        return ((self.y, False), (self.u, True), (self.v, True))
+
+    def fill(self, rgb) -> None:
+        yy, cb, cr = ycc(rgb)
+        self.y.fill(yy)
+        self.u.fill(cb)
+        self.v.fill(cr)
+
+    def copy_from(self, other: "Planes") -> None:
+        if self.buf is not None and other.buf is not None:
+            np.copyto(self.buf, other.buf)
+            return
+        for dst, src in zip((self.y, self.u, self.v), (other.y, other.u, other.v)):
+            np.copyto(dst, src)
+
+    def to_rgb(self, size: tuple[int, int] | None = None) -> np.ndarray:
+        """The RGB picture (H×W×3 uint8), or resized to ``size`` (w, h) on the way: chroma is
+        brought to full size bilinearly, then the inverse BT.709 TV-range transform."""
+        h, w = self.y.shape
+        size = size or (w, h)
+        interp = cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR
+        ycc_ = cv2.merge([cv2.resize(self.y, size, interpolation=interp) if size != (w, h) else self.y,
+                          cv2.resize(self.u, size, interpolation=cv2.INTER_LINEAR),
+                          cv2.resize(self.v, size, interpolation=cv2.INTER_LINEAR)])
+        return cv2.transform(ycc_, _INVERSE)
+
+
+def split(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of a flat I420 buffer's Y, Cb and Cr planes."""
+    n = width * height
+    return (buf[:n].reshape(height, width), buf[n:n + n // 4].reshape(height // 2, width // 2),
+            buf[n + n // 4:].reshape(height // 2, width // 2))
+
+
+def ycc(rgb) -> tuple[int, int, int]:
+    """An 8-bit R'G'B' colour as 8-bit TV-range Y'CbCr (BT.709), rounded."""
+    y, cb, cr = bt709_tv_matrix() @ np.array([*rgb[:3], 1.0])
+    return tuple(int(min(255, max(0, round(c)))) for c in (y, cb, cr))
+
+
+def _inverse() -> np.ndarray:
+    m = bt709_tv_matrix()
+    a = np.linalg.inv(m[:, :3])
+    return np.hstack([a, -(a @ m[:, 3:])]).astype(np.float32)
+
+
+_MATRIX = bt709_tv_matrix().astype(np.float32)
+_INVERSE = _inverse()
+
+
+def ycc_image(rgb: np.ndarray) -> np.ndarray:
+    """An RGB (or RGBA/RGBX: the 4th channel is ignored) image as full-size 8-bit Y'CbCr
+    (H×W×3 uint8; OpenCV's fixed-point SIMD transform, as in ``I420.convert``)."""
+    if rgb.shape[2] == 4:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_RGBA2RGB)
+    return cv2.transform(np.ascontiguousarray(rgb), _MATRIX)

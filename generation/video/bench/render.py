@@ -57,18 +57,17 @@ def _timeline(work: Path, template: str, preset: str, scale: float = 1.0):
 
 
 def dump_frames(tl, work: Path) -> tuple[Path, Path]:
-    """The final frames twice: I420 exactly as the renderer streams them, and the RGBX
-    pictures they were converted from."""
+    """The final frames twice: I420 exactly as the renderer streams them, and the same
+    pictures drawn in RGBX (as the renderer drew them before it drew into planes)."""
     dump, rgb_dump = work / "frames.yuv", work / "frames.rgb"
-    comp = Compositor(tl, work)
+    comp, rgb_comp = Compositor(tl, work), Compositor(tl, work)
     buf = comp.buffer()
-    to_i420 = yuv.I420(tl.width, tl.height)
-    out = to_i420.buffer()
+    out = yuv.I420(tl.width, tl.height).buffer()
     with open(dump, "wb") as fh, open(rgb_dump, "wb") as rgb_fh:
         for k in range(tl.n_frames):
-            frame = comp.draw(k / tl.fps, buf)
-            rgb_fh.write(frame.tobytes())
-            fh.write(to_i420.convert(frame, out).tobytes())
+            comp.draw_i420(k / tl.fps, out)
+            fh.write(out.tobytes())
+            rgb_fh.write(rgb_comp.draw(k / tl.fps, buf).tobytes())
     return dump, rgb_dump
 
 

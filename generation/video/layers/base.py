@@ -2,7 +2,9 @@
 
 A ``Plate`` is an RGBA image pre-multiplied once (when the layer is prepared), so blending it
 per frame is two saturating uint8 operations on its own rectangle — static layers cost almost
-nothing per frame, which is what keeps the renderer near the encoder's floor.
+nothing per frame, which is what keeps the renderer near the encoder's floor. Frames are RGBX
+arrays or ``yuv.Planes`` (the encoder's I420, drawn into directly); ``blend`` takes either,
+with the plate converted to Y'CbCr once per chroma alignment.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .. import yuv
 from ..schema import Anim, BrandKit
 
 
@@ -120,30 +123,80 @@ class Plate:
     def size(self) -> tuple[int, int]:
         return self.rgba.shape[1], self.rgba.shape[0]
 
+    def planes(self, px: int, py: int) -> "PlatePlanes":
+        """This plate in Y'CbCr for a frame position of parity (px, py) = (x & 1, y & 1):
+        pre-multiplied Y with its alpha, and pre-multiplied Cb/Cr with the alpha averaged over
+        the frame's 2×2 chroma blocks (an odd position shifts which pixels share a block)."""
+        cache = self.__dict__.setdefault("_planes", {})
+        if (px, py) not in cache:
+            cache[(px, py)] = PlatePlanes.of(self.rgba, px, py, cache.get("y"))
+            cache["y"] = cache[(px, py)].shared
+        return cache[(px, py)]
 
-def blend(frame: np.ndarray, plate: Plate, x: int, y: int, opacity: float = 1.0) -> None:
+
+@dataclass(frozen=True)
+class PlatePlanes:
+    y: np.ndarray  # pre-multiplied Y, its alpha and 255 - alpha (full size)
+    y_alpha: np.ndarray
+    y_inv: np.ndarray
+    u: np.ndarray  # pre-multiplied Cb and Cr, their alpha and 255 - alpha (half size)
+    v: np.ndarray
+    c_alpha: np.ndarray
+    c_inv: np.ndarray
+    shared: tuple  # (y, y_alpha, y_inv): the same arrays in every parity's entry
+
+    @classmethod
+    def of(cls, rgba: np.ndarray, px: int, py: int, shared: tuple | None = None) -> "PlatePlanes":
+        h, w = rgba.shape[:2]
+        alpha = np.ascontiguousarray(rgba[:, :, 3])
+        # round(c * a / 255) per channel, as the RGBX plate pre-multiplies
+        pre = cv2.multiply(yuv.ycc_image(rgba), cv2.merge([alpha] * 3), scale=1 / 255.0)
+        if shared is None:  # Y does not depend on the parity: one copy for all four entries
+            shared = (cv2.extractChannel(pre, 0), alpha, cv2.bitwise_not(alpha))
+        # Cb, Cr and alpha laid on the frame's chroma grid (a transparent border fills the
+        # blocks the plate only half covers), then each 2×2 block averaged.
+        grid = cv2.copyMakeBorder(cv2.merge([pre[:, :, 1], pre[:, :, 2], alpha]), py, (h + py) & 1, px,
+                                  (w + px) & 1, cv2.BORDER_CONSTANT, value=0)
+        half = cv2.resize(grid, (grid.shape[1] // 2, grid.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        u, v, c_alpha = cv2.split(half)
+        return cls(*shared, u, v, c_alpha, cv2.bitwise_not(c_alpha), shared)
+
+
+def _blend_into(frame: np.ndarray, premult: np.ndarray, alpha: np.ndarray, inv: np.ndarray, x: int, y: int,
+                opacity: float, black: bool = False) -> None:
+    """frame[y.., x..] = frame × (255 − alpha)/255 + premult, clipped to the frame, in place."""
+    fh, fw = frame.shape[:2]
+    ph, pw = premult.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + pw), min(fh, y + ph)
+    if x0 >= x1 or y0 >= y1:
+        return
+    sl = (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
+    region = frame[y0:y1, x0:x1]
+    premult, inv = premult[sl], inv[sl]
+    if opacity < 0.997:
+        premult = cv2.convertScaleAbs(premult, alpha=opacity)
+        inv = cv2.bitwise_not(cv2.convertScaleAbs(alpha[sl], alpha=opacity))
+    # In place, no temporaries: a fresh multi-100-KB temporary per blend is an mmap and its page
+    # faults, ~1,700 times per 15 s ad. Same saturating arithmetic as multiply-then-add.
+    cv2.multiply(region, inv, dst=region, scale=1 / 255.0)
+    if not black:
+        cv2.add(region, premult, dst=region)
+
+
+def blend(frame: np.ndarray | yuv.Planes, plate: Plate, x: int, y: int, opacity: float = 1.0) -> None:
     """Alpha-blend a plate onto the frame buffer at (x, y), clipped to the frame.
 
     The frame is the renderer's scratch buffer for one output frame, so it is written in
     place; plates are never modified."""
     if opacity <= 0.003:
         return
-    fh, fw = frame.shape[:2]
-    ph, pw = plate.rgba.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + pw), min(fh, y + ph)
-    if x0 >= x1 or y0 >= y1:
+    if isinstance(frame, yuv.Planes):
+        pp = plate.planes(x & 1, y & 1)
+        _blend_into(frame.y, pp.y, pp.y_alpha, pp.y_inv, x, y, opacity)
+        for plane, pre in ((frame.u, pp.u), (frame.v, pp.v)):
+            _blend_into(plane, pre, pp.c_alpha, pp.c_inv, x >> 1, y >> 1, opacity)
         return
-    sl = (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
-    region = frame[y0:y1, x0:x1]
-    premult, inv3 = plate.premult[sl], plate.inv3[sl]
-    if opacity < 0.997:
-        premult = cv2.convertScaleAbs(premult, alpha=opacity)
-        inv3 = cv2.bitwise_not(cv2.convertScaleAbs(plate.alpha3[sl], alpha=opacity))
-    # In place, no temporaries: a fresh multi-100-KB temporary per blend is an mmap and its page
-    # faults, ~1,700 times per 15 s ad. Same saturating arithmetic as multiply-then-add.
-    cv2.multiply(region, inv3, dst=region, scale=1 / 255.0)
-    if not plate.black:
-        cv2.add(region, premult, dst=region)
+    _blend_into(frame, plate.premult, plate.alpha3, plate.inv3, x, y, opacity, plate.black)
 
 
 def blend_animated(frame: np.ndarray, plate: Plate, x: int, y: int, state: AnimState,
@@ -231,7 +284,14 @@ class LayerRenderer:
         return self.layer.start <= t < self.layer.end
 
     def draw(self, frame: np.ndarray, t: float) -> None:  # pragma: no cover - interface
+        """Paint the layer at t onto ``frame``: an RGBX array, or ``yuv.Planes`` when
+        ``planes_ok(t)`` said so."""
         raise NotImplementedError
+
+    def planes_ok(self, t: float) -> bool:
+        """Whether ``draw`` can paint straight into ``yuv.Planes`` at t. A frame is drawn in
+        planes only when every layer can; otherwise in RGBX and converted (always correct)."""
+        return False
 
     def hold_key(self, t: float):
         """A hashable value such that equal keys mean ``draw`` paints identical pixels over an
@@ -248,6 +308,9 @@ class AnimatedPlateRenderer(LayerRenderer):
 
     def draw(self, frame, t):
         blend_animated(frame, self.plate, *self.pos, anim_state(self.layer.anim, t, self.layer.start, self.layer.end))
+
+    def planes_ok(self, t):
+        return True
 
     def hold_key(self, t):
         return anim_state(self.layer.anim, t, self.layer.start, self.layer.end)  # frozen: same state, same pixels

@@ -89,6 +89,9 @@ class CaptionsRenderer(LayerRenderer):
                 return ci, wi
         return None
 
+    def planes_ok(self, t):
+        return True
+
     def hold_key(self, t):
         hit = self._find(t)
         if hit is None:

@@ -81,6 +81,29 @@ def test_odd_sizes_and_wrong_frames_are_refused():
         yuv.I420(16, 8).convert(np.zeros((8, 16, 3), np.uint8))
 
 
+@pytest.mark.parametrize("rgb", [(255, 255, 255), (0, 0, 0), (255, 0, 0), (12, 200, 90), (30, 60, 250)])
+def test_planes_fill_with_a_colour_and_convert_back_to_it(rgb):
+    planes = yuv.Planes.empty(8, 6)
+    planes.fill(rgb)
+    conv = yuv.I420(8, 6)
+    # exact rounding here, OpenCV's fixed point in the converter: within 1
+    assert np.abs(planes.buf.astype(int) - conv.convert(_rgbx(np.full((6, 8, 3), rgb, np.uint8)))).max() <= 1
+    assert np.abs(planes.to_rgb().astype(int) - rgb).max() <= 2
+
+
+def test_planes_regions_are_views_on_the_chroma_grid():
+    planes = yuv.Planes.empty(16, 8)
+    planes.fill((0, 0, 0))
+    planes.region(4, 2, 6, 4).fill((255, 255, 255))
+    assert (planes.y[2:6, 4:10] == 235).all() and planes.y[:2].max() == 16 and planes.y[:, 10:].max() == 16
+    assert (planes.u[1:3, 2:5] == 128).all() and planes.u.shape == (4, 8)
+    assert planes.columns(10).y.shape == (8, 6) and planes.columns(10).u.shape == (4, 3)
+    with pytest.raises(ValueError, match="even"):
+        planes.region(3, 2, 6, 4)
+    with pytest.raises(ValueError, match="even"):
+        planes.columns(5)
+
+
 def test_converting_into_a_buffer_reuses_it():
     conv = yuv.I420(16, 8)
     buf = conv.buffer()
