@@ -132,11 +132,14 @@ class Planes:
         brought to full size bilinearly, then the inverse BT.709 TV-range transform."""
         h, w = self.y.shape
         size = size or (w, h)
-        interp = cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR
-        ycc_ = cv2.merge([cv2.resize(self.y, size, interpolation=interp) if size != (w, h) else self.y,
-                          cv2.resize(self.u, size, interpolation=cv2.INTER_LINEAR),
-                          cv2.resize(self.v, size, interpolation=cv2.INTER_LINEAR)])
-        return cv2.transform(ycc_, _INVERSE)
+
+        def fit(plane):  # averaged down, bilinear up
+            if plane.shape[::-1] == size:
+                return plane
+            shrinking = size[0] < plane.shape[1]
+            return cv2.resize(plane, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+        return cv2.transform(cv2.merge([fit(self.y), fit(self.u), fit(self.v)]), _INVERSE)
 
 
 def split(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

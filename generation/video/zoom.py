@@ -15,6 +15,7 @@ ad), near s = 1 where the step vanishes, and for enlargements, the plane goes to
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -26,6 +27,7 @@ TOLERANCE = 1 / 32  # source pixels
 _M = np.arange(SPAN + 1)
 
 
+@functools.lru_cache(maxsize=8)  # Cb and Cr ask the same question
 def _origin(c: float, s: float, lo: int) -> tuple[int, int, float]:
     """Integer crop origin o >= lo and output offset m with o + (m + 0.5)/s - 0.5 within
     TOLERANCE of c, the smallest such m (else the closest), and how far from c that is."""

@@ -10,6 +10,16 @@ from .. import yuv
 from .base import LayerRenderer, Plate, anim_state, blend_animated, register
 
 
+def _blocks(lo: int, hi: int) -> tuple[int, int, list[int]]:
+    """The chroma blocks [b0, b1) that pixels [lo, hi) cover whole, and the ones they cover
+    half of (an odd start or end)."""
+    return (lo + 1) // 2, hi // 2, ([lo // 2] if lo & 1 else []) + ([hi // 2] if hi & 1 else [])
+
+
+def _mix(view: np.ndarray, value: int, share: float) -> None:
+    view[...] = np.rint(view * (1 - share) + value * share).astype(np.uint8)
+
+
 @register("shape")
 class ShapeRenderer(LayerRenderer):
     def __init__(self, layer, ctx):
@@ -52,16 +62,15 @@ class ShapeRenderer(LayerRenderer):
         if x0 >= x1 or y0 >= y1:
             return
         frame.y[y0:y1, x0:x1] = self.ycc[0]
-        cx0, cy0, cx1, cy1 = x0 // 2, y0 // 2, (x1 + 1) // 2, (y1 + 1) // 2
-
-        def share(lo, hi, c0, c1):  # pixels of each block inside [lo, hi), out of 2
-            edges = np.arange(c0, c1) * 2
-            return (np.minimum(edges + 2, hi) - np.maximum(edges, lo)) / 2.0
-
-        cover = np.outer(share(y0, y1, cy0, cy1), share(x0, x1, cx0, cx1))
+        (r0, r1, half_rows), (c0, c1, half_cols) = _blocks(y0, y1), _blocks(x0, x1)
         for plane, value in ((frame.u, self.ycc[1]), (frame.v, self.ycc[2])):
-            block = plane[cy0:cy1, cx0:cx1]
-            block[:] = np.rint(block * (1 - cover) + value * cover).astype(np.uint8)
+            plane[r0:r1, c0:c1] = value
+            for r in half_rows:
+                _mix(plane[r, c0:c1], value, 0.5)
+                for c in half_cols:
+                    _mix(plane[r, c:c + 1], value, 0.25)
+            for c in half_cols:
+                _mix(plane[r0:r1, c], value, 0.5)
 
     def planes_ok(self, t):
         return True
