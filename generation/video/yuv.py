@@ -128,8 +128,9 @@ class Planes:
             np.copyto(dst, src)
 
     def to_rgb(self, size: tuple[int, int] | None = None) -> np.ndarray:
-        """The RGB picture (H×W×3 uint8), or resized to ``size`` (w, h) on the way: chroma is
-        brought to full size bilinearly, then the inverse BT.709 TV-range transform."""
+        """The RGB picture (H×W×3 uint8), or resized to ``size`` (w, h) on the way: each plane
+        brought to that size (averaged down, bilinear up), then the inverse BT.709 TV-range
+        transform."""
         h, w = self.y.shape
         size = size or (w, h)
 

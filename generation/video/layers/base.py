@@ -199,7 +199,7 @@ def blend(frame: np.ndarray | yuv.Planes, plate: Plate, x: int, y: int, opacity:
     _blend_into(frame, plate.premult, plate.alpha3, plate.inv3, x, y, opacity, plate.black)
 
 
-def blend_animated(frame: np.ndarray, plate: Plate, x: int, y: int, state: AnimState,
+def blend_animated(frame: np.ndarray | yuv.Planes, plate: Plate, x: int, y: int, state: AnimState,
                    scaled_cache: dict | None = None) -> None:
     """Blend with an entrance/exit state: offset, scale about the centre, wipe, opacity."""
     if state.opacity <= 0.003:
