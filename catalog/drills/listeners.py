@@ -40,15 +40,16 @@ class Listeners:
 
     def tcp(self, name: str, address: str = "127.0.0.2", port: int = 0) -> int:
         """Listen on address:port (0 = ephemeral) for vector ``name``; returns the port."""
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((address, port))
+        return self.adopt(name, _bound_tcp(address, port))
+
+    def adopt(self, name: str, sock: socket.socket) -> int:
+        """Listen on an already bound TCP socket for vector ``name``; returns its port."""
         sock.listen(64)
         sock.setblocking(False)
+        address, port = sock.getsockname()[:2]
         with self._lock:
-            self._sockets[sock] = (name, "tcp", address, sock.getsockname()[1])
-        return sock.getsockname()[1]
+            self._sockets[sock] = (name, "tcp", address, port)
+        return port
 
     def udp(self, name: str, address: str = "127.0.0.2") -> int:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -99,6 +100,18 @@ class Listeners:
             self._sockets.clear()
 
 
+def _bound_tcp(address: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def _first_bytes(conn: socket.socket) -> bytes:
     """Read what the client sends first and answer like an internal service would."""
     conn.settimeout(0.3)
@@ -117,7 +130,11 @@ class PageServer:
     """An allowed origin on loopback serving fixed pages (path -> (status, headers, body));
     records (method, path) of every request."""
 
-    def __init__(self, address: str = "127.0.0.1"):
+    def __init__(self, address: str = "127.0.0.1", *, twin: str | None = None):
+        """``twin``: another loopback address whose socket on the same port is bound now and
+        kept in ``twin_socket`` (a DNS-rebinding drill's second answer). The port is chosen so
+        both are free: reserving it only later could find it taken on the twin address by any
+        other process on the machine (it did once, in CI)."""
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.requests: list[tuple[str, str]] = []
         server = self
@@ -142,7 +159,18 @@ class PageServer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer((address, 0), Handler)
+        self.twin_socket: socket.socket | None = None
+        for attempt in range(20):
+            self.server = ThreadingHTTPServer((address, 0), Handler)
+            if twin is None:
+                break
+            try:
+                self.twin_socket = _bound_tcp(twin, self.server.server_address[1])
+                break
+            except OSError:
+                self.server.server_close()
+                if attempt == 19:
+                    raise
         self.server.daemon_threads = True
         self.address, self.port = address, self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -163,6 +191,8 @@ class PageServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.twin_socket is not None:
+            self.twin_socket.close()  # a no-op once a Listeners has adopted and closed it
 
 
 class Tripwire:

@@ -34,7 +34,8 @@ NAMES = {
 
 class Drill:
     def __init__(self):
-        self.listeners, self.pages, self.tripwire = Listeners(), PageServer(), Tripwire()
+        self.listeners, self.tripwire = Listeners(), Tripwire()
+        self.pages = PageServer(twin="127.0.0.2")  # the rebinding vector listens on its port there
         self.results: list[dict] = []
         self.extra_names: dict[str, list[str]] = {}
         self.ipv6 = _has_ipv6_loopback()
@@ -148,7 +149,7 @@ def fetcher_vectors(d: Drill) -> None:
     d.attempt("fetcher", "redirect-to-metadata-name", fetch(f"{d.pages.origin}/redirect-metadata"))
 
     # DNS rebinding: an allowed name answers the page server, then a listener on the same port.
-    port = d.listener("rebinding", "127.0.0.2", d.pages.port)
+    d.listeners.adopt("rebinding", d.pages.twin_socket)
     answers = iter([["127.0.0.1"]] + [["127.0.0.2"]] * 10)
     d.pages.page("/rebind", "<h1>ok</h1>")
     d.tripwire.current = "rebinding"
