@@ -93,18 +93,21 @@ class Compositor:
         next call."""
         if self._i420 is None:
             self._i420 = yuv.I420(self.tl.width, self.tl.height)
-        if all(r.planes_ok(t) for _, r in self._active(t)):
-            return self.draw(t, self._i420.frame(out))
+        active = self._active(t)
+        if all(r.planes_ok(t) for _, r in active):
+            return self._draw(t, self._i420.frame(out), active)
         if self._rgbx is None:
             self._rgbx = self.buffer()
-        frame = self.draw(t, self._rgbx)
+        frame = self._draw(t, self._rgbx, active)
         self._i420.convert(frame, out)
         return frame
 
     def draw(self, t: float, frame: np.ndarray | yuv.Planes, skip: tuple[str, ...] = ()) -> np.ndarray | yuv.Planes:
         """Paint the frame at t into ``frame``: an RGBX buffer, or ``yuv.Planes`` when every
         visible layer's ``planes_ok(t)``."""
-        active = self._active(t, skip)
+        return self._draw(t, frame, self._active(t, skip), skip)
+
+    def _draw(self, t: float, frame, active: list, skip: tuple[str, ...] = ()):
         # Held layers: the bottom run of layers that look exactly as they did last frame (an
         # end card's still backdrop, scrims, a landed product card) is composed once, kept,
         # and copied; only the layers above it (pulsing tags, captions, the progress bar) are

@@ -77,8 +77,7 @@ class KenBurns:
             s, tx, ty = then[0, 0] * s, then[0, 0] * tx + then[0, 2], then[1, 1] * ty + then[1, 2]
         zy, zu, zv = self._planes()
         zy.render(s, tx, ty, dst.y)
-        # A chroma sample i stands for pixel 2i + 0.5, in the frame and in the source alike.
-        cx, cy = tx / 2 - 0.25 + 0.25 * s, ty / 2 - 0.25 + 0.25 * s
+        cx, cy = yuv.chroma_translation(tx, s), yuv.chroma_translation(ty, s)
         zu.render(s, cx, cy, dst.u)
         zv.render(s, cx, cy, dst.v)
         return dst
@@ -87,12 +86,11 @@ class KenBurns:
         """The prepared source as Y, Cb and Cr, built on first use (an odd side is extended by
         one replicated pixel so every chroma block is whole)."""
         if self._zoomers is None:
-            src = self.src
-            h, w = src.shape[:2]
-            ycc = yuv.ycc_image(cv2.copyMakeBorder(src, 0, h & 1, 0, w & 1, cv2.BORDER_REPLICATE))
-            y = np.ascontiguousarray(ycc[:h, :w, 0])
-            u, v = cv2.split(cv2.resize(ycc, (ycc.shape[1] // 2, ycc.shape[0] // 2), interpolation=cv2.INTER_AREA))[1:]
-            self._zoomers = tuple(Zoomer(c, s_min=self.s_min) for c in (y, u, v))
+            h, w = self.src.shape[:2]
+            even = cv2.copyMakeBorder(self.src, 0, h & 1, 0, w & 1, cv2.BORDER_REPLICATE)
+            conv = yuv.I420(even.shape[1], even.shape[0])
+            y, u, v = conv.planes(conv.convert(even))
+            self._zoomers = tuple(Zoomer(c, s_min=self.s_min) for c in (y[:h, :w], u, v))
         return self._zoomers
 
 
@@ -242,7 +240,7 @@ class ShotRenderer(LayerRenderer):
                 for (a, chroma), (b, _) in zip(img.each(), self._still_planes().each()):
                     c = m.copy()
                     if chroma:  # the same zoom about the same point, on the chroma grid
-                        c[:, 2] = c[:, 2] / 2 - 0.25 + 0.25 * z
+                        c[:, 2] = yuv.chroma_translation(c[:, 2], z)
                     cv2.warpAffine(b, c, (a.shape[1], a.shape[0]), dst=a, flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REFLECT)
         else:
