@@ -1,4 +1,5 @@
-"""`manage.py bench render [--template NAME] [--preset P] [--no-naive]`: a 15 s 1080×1920 30 fps ad.
+"""`manage.py bench render [--template NAME] [--preset P] [--no-naive] [--timeline JSON]`: a 15 s
+1080×1920 30 fps ad.
 
 Measured in one run on the same 450 frames: ``render_s`` (the real ``render``: prepare,
 audio mix, compose, colour conversion, encode, thumbnail), ``encode_floor_s`` (ffmpeg alone
@@ -10,6 +11,9 @@ CompositeVideoClip of ImageClips resized per frame + TextClips + write_videofile
 
 BENCH INPUTS ARE SYNTHETIC: a drawn product packshot, procedural studio shots and an
 espeak-ng voice whose word timings are estimated (demo.espeak_voice) — nothing downloaded.
+Smooth procedural pictures are cheap to encode, so they make the renderer's own share look
+larger than on real photos. ``--timeline`` measures a rendered job's timeline instead (its
+``render/timeline.json``; real product photos and voice), with the same floor.
 """
 from __future__ import annotations
 
@@ -56,11 +60,27 @@ def _timeline(work: Path, template: str, preset: str, scale: float = 1.0):
     return timeline_build(template=tpl, aspect="9:16", preset=preset, scale=scale, **inputs)
 
 
-def dump_frames(tl, work: Path) -> tuple[Path, Path]:
+def _job_timeline(path: Path, assets: Path | None, parser: argparse.ArgumentParser):
+    """A rendered job's timeline and the folder its (relative) asset paths start from."""
+    from ..schema import Timeline
+    try:
+        tl = Timeline.model_validate_json(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        parser.error(f"--timeline {path}: {exc}")
+    named = [a for ly in tl.layers if (a := getattr(ly, "asset", None)) and not Path(a).is_absolute()]
+    candidates = [assets] if assets else Path(path).resolve().parents
+    for root in candidates:
+        if all((Path(root) / a).is_file() for a in named):
+            return tl, Path(root)
+    parser.error(f"--timeline {path}: its assets ({named[0] if named else '?'}, ...) are not under "
+                 f"{assets or 'any folder above it'}; pass --assets")
+
+
+def dump_frames(tl, assets: Path, work: Path) -> tuple[Path, Path]:
     """The final frames twice: I420 exactly as the renderer streams them, and the same
     pictures drawn in RGBX (as the renderer drew them before it drew into planes)."""
     dump, rgb_dump = work / "frames.yuv", work / "frames.rgb"
-    comp, rgb_comp = Compositor(tl, work), Compositor(tl, work)
+    comp, rgb_comp = Compositor(tl, assets), Compositor(tl, assets)
     buf = comp.buffer()
     out = yuv.I420(tl.width, tl.height).buffer()
     with open(dump, "wb") as fh, open(rgb_dump, "wb") as rgb_fh:
@@ -83,13 +103,13 @@ def encode_floor(tl, work: Path, dump: Path, audio: Path, preset: str, pix_fmt: 
     return time.perf_counter() - t0, _cpu() - c0
 
 
-def naive_moviepy(tl, work: Path, audio: Path, preset: str) -> float:
+def naive_moviepy(tl, assets: Path, work: Path, audio: Path, preset: str) -> float:
     """The same timeline the idiomatic moviepy way (per-frame resize, TextClip, write_videofile)."""
     import numpy as np
     from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, TextClip, vfx
     from ..render import Compositor
     from ..text import _inter_file
-    comp = Compositor(tl, work)  # reuse the Pillow-drawn plates for non-text overlays
+    comp = Compositor(tl, assets)  # reuse the Pillow-drawn plates for non-text overlays
     font = _inter_file("extrabold")
     clips = []
     for r in comp.renderers:
@@ -153,26 +173,37 @@ def run(args: list[str], out) -> dict:
     p.add_argument("--repeat", type=int, default=2, help="alternating render/floor runs (best of each)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="frame size factor (1 = 1080x1920; the suite runs 0.25 to check the bench itself)")
+    p.add_argument("--timeline", type=Path,
+                   help="a rendered job's render/timeline.json instead of the synthetic ad (real photos, real voice)")
+    p.add_argument("--assets", type=Path, help="the folder the --timeline's asset paths are relative to "
+                                               "(default: the nearest folder above it that holds them)")
     opts = p.parse_args(args)
     if not 0.1 <= opts.scale <= 1.0:
         p.error("--scale must be between 0.1 and 1")
+    if opts.assets and not opts.timeline:
+        p.error("--assets goes with --timeline")
     work = Path(tempfile.mkdtemp(prefix="bench_render_"))
     try:
-        tl = _timeline(work, opts.template, opts.preset, opts.scale)
+        if opts.timeline:
+            tl, assets = _job_timeline(opts.timeline, opts.assets, p)
+            inputs = f"job timeline: {opts.timeline}"
+        else:
+            tl, assets = _timeline(work, opts.template, opts.preset, opts.scale), work
+            inputs = "synthetic: procedural packshot/shots, espeak-ng voice, estimated word timings"
         mix = work / "bench_mix.wav"
         from .. import audio as audio_mix
-        audio_mix.mix(tl, work, mix)
-        dump, rgb_dump = dump_frames(tl, work)
+        audio_mix.mix(tl, assets, mix)
+        dump, rgb_dump = dump_frames(tl, assets, work)
         # The box is shared and noisy: alternate render / floor runs and keep each one's best.
         renders, floors, render_cpu, floor_cpu, rgb_floors, rgb_floor_cpu = [], [], [], [], [], []
         for _ in range(opts.repeat):
             c0 = _cpu()
-            res = render(tl, work, work / "out")
+            res = render(tl, assets, work / "out")
             render_cpu.append(_cpu() - c0)
-            floor_s, floor_c = encode_floor(tl, work, dump, mix, opts.preset)
+            floor_s, floor_c = encode_floor(tl, work, dump, mix, tl.encode.preset)
             floors.append(floor_s)
             floor_cpu.append(floor_c)
-            rgb_s, rgb_c = encode_floor(tl, work, rgb_dump, mix, opts.preset, pix_fmt="rgb0")
+            rgb_s, rgb_c = encode_floor(tl, work, rgb_dump, mix, tl.encode.preset, pix_fmt="rgb0")
             rgb_floors.append(rgb_s)
             rgb_floor_cpu.append(rgb_c)
             renders.append(res.render_s)
@@ -183,7 +214,7 @@ def run(args: list[str], out) -> dict:
         rgb_dump.unlink()
         render_s, floor = min(renders), min(floors)
         c0 = _cpu()
-        naive = None if opts.no_naive else naive_moviepy(tl, work, mix, opts.preset)
+        naive = None if opts.no_naive else naive_moviepy(tl, assets, work, mix, tl.encode.preset)
         naive_cpu = _cpu() - c0
         if naive:
             out.write(f"naive moviepy: {naive:.2f} s ({naive_cpu:.1f} CPU-s)\n")
@@ -191,7 +222,7 @@ def run(args: list[str], out) -> dict:
             shutil.copytree(work / "out", opts.keep, dirs_exist_ok=True)
         probe = ff.probe(res.video)
         return {
-            "bench": "render", "template": opts.template, "preset": opts.preset, "width": tl.width,
+            "bench": "render", "template": tl.template, "preset": tl.encode.preset, "width": tl.width,
             "height": tl.height, "fps": tl.fps, "frames": res.frames, "duration_s": res.duration,
             "render_s": round(render_s, 2), "encode_floor_s": round(floor, 2),
             "ratio_to_floor": round(render_s / floor, 2),
@@ -214,7 +245,7 @@ def run(args: list[str], out) -> dict:
             "realtime_factor": round(res.duration / render_s, 2),
             "lufs": res.loudness.get("lufs"), "true_peak_db": res.loudness.get("true_peak"),
             "profile": probe["streams"][0].get("profile"), "cpus": os.cpu_count(),
-            "inputs": "synthetic: procedural packshot/shots, espeak-ng voice, estimated word timings",
+            "inputs": inputs,
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
