@@ -121,7 +121,9 @@ def run(args: list[str], out) -> dict:
 def _single(opts, out) -> dict:
     """The latency a brand sees for its first video: jobs one at a time, idle harness, the
     offline defaults at full size (render scale 1, 1080x1920, a 15 s ad), warm workers."""
-    env = {**ENV, "GENERATION_RENDER_SCALE": "1"}
+    # Warm workers as deployed: the voice queue's processes preload Piper at start (on by
+    # default, but off under the test settings a bench may run with).
+    env = {**ENV, "GENERATION_RENDER_SCALE": "1", "GENERATION_WARM_VOICE": "1"}
     with Harness(env=env) as harness:
         base = _harness_up(harness, timeout=opts.timeout, duration=opts.duration or 15)
         warm = _client(harness, {**base, "phase": "single", "jobs": 1})
