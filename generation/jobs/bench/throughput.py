@@ -13,7 +13,14 @@ render workers, each in its own network namespace; jobs created through the web 
 ``p50_job_s`` / ``p95_job_s`` are job latencies (created -> finished) over all batch jobs.
 Every host shares the same cores here: a second render host can only use cores the first one
 left idle, so efficiency on a 2-core box measures contention, not the design (docs/scaling.md).
-Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200), ``--warmup N`` (4)."""
+Args: ``--jobs N`` (default 20), ``--timeout S`` per phase (default 1200), ``--warmup N`` (4).
+
+``--single N`` instead: N jobs one at a time on the idle harness at full size (the latency a
+brand sees for one video), from the bundled sample page; with ``--corpus DIR`` from N saved
+real product pages of the shared corpus (pages with a known main image, spread over the
+manifest), each served from the ``ctl`` host with its image URLs rewritten to photo-like
+stand-ins (``bench.truth.StandinPage``): the real HTML, its size and its image candidates,
+so ingest does what it does on the real page."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +29,7 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from generation.drills.netns import Harness, netns_available
 
@@ -39,6 +47,8 @@ def _args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--single", type=int, default=0,
                         help="instead: N jobs one at a time on an idle harness at full size (p50_job_s of one video)")
     parser.add_argument("--duration", type=int, default=0, help="ad length in s (default 6; 15 with --single)")
+    parser.add_argument("--corpus", default="",
+                        help="with --single: one job per saved product page of this corpus (its manifest.json)")
     return parser.parse_args(args)
 
 
@@ -63,6 +73,20 @@ def _harness_up(harness: Harness, *, timeout: float, duration: int) -> dict:
         raise RuntimeError("harness workers did not start")
     return {"web": f"http://{harness.addr('web')}:8000", "shop_host": harness.addr("ctl"),
             "timeout": timeout, "duration": duration}
+
+
+def corpus_pages(corpus: Path, n: int) -> list[str]:
+    """``n`` page files of a corpus manifest with a known main image, spread evenly over it
+    (sites and languages vary along the manifest)."""
+    manifest = corpus / "manifest.json"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"no manifest.json in {corpus}")
+    entries = [e for e in json.loads(manifest.read_text(encoding="utf-8"))
+               if (e.get("expected") or {}).get("image_main") and (corpus / e["file"]).is_file()]
+    if not entries:
+        raise ValueError(f"{manifest} lists no saved page with a known main image")
+    step = max(1.0, len(entries) / n)
+    return [str(corpus / entries[int(i * step)]["file"]) for i in range(min(n, len(entries)))]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -123,16 +147,21 @@ def _single(opts, out) -> dict:
     offline defaults at full size (render scale 1, 1080x1920, a 15 s ad), warm workers."""
     # Warm workers as deployed: the voice queue's processes preload Piper at start (on by
     # default, but off under the test settings a bench may run with).
-    env = {**ENV, "GENERATION_RENDER_SCALE": "1", "GENERATION_WARM_VOICE": "1"}
+    # Jobs run one at a time here, so the page fetch keeps its production politeness too.
+    env = {**{k: v for k, v in ENV.items() if k != "CATALOG_FETCH_MIN_INTERVAL_S"},
+           "GENERATION_RENDER_SCALE": "1", "GENERATION_WARM_VOICE": "1"}
+    pages = corpus_pages(Path(opts.corpus), opts.single) if opts.corpus else []
     with Harness(env=env) as harness:
         base = _harness_up(harness, timeout=opts.timeout, duration=opts.duration or 15)
         warm = _client(harness, {**base, "phase": "single", "jobs": 1})
         out.write(f"[bench] warm-up job: {warm}\n")
-        one = _client(harness, {**base, "phase": "single", "jobs": opts.single})
+        one = _client(harness, {**base, "phase": "single", "jobs": opts.single, "pages": pages})
         out.write(f"[bench] single jobs: {one}\n")
     walls = one["latencies"]
     return {
         "single_jobs": opts.single, "duration_s": base["duration"], "render_scale": 1,
+        "pages": one["pages"],
+        "source": f"corpus {opts.corpus}" if pages else "sample shop page",
         "p50_job_s": _pct(walls, 0.5) if walls else None, "job_s": walls,
         "stage_s_median": {k: round(statistics.median(s[k] for s in one["stages"]), 2) for k in one["stages"][0]}
         if one["stages"] else {},
@@ -166,9 +195,11 @@ def client(state: dict) -> dict:
         def log_message(self, *a):
             pass
 
-    http.server.ThreadingHTTPServer.allow_reuse_address = True
-    shop = http.server.ThreadingHTTPServer((state["shop_host"], 8080), functools.partial(Quiet, directory=str(SHOP_DIR)))
-    threading.Thread(target=shop.serve_forever, daemon=True).start()
+    shop = None
+    if not state.get("pages"):  # the saved pages are served one at a time below, on the same port
+        shop = http.server.ThreadingHTTPServer((state["shop_host"], 8080),
+                                               functools.partial(Quiet, directory=str(SHOP_DIR)))
+        threading.Thread(target=shop.serve_forever, daemon=True).start()
     url = f"http://{state['shop_host']}:8080/products/aurora-bottle.html"
 
     def tenant(name: str, jobs: int):
@@ -177,9 +208,10 @@ def client(state: dict) -> dict:
         _, raw = api_key_create(workspace=workspace, name=name, created_by=owner)
         return workspace, {"Authorization": f"Bearer {raw}"}
 
-    def submit(headers) -> int:
+    def submit(headers, product_url: str = url) -> int:
         r = requests.post(f"{state['web']}/api/v1/videos", headers=headers, timeout=60,
-                          json={"product_url": url, "template": "product_showcase", "duration": state["duration"]})
+                          json={"product_url": product_url, "template": "product_showcase",
+                                "duration": state["duration"]})
         r.raise_for_status()
         return r.json()["videos"][0]["id"]  # API v1: one aspect, one variant -> one job
 
@@ -198,18 +230,42 @@ def client(state: dict) -> dict:
         running = t["ingest"] + t["script"] + max(t["voice"], t["shots"]) + t["render"]
         return {**{k: round(v, 1) for k, v in t.items()}, "queued": round(latency(job) - running, 1)}
 
+    def one_job(workspace, headers, product_url: str = url):
+        pk = submit(headers, product_url)
+        return (wait_until(lambda: finished(workspace, [pk]), timeout=state["timeout"], interval=0.1) or [None])[0]
+
     try:
         if state["phase"] == "single":
-            small, headers = tenant("bench-single", state["jobs"])
-            done = []
-            for _ in range(state["jobs"]):
-                pk = submit(headers)
-                job = (wait_until(lambda: finished(small, [pk]), timeout=state["timeout"], interval=0.1) or [None])[0]
-                done.append(job)
+            pages = state.get("pages") or []
+            small, headers = tenant("bench-single", len(pages) or state["jobs"])
+            done, rows = [], []
+            if pages:
+                from catalog.ingest.charset import decode_html
+                from generation.jobs.bench.truth import StandinPage
+
+                for path in pages:
+                    text, _ = decode_html(Path(path).read_bytes())
+                    page = StandinPage(text, photos=True)
+                    for n in set(page.urls.values()):  # drawn before the clock starts, as a CDN has them
+                        page.picture(n)
+                    with page.serve(state["shop_host"], 8080) as origin:
+                        # one address per page: the same address would be the same product, and
+                        # the worker's short page cache would hand it the previous page
+                        job = one_job(small, headers, f"{origin}/product.html?page={Path(path).stem}")
+                    done.append(job)
+                    ok = job is not None and job.status == "succeeded"
+                    with tenant_context(small):
+                        title = job.product.title[:60] if job is not None and job.product_id else None
+                    rows.append({"page": Path(path).name, "product": title,
+                                 "job_s": round(latency(job), 1) if ok else None,
+                                 "stages": stages(job) if ok else {},
+                                 "failed": None if ok else (job.failure_reason[:200] if job else "timed out")})
+            else:
+                done = [one_job(small, headers) for _ in range(state["jobs"])]
             good = [j for j in done if j is not None and j.status == "succeeded"]
             return {"latencies": [round(latency(j), 1) for j in good], "stages": [stages(j) for j in good],
                     "cpu": [{k: round(v, 2) for k, v in j.cpu_timings.items()} for j in good],
-                    "failed": len(done) - len(good)}
+                    "failed": len(done) - len(good), "pages": rows}
         if state["phase"] == "batch":
             # One workspace per job: platform throughput, not one workspace's fairness cap
             # (GENERATION_WORKSPACE_MAX_RUNNING), which the fairness phase measures.
@@ -246,5 +302,6 @@ def client(state: dict) -> dict:
                 "failed": sum(j.status != "succeeded" for j in rest) + (len(flood) - len(rest))
                 + sum(1 for j in (alone, flooded) if j is None or j.status != "succeeded")}
     finally:
-        shop.shutdown()
-        shop.server_close()
+        if shop is not None:
+            shop.shutdown()
+            shop.server_close()

@@ -57,12 +57,33 @@ def standin_picture(n: int, *, size: int = 480) -> bytes:
     return buf.getvalue()
 
 
-class StandinPage:
-    """One saved page with its image URLs rewritten to ``/img/<n>.png`` on a loopback server."""
+def photo_standin(n: int, *, tiny: bool = False) -> bytes:
+    """A photo-like stand-in (JPEG): a shaded product on a white sweep with sensor noise
+    (``generation.images.samples.product_photo``), unique per ``n``. For latency benches: a real
+    photo costs the encoder more than ``standin_picture``'s flat colour grid."""
+    import io
 
-    def __init__(self, html: str):
+    from generation.images.samples import SHAPES, product_photo
+
+    if tiny:
+        return standin_picture(n, size=32)
+    buf = io.BytesIO()
+    Image.fromarray(product_photo(SHAPES[n % len(SHAPES)], size=(800, 1000), seed=n)).save(buf, format="JPEG",
+                                                                                           quality=90)
+    return buf.getvalue()
+
+
+class StandinPage:
+    """One saved page with its image URLs rewritten to ``/img/<n>.png`` (``.jpg`` with
+    ``photos``) on a loopback server: colour-grid stand-ins that ``video_checks`` can find
+    again, or with ``photos`` photo-like JPEGs (``photo_standin``)."""
+
+    def __init__(self, html: str, *, photos: bool = False):
         from catalog.ingest.normalise import image_identity
 
+        self.photos = photos
+        ext = "jpg" if photos else "png"
+        self._pictures: dict[int, bytes] = {}
         self.urls: dict[str, int] = {}  # original URL (as written in the page) -> stand-in number
         self.tiny: set[int] = set()
         by_picture: dict[str, int] = {}
@@ -80,9 +101,18 @@ class StandinPage:
             url = m.group(0)
             sep = "\\/" if "\\/" in url else "/"  # URLs inside JSON strings keep their escaping
             n = number(url.replace("\\/", "/"))
-            return "http:" + sep + sep + "HOST" + sep + "img" + sep + f"{n}.png"
+            return "http:" + sep + sep + "HOST" + sep + "img" + sep + f"{n}.{ext}"
         html = _ABS_IMG.sub(absolute, html)
-        self.html = _REL_IMG.sub(lambda m: f"{m.group(1)}/img/{number(m.group(2))}.png{m.group(3)}", html)
+        self.html = _REL_IMG.sub(lambda m: f"{m.group(1)}/img/{number(m.group(2))}.{ext}{m.group(3)}", html)
+
+    def picture(self, n: int) -> tuple[bytes, str]:
+        """Stand-in ``n``'s bytes and content type (built once)."""
+        if n not in self._pictures:
+            tiny = n in self.tiny
+            self._pictures[n] = (photo_standin(n, tiny=tiny) if self.photos
+                                 else standin_picture(n, size=32 if tiny else 480))
+        body = self._pictures[n]
+        return body, "image/png" if body.startswith(b"\x89PNG") else "image/jpeg"
 
     def number_of(self, url: str | None) -> int | None:
         """The stand-in number of an original image URL (same picture by image identity)."""
@@ -98,7 +128,8 @@ class StandinPage:
         return None
 
     @contextlib.contextmanager
-    def serve(self):
+    def serve(self, host: str = "127.0.0.1", port: int = 0):
+        """Serves ``/product.html`` and its stand-ins; yields the origin."""
         page = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -109,9 +140,8 @@ class StandinPage:
                 path = self.path.split("?", 1)[0]
                 if path == "/product.html":
                     body, ctype = page.html.replace("HOST", self.headers.get("Host", "")).encode(), "text/html; charset=utf-8"
-                elif (m := re.fullmatch(r"/img/(\d+)\.png", path)):
-                    n = int(m.group(1))
-                    body, ctype = standin_picture(n, size=32 if n in page.tiny else 480), "image/png"
+                elif (m := re.fullmatch(r"/img/(\d+)\.(?:png|jpg)", path)):
+                    body, ctype = page.picture(int(m.group(1)))
                 else:
                     self.send_error(404)
                     return
@@ -121,11 +151,11 @@ class StandinPage:
                 self.end_headers()
                 self.wfile.write(body)
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = http.server.ThreadingHTTPServer((host, port), Handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
+            yield f"http://{host}:{server.server_address[1]}"
         finally:
             server.shutdown()
             server.server_close()
