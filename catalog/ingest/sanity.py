@@ -10,7 +10,9 @@ the Product as ``rejected_facts``, shown in the preview and the API, carried by
 - a retailer or marketplace (eBay, Amazon, Walmart, AliExpress, Etsy, ..., or the shop's own
   name on a marketplace) is not the brand, unless the product's name starts with it
   ("Amazon Echo Dot");
-- delivery, returns, payment, cookie, newsletter and shop-promotion text is not a feature;
+- delivery, returns, payment, cookie, newsletter, shop-promotion, customer-service and
+  terms-of-sale text is not a feature, nor a specification (in a spec row's name or value);
+  a spec whose value only says nothing applies ("N/A") is dropped too;
 - a rating outside the 0–5 scale, or one with no review count, is not social proof.
 """
 from __future__ import annotations
@@ -26,7 +28,10 @@ MARKETPLACES = (
     "costco", "flipkart", "jd", "jd.com", "taobao", "tmall", "wildberries", "ozon", "yandex market",
     "bol.com", "cdiscount", "newegg", "argos", "currys", "john lewis", "mediamarkt", "fnac", "coupang",
     "tokopedia", "shopee", "lazada", "noon", "namshi", "kaufland", "wayfair", "overstock", "tmon",
+    # their names in their own scripts
+    "티몬", "쿠팡", "11번가", "지마켓", "g마켓", "天猫", "淘宝", "京东", "拼多多", "楽天",
 )
+_BRACKETED = re.compile(r"^\s*[\[【(（]\s*(.+?)\s*[\]】)）]\s*$")
 # Policy and shop text that pages put in bullet lists next to real features (several languages).
 _POLICY = [
     ("delivery or shipping terms", r"\b(free )?(shipping|delivery|dispatch|shipped|ships)\b|livraison|lieferung|versand"
@@ -34,12 +39,19 @@ _POLICY = [
     ("returns or refund policy", r"\breturns?\b|\brefunds?\b|money[- ]back|remboursement|retour|r[üu]ckgabe|umtausch"
                                  r"|devoluci[oó]n|reembolso|rimborso|reso\b|zwrot|возврат|退货|返品|환불|반품"),
     ("payment terms", r"\bpay(ment)?s?\b|paypal|klarna|afterpay|clearpay|installments?|instalments?|financing"
-                      r"|\bcredit card|paiement|zahlung|ratenzahlung|pago|pagamento|rateale|płatnoś|оплат|付款|支払"),
+                      r"|\bcredit card|paiement|zahlung|ratenzahlung|pago|pagamento|rateale|płatnoś|оплат|付款|支払|결제"),
     ("cookie or privacy notice", r"\bcookies?\b|privacy|datenschutz|confidentialit"),
     ("shop promotion", r"\bstudents?\b|studenti|[ée]tudiant|\bcoupons?\b|vouchers?|promo(tion)? code|discount code"
                        r"|newsletter|sign up|subscribe|gift card|loyalty|member(ship)? (price|deal)|rabatt|sconto"),
     ("warranty or service sign-up", r"\bwarranty registration|extended warranty|protection plan|assurance"),
+    ("customer service contact", r"customer (service|care|support)|kundenservice|service client|atenci[oó]n al cliente"
+                                 r"|servizio clienti|고객센터|客服|カスタマーサービス|お問い合わせ"),
+    ("terms of sale", r"terms (and|&) conditions|terms of (use|service|sale)|\bagb\b|conditions g[ée]n[ée]rales"
+                      r"|t[ée]rminos y condiciones|termini e condizioni|이용약관|약관|利用規約|服务条款"),
 ]
+# A spec whose value says only that nothing applies ('N/A', Korean disclosure tables' 해당사항없음).
+_NO_VALUE = re.compile(r"^\W*(n/?a|none|not applicable|nicht zutreffend|sans objet|no aplica|해당\s*사항\s*없음|해당\s*없음"
+                       r"|없음|无|なし|-+)\W*$", re.I)
 _POLICY_RE = [(reason, re.compile(pattern, re.I)) for reason, pattern in _POLICY]
 
 
@@ -68,6 +80,8 @@ def is_marketplace_brand(brand: str, *, title: str | None, url: str | None = Non
     host = _host_label(url)
     if b in names or b.replace(" ", "") in names:
         return True
+    if (tag := _BRACKETED.match(brand)) and set(_norm(tag.group(1)).split()) & names:
+        return True  # '[타임커머스 티몬]': a marketplace's seller tag in brackets, not a maker
     if host in names or host.replace("-", " ") in names:
         # On a marketplace, its own name, a prefix of it ('Ali' on alibaba.com) or its site name
         # is the shop's, never the product's.
@@ -126,6 +140,19 @@ def facts_sanitise(facts: dict, *, url: str | None = None, site_name: str | None
         else:
             features.append(feature)
     out["features"] = features
+    specs = {}
+    for key, value in (out.get("specs") or {}).items():
+        # Spec tables carry shop policy too (Korean pages' legal disclosure rows: refunds,
+        # exchanges, delivery, customer service), in the row's name or its value.
+        reason = policy_reason(f"{key} {value}")
+        if reason:
+            reject("specs", f"{key}: {value}", f"{reason}, not a product specification")
+        elif _NO_VALUE.match(str(value or "")):
+            reject("specs", f"{key}: {value}", "says nothing applies: not a product specification")
+        else:
+            specs[key] = value
+    if "specs" in out:
+        out["specs"] = specs
     rating, reviews = out.get("rating"), out.get("review_count")
     if rating is not None:
         try:

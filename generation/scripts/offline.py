@@ -40,6 +40,8 @@ SHOT_PROMPTS = {
     "lifestyle": "lifestyle photo of {name} in use, natural light",
     "model": "person holding {name}, authentic smartphone-style photo",
 }
+# Slots that carry a fact: a line whose fact comes out empty is not said at all.
+_FACT_SLOTS = {"name", "brand", "price", "original_price", "saving", "discount", "rating", "reviews", "feature"}
 _FACT_OF_FIELD = {"name": "title", "brand": "brand", "by_brand": "brand", "brand_prefix": "brand",
                   "price": "price", "original_price": "original_price", "saving": "original_price",
                   "discount": "original_price", "rating": "rating", "reviews": "review_count"}
@@ -209,6 +211,8 @@ class _Renderer:
         if any(field not in voice_vals and field not in screen_vals for field in fields):
             return None
         fill = {k: voice_vals.get(k, screen_vals.get(k, "")) for k in fields}
+        if any(not str(fill[f]).strip() or not str(screen_vals.get(f, fill[f])).strip() for f in fields & _FACT_SLOTS):
+            return None  # a fact the voice cannot say ("Made by ." for a brand in another script)
         if fill.get("feature") and not choice["voice"].startswith("{feature}"):
             word, *rest = fill["feature"].split(" ")
             title_case = bool(rest) and rest[0][:1].isupper()  # "Walkie Talkie", "Gender Boys": a name, keep it

@@ -54,6 +54,9 @@ def test_unknown_currency_is_never_a_dollar():
     ("Amazon", "Amazon Echo Dot (5th Gen)", "https://www.amazon.com/dp/B09", None, False),
     ("Nike", "Auralux Bag", "https://www.nike.com/t/auralux", "Nike", False),
     ("Duracell", "Duracell CR2032", "https://www.ebay.fr/itm/1", "eBay", False),
+    # a Korean marketplace's seller tag (corpus page 027), wherever the page was fetched from
+    ("[타임커머스 티몬]", "좋은생각 : 정기구독 1년", "http://127.0.0.1:8080/product.html", None, True),
+    ("[Nike]", "Air Zoom Pegasus", "https://www.nike.com/t/1", None, False),
 ])
 def test_a_retailer_is_not_the_brand(brand, title, url, site, rejected):
     assert is_marketplace_brand(brand, title=title, url=url, site_name=site) is rejected
@@ -67,6 +70,8 @@ def test_a_retailer_is_not_the_brand(brand, title, url, site, rejected):
     ("We use cookies to improve your experience", "cookie or privacy notice"),
     ("반품 배송비 5,000원", "delivery or shipping terms"),
     ("Keeps drinks cold for 24 hours", None),
+    ("05. 소비자상담 관련 전화번호 좋은생각사람들 고객센터 02-337-0332", "customer service contact"),
+    ("거래에 관한 약관의 내용 웹 페이지 하단 이용약관 참조", "terms of sale"),
     ("Dishwasher safe", None),
 ])
 def test_policy_text_is_not_a_feature(text, kind):
@@ -84,6 +89,23 @@ def test_sanitise_records_every_rejection_with_a_reason():
     assert "3×" in fields["original_price"] and "review count" in fields["rating"]
     facts = ProductFacts.from_facts_dict({**usable, "rejected": rejected})
     assert len(facts.rejected) == 4 and facts.rejected[0].reason
+
+
+def test_spec_rows_of_shop_policy_are_not_specifications():
+    """Corpus page 027 (a Korean marketplace): its spec table is the legal disclosure block —
+    exchanges, refunds, delivery, customer service — and an ad once read those rows out."""
+    specs = {"교환시": "6,000원 동일상품 및 동일 옵션으로만 교환이 가능하며 ... 배송비 입금을 요청드릴 수 있습니다.",
+             "환불시": "왕복 6,000원 고객 단순 변심의 경우에만 발생되며 ... 환불됩니다.",
+             "05. 소비자상담 관련 전화번호": "좋은생각사람들 고객센터 02-337-0332",
+             "02. 소유권 이전 조건": "해당사항없음", "Shipping Weight": "2.1 kg", "Compatibility": "N/A",
+             "01. 품명 및 모델명": "좋은생각 : 정기구독 1년", "Material": "Stainless steel"}
+    usable, rejected = facts_sanitise({**FACTS, "specs": specs})
+    assert usable["specs"] == {"01. 품명 및 모델명": "좋은생각 : 정기구독 1년", "Material": "Stainless steel"}
+    reasons = {r["value"].split(":")[0]: r["reason"] for r in rejected if r["field"] == "specs"}
+    assert reasons["교환시"].startswith("delivery or shipping terms") and reasons["환불시"].startswith("returns")
+    assert reasons["05. 소비자상담 관련 전화번호"].startswith("customer service contact")
+    assert "nothing applies" in reasons["02. 소유권 이전 조건"] and "nothing applies" in reasons["Compatibility"]
+    assert len(reasons) == 6 and specs["Compatibility"] == "N/A"  # input untouched
 
 
 def test_rating_outside_the_scale_is_not_social_proof():

@@ -144,6 +144,19 @@ def test_title_case_features_keep_their_capitals_and_names_say_by_once():
             assert not any(line.count(" by ") > 1 for line in lines), lines
 
 
+def test_a_fact_the_voice_cannot_say_is_not_a_line():
+    """Regression (corpus page 027): a Hangul brand in an English script came out as "Made by ."
+    over "By" on screen — the English voice drops the letters it cannot say."""
+    product = {"title": "좋은생각 : 정기구독 1년 ( 선물 )", "brand": "좋은생각사람들", "price": "30000",
+               "currency": "KRW", "features": ["Monthly magazine for a year", "Gift included"]}
+    for seed in range(8):
+        for framework in FRAMEWORK_NAMES:
+            script = write_script(product, framework=framework, language="en", duration=15, seed=seed)
+            for segment in script.segments():
+                assert not re.search(r"\b(by|from)\s*[.,!]?$", segment.voice_line, re.I), segment.voice_line
+                assert segment.on_screen_text.strip() not in ("By", "From"), segment
+
+
 def test_cjk_cuts_never_split_latin_words_or_numbers_with_units():
     """Regression: "Apple/苹果 iPhon" and "存储容量 64G" (from 64GB, then flagged as an invented 64 g)."""
     assert short_name("【官网价直降】Apple/苹果 iPhone 11 4G全网通智能手机", "Apple").endswith("iPhone")
