@@ -48,12 +48,17 @@ class SentenceAudio:
 class PiperBackend:
     voice_path: str = ""
     name: str = "piper"
+    pace: float = 1.0  # speaking-rate factor (1.1 = 10 % faster): the voice model's length scale / pace
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def synth(self, text: str, language: str) -> SentenceAudio:
         voice = load_piper_voice(self.voice_path)
+        config = None
+        if self.pace != 1.0:
+            from piper.config import SynthesisConfig
+            config = SynthesisConfig(length_scale=(voice.config.length_scale or 1.0) / self.pace)
         with self._lock:  # one ONNX session per process; runs are serialised
-            chunks = list(voice.synthesize(text, include_alignments=True))
+            chunks = list(voice.synthesize(text, syn_config=config, include_alignments=True))
         if not chunks:
             return SentenceAudio(np.zeros(0, np.float32), voice.config.sample_rate, [], self.name)
         fs = chunks[0].sample_rate

@@ -8,7 +8,9 @@ this same run, so they always match the audio. The whole track is normalised to 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +23,16 @@ from .audio import TARGET_LUFS, integrated_loudness, normalize_loudness, resampl
 from .backends import TTSError, get_backend
 from .captions import align_events, build_cues, numeral_words, proportional, to_srt, tokens
 
+log = logging.getLogger(__name__)
+
 LEAD_IN_S = 0.15
 TAIL_S = 0.25
 PAD_S = 0.01  # keep 10 ms around the voiced span so consonant onsets are not clipped
+# A voice that runs over the script's target by more than this share is spoken again faster
+# (engines with a ``pace``), at most MAX_PACE and twice: the script's length model only estimates.
+OVERRUN_TOLERANCE = 0.10
+MAX_PACE = 1.3  # the engine's rate factor (Piper: 1.3 ≈ 20–25 % shorter speech, still natural)
+PACE_TRIES = 2
 
 
 class TimedText(BaseModel):
@@ -50,6 +59,7 @@ class VoiceResult(BaseModel):
     backend: str = ""
     loudness_lufs: float | None = None
     word_timing: str = "engine"  # engine | proportional | mixed (per-sentence source of word times)
+    pace: float = 1.0  # speaking-rate factor used (> 1: spoken faster to fit the script's target)
     sentences: list[TimedText]
     words: list[TimedWord]
 
@@ -80,10 +90,47 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
     plan = [(i, s) for i, seg in enumerate(script.segments()) for s in split_sentences(seg.voice_line)]
     if not plan:
         raise TTSError("the script has no voice lines")
+    fs, pieces, sentences, words, sources = _speak(engine, plan, script.language)
+    target = script.target_duration
+    for _ in range(PACE_TRIES):
+        total_s = sentences[-1]["end"] + TAIL_S
+        if not target or total_s <= target * (1 + OVERRUN_TOLERANCE) or not hasattr(engine, "pace") \
+                or engine.pace >= MAX_PACE:
+            break
+        # Speak it again faster, aiming at the target: the speech shrinks, the pauses stay. A
+        # model's speed does not follow its length scale exactly (Piper: 1/1.15 gave 7.5 %
+        # shorter), so the next try corrects by what this one measured.
+        speech = sum(s["end"] - s["start"] for s in sentences)
+        pace = min(MAX_PACE, engine.pace * speech / max(speech - (total_s - target), 0.5 * speech))
+        log.info("voice.overrun target_s=%.2f voice_s=%.2f pace=%.3f", target, total_s, pace)
+        engine = dataclasses.replace(engine, pace=pace,  # the same ONNX-session lock
+                                     **({"_lock": engine._lock} if hasattr(engine, "_lock") else {}))
+        fs, pieces, sentences, words, sources = _speak(engine, plan, script.language)
+    total = int(round((sentences[-1]["end"] + TAIL_S) * fs))
+    track = np.zeros(total, np.float32)
+    for start, samples in pieces:
+        track[start:start + len(samples)] += samples[: total - start]
+    track, _gain = normalize_loudness(track, fs, TARGET_LUFS)
+    write_wav(out_dir / "voice.wav", track, fs)
+    cues = build_cues(sentences, words, script.language)
+    (out_dir / "captions.srt").write_text(to_srt(cues), encoding="utf-8")
+    public_words = [{k: v for k, v in w.items() if k != "sentence"} for w in words]
+    (out_dir / "words.json").write_text(json.dumps(public_words, ensure_ascii=False, indent=1), encoding="utf-8")
+    result = VoiceResult(duration=round(total / fs, 3), sample_rate=fs, language=script.language,
+                         backend=engine.name, loudness_lufs=round(integrated_loudness(track, fs), 2),
+                         word_timing=sources.pop() if len(sources) == 1 else "mixed",
+                         sentences=sentences, words=public_words, pace=getattr(engine, "pace", 1.0))
+    (out_dir / "voice.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    return result
+
+
+def _speak(engine, plan: list[tuple[int, str]], language: str):
+    """Each sentence synthesised, trimmed and placed with the script model's pauses:
+    (sample rate, [(start sample, samples)], sentences, words, word-timing sources)."""
     fs, pieces, sentences, words, sources = None, [], [], [], set()
     t = LEAD_IN_S
     for k, (segment, text) in enumerate(plan):
-        audio = engine.synth(text, script.language)
+        audio = engine.synth(text, language)
         samples = audio.samples
         if fs is None:
             fs = audio.sample_rate
@@ -101,7 +148,7 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
         else:
             toks = [tok for tok, _ in tokens(text)]
             timed = [(tok, round(s, 3), round(e, 3)) for tok, (s, e) in zip(toks, proportional(toks, t, t + dur))]
-        timed = numeral_words(timed, script.language)  # captions show "34", not "thirty-four"
+        timed = numeral_words(timed, language)  # captions show "34", not "thirty-four"
         idx = len(sentences)
         sentences.append({"text": text, "start": round(t, 3), "end": round(t + dur, 3), "segment": segment})
         words += [{"word": w, "start": s, "end": e, "segment": segment, "sentence": idx} for w, s, e in timed]
@@ -110,19 +157,4 @@ def synthesize(script: AdScript, out_dir: Path, *, backend: str | None = None, v
         t = t + dur + pause
     if not sentences:
         raise TTSError(f"the {engine.name} voice produced no audio for this script")
-    total = int(round((sentences[-1]["end"] + TAIL_S) * fs))
-    track = np.zeros(total, np.float32)
-    for start, samples in pieces:
-        track[start:start + len(samples)] += samples[: total - start]
-    track, _gain = normalize_loudness(track, fs, TARGET_LUFS)
-    write_wav(out_dir / "voice.wav", track, fs)
-    cues = build_cues(sentences, words, script.language)
-    (out_dir / "captions.srt").write_text(to_srt(cues), encoding="utf-8")
-    public_words = [{k: v for k, v in w.items() if k != "sentence"} for w in words]
-    (out_dir / "words.json").write_text(json.dumps(public_words, ensure_ascii=False, indent=1), encoding="utf-8")
-    result = VoiceResult(duration=round(total / fs, 3), sample_rate=fs, language=script.language,
-                         backend=engine.name, loudness_lufs=round(integrated_loudness(track, fs), 2),
-                         word_timing=sources.pop() if len(sources) == 1 else "mixed",
-                         sentences=sentences, words=public_words)
-    (out_dir / "voice.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")
-    return result
+    return fs, pieces, sentences, words, sources

@@ -38,6 +38,14 @@ _ABS_IMG = re.compile(r"(?:https?:)?(?:\\?/){2}[\w-]+(?:\.[\w-]+)+(?:\\?/[^\s\"'
 _REL_IMG = re.compile(r"((?:src|data-src|data-zoom-image|data-old-hires|data-large|href|content)=[\"']|"
                       r"\"(?:image|url|contentUrl|thumbnailUrl)\"\s*:\s*\[?\s*\")"
                       r"(/[^/\"'][^\"'<>]*?\.(?:jpe?g|png|webp|gif|avif)(?:\?[^\"'<>]*)?)([\"'])", re.I)
+# Pictures named without a file extension (image servers such as Scene7's /is/image/…): an
+# <img> source attribute or a JSON "image" value that is an absolute URL.
+_EXTLESS_IMG = re.compile(r"""((?:<img\b[^>]*?\s(?:src|data-src|data-zoom-image|data-old-hires|data-large)\s*=\s*"""
+                          r"""|"(?:image|contentUrl)"\s*:\s*\[?\s*)(["']))((?:https?:)?(?:\\?/){2}[^"'\s<>]+?)(\2)""", re.I)
+_IMAGE_SERVER = re.compile(r"^(?:https?:)?//[^/]+(?:/[^/?#]*)*?/(?:is/image|images?|img|i|imageservice|imagedelivery"
+                           r"|get-mpic)(?:/|\?)", re.I)
+_TRACKER = re.compile(r"beacon|track|pixel|uedata|/imp\b|rover|conversion|collect|analytics|\.svg|logo|icon|\{|\$\{",
+                      re.I)
 _TINY_HINT = re.compile(r"sprite|icon|pixel|spacer|1x1|blank|logo|_SS\d{2}_|_US\d{2}_|\.gif", re.I)
 
 
@@ -103,7 +111,16 @@ class StandinPage:
             n = number(url.replace("\\/", "/"))
             return "http:" + sep + sep + "HOST" + sep + "img" + sep + f"{n}.{ext}"
         html = _ABS_IMG.sub(absolute, html)
-        self.html = _REL_IMG.sub(lambda m: f"{m.group(1)}/img/{number(m.group(2))}.{ext}{m.group(3)}", html)
+        html = _REL_IMG.sub(lambda m: f"{m.group(1)}/img/{number(m.group(2))}.{ext}{m.group(3)}", html)
+
+        def extensionless(m):
+            url = m.group(3)
+            plain = url.replace("\\/", "/")
+            # only an image server's address (…/is/image/…, /images/…, /i/…), never a tracker's
+            if "//HOST" in plain or not _IMAGE_SERVER.search(plain) or _TRACKER.search(plain):
+                return m.group(0)
+            return m.group(1) + absolute(re.match(r".+", url)) + m.group(4)
+        self.html = _EXTLESS_IMG.sub(extensionless, html)
 
     def picture(self, n: int) -> tuple[bytes, str]:
         """Stand-in ``n``'s bytes and content type (built once)."""

@@ -35,6 +35,19 @@ def test_corpus_pages_are_spread_over_pages_with_a_known_main_image(tmp_path):
     assert len(bench_throughput.corpus_pages(tmp_path, 50)) == 7
 
 
+def test_standin_page_rewrites_image_servers_without_extensions_but_not_trackers():
+    html = ('<img src="//s7.landsend.com/is/image/LandsEnd/489021_AK17_HF_1CV?$pp_alt_v3$">'
+            '<img data-src="https://i.otto.de/i/otto/18691657?%24tile_portrait%24">'
+            '<img src="https://rover.ebay.com/roverimp/0/0/9?imp=2046301">'
+            '<img src="https://images.example/i/brand/logo-header">'
+            '<script type="application/ld+json">{"image": "https:\\/\\/s7.landsend.com\\/is\\/image\\/LandsEnd\\/x1"}</script>')
+    page = StandinPage(html)
+    assert '<img src="http://HOST/img/1.png">' in page.html and '<img data-src="http://HOST/img/2.png">' in page.html
+    assert "rover.ebay.com/roverimp" in page.html and "logo-header" in page.html  # trackers and logos stay
+    assert '"image": "http:\\/\\/HOST\\/img\\/3.png"' in page.html  # JSON keeps its escaping
+    assert len(page.urls) == 3
+
+
 def test_corpus_pages_say_what_is_wrong_with_the_corpus(tmp_path):
     with pytest.raises(FileNotFoundError, match="no manifest.json"):
         bench_throughput.corpus_pages(tmp_path, 3)

