@@ -49,7 +49,10 @@ def _args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=0, help="ad length in s (default 6; 15 with --single)")
     parser.add_argument("--corpus", default="",
                         help="with --single: one job per saved product page of this corpus (its manifest.json)")
-    return parser.parse_args(args)
+    opts = parser.parse_args(args)
+    if opts.corpus and not opts.single:
+        parser.error("--corpus needs --single N (how many of its pages)")
+    return opts
 
 
 def _client(harness: Harness, state: dict) -> dict:

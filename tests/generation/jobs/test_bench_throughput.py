@@ -48,6 +48,12 @@ def test_standin_page_rewrites_image_servers_without_extensions_but_not_trackers
     assert len(page.urls) == 3
 
 
+def test_corpus_without_single_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        bench_throughput._args(["--corpus", "/tmp/corpus"])
+    assert "--corpus needs --single N" in capsys.readouterr().err
+
+
 def test_corpus_pages_say_what_is_wrong_with_the_corpus(tmp_path):
     with pytest.raises(FileNotFoundError, match="no manifest.json"):
         bench_throughput.corpus_pages(tmp_path, 3)
