@@ -49,9 +49,10 @@ _POLICY = [
     ("terms of sale", r"terms (and|&) conditions|terms of (use|service|sale)|\bagb\b|conditions g[ée]n[ée]rales"
                       r"|t[ée]rminos y condiciones|termini e condizioni|이용약관|약관|利用規約|服务条款"),
 ]
-# A spec whose value says only that nothing applies ('N/A', Korean disclosure tables' 해당사항없음).
-_NO_VALUE = re.compile(r"^\W*(n/?a|none|not applicable|nicht zutreffend|sans objet|no aplica|해당\s*사항\s*없음|해당\s*없음"
-                       r"|없음|无|なし|-+)\W*$", re.I)
+# A spec whose value says only that the row does not apply ('N/A', Korean disclosure tables'
+# 해당사항없음). Not a bare "none": "Additives: none" is a fact about the product.
+_NO_VALUE = re.compile(r"^\W*(n/a|not applicable|nicht zutreffend|sans objet|no aplica|non applicabile"
+                       r"|해당\s*사항\s*없음|해당\s*없음|不适用|該当なし)\W*$", re.I)
 _POLICY_RE = [(reason, re.compile(pattern, re.I)) for reason, pattern in _POLICY]
 
 

@@ -98,9 +98,11 @@ def test_spec_rows_of_shop_policy_are_not_specifications():
              "환불시": "왕복 6,000원 고객 단순 변심의 경우에만 발생되며 ... 환불됩니다.",
              "05. 소비자상담 관련 전화번호": "좋은생각사람들 고객센터 02-337-0332",
              "02. 소유권 이전 조건": "해당사항없음", "Shipping Weight": "2.1 kg", "Compatibility": "N/A",
-             "01. 품명 및 모델명": "좋은생각 : 정기구독 1년", "Material": "Stainless steel"}
+             "01. 품명 및 모델명": "좋은생각 : 정기구독 1년", "Material": "Stainless steel",
+             "Additives": "None", "添加剂": "无"}  # "none" is a fact about the product, not "N/A"
     usable, rejected = facts_sanitise({**FACTS, "specs": specs})
-    assert usable["specs"] == {"01. 품명 및 모델명": "좋은생각 : 정기구독 1년", "Material": "Stainless steel"}
+    assert usable["specs"] == {"01. 품명 및 모델명": "좋은생각 : 정기구독 1년", "Material": "Stainless steel",
+                               "Additives": "None", "添加剂": "无"}
     reasons = {r["value"].split(":")[0]: r["reason"] for r in rejected if r["field"] == "specs"}
     assert reasons["교환시"].startswith("delivery or shipping terms") and reasons["환불시"].startswith("returns")
     assert reasons["05. 소비자상담 관련 전화번호"].startswith("customer service contact")
