@@ -85,6 +85,18 @@ def test_same_seed_same_pixels_other_seed_other_scene(photos, brand, tmp_path):
     assert np.abs(_load(a[0]) - _load(c[0])).mean() > 1.0
 
 
+def test_shots_made_two_at_a_time_are_the_shots_made_one_at_a_time(photos, brand, tmp_path, monkeypatch):
+    from generation.images import shots as shots_module
+    req = [{"kind": k, "prompt": "", "segment": i} for i, k in enumerate(("product", "lifestyle", "detail", "product", "lifestyle"))]
+    images = [photos["bottle"], photos["box"], photos["mug"]]
+    two = make_shots(product_images=images, requests=req, brand=brand, out_dir=tmp_path / "two", seed=5, size=SIZE)
+    monkeypatch.setattr(shots_module, "PROCEDURAL_THREADS", 1)
+    one = make_shots(product_images=images, requests=req, brand=brand, out_dir=tmp_path / "one", seed=5, size=SIZE)
+    assert [r.path.name for r in two] == [f"shot_{i:02d}.png" for i in range(len(req))]  # request order kept
+    assert [r.path.read_bytes() for r in two] == [r.path.read_bytes() for r in one]
+    assert [(r.scores, r.kind, r.segment) for r in two] == [(r.scores, r.kind, r.segment) for r in one]
+
+
 def test_bad_inputs_raise_clear_errors(photos, brand, tmp_path):
     ok = [{"kind": "product", "prompt": "", "segment": 0}]
     with pytest.raises(ProductImageError, match="not found"):
