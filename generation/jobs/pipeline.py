@@ -88,6 +88,17 @@ def stage_ingest(job: VideoJob) -> dict:
     return {"product": _rel(job_path(job, "product.json"))}
 
 
+def _template_tail(template: str) -> float:
+    """Seconds the template holds its end card after the voice (0 for an unknown template:
+    the render stage reports that one)."""
+    from generation.video import TemplateError, load_template
+
+    try:
+        return float(load_template(template).tail)
+    except TemplateError:
+        return 0.0
+
+
 def _framework_for(template: str) -> str:
     from generation.video import TemplateError, load_template
 
@@ -135,7 +146,8 @@ def stage_voice(job: VideoJob) -> dict:
     script = _read(job, "script.json", AdScript)
     out_dir = job_path(job, "voice")
     out_dir.mkdir(exist_ok=True)
-    synthesize(script, out_dir, voice=job.voice or job.brand.voice or None)
+    # The video is the voice plus the template's end hold: an overrun is judged on both.
+    synthesize(script, out_dir, voice=job.voice or job.brand.voice or None, hold_s=_template_tail(job.template))
     _read(job, "voice/voice.json", VoiceTrack)  # what the renderer will read must validate now
     return {"voice": _rel(out_dir / "voice.wav"), "captions_words": _rel(out_dir / "words.json")}
 

@@ -54,6 +54,10 @@ def test_a_voice_that_overruns_its_target_is_spoken_faster(tmp_path, piper_voice
     assert capped.pace == MAX_PACE and capped.duration > 0.5 * d  # never a chipmunk: the cap holds
     within = synthesize(make_script("en", EN_LINES, target=round(0.95 * d, 2)), tmp_path / "within", backend="piper")
     assert within.pace == 1.0  # within the tolerance: spoken as is
+    # the same target with the template's 0.8 s end card after the voice: the video would overrun
+    held = synthesize(make_script("en", EN_LINES, target=round(0.95 * d, 2)), tmp_path / "held", backend="piper",
+                      hold_s=0.8)
+    assert held.pace > 1.0 and held.duration + 0.8 <= 1.1 * 0.95 * d, (d, held.duration, held.pace)
     espeak = synthesize(make_script("en", EN_LINES, target=1.0), tmp_path / "espeak", backend="espeak")
     assert espeak.pace == 1.0  # an engine without a pace keeps its length
 
