@@ -172,8 +172,8 @@ def make_shots(*, product_images: list[Path], requests: list[dict], brand: dict,
                      backend=backend, lora=lora, size=size, cutout=cutout)
 
     # Procedural shots are numpy/OpenCV work and a PNG encode (zlib), which release the GIL:
-    # two at a time use the core the voice stage frees (a full set of 9 shots: ~5 s on one
-    # core). Each shot's seed depends only on its index, so the output is the same. The DiT
+    # two at a time use the core the voice stage frees (a full set of seven full-size shots:
+    # ~5 s on one core). Each shot's seed depends only on its index, so the output is the same. The DiT
     # backend stays one at a time (one model on one device).
     threads = min(PROCEDURAL_THREADS, len(requests), os.cpu_count() or 1) if backend == "procedural" else 1
     if threads <= 1:

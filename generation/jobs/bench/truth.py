@@ -105,12 +105,11 @@ class StandinPage:
                     self.tiny.add(self.urls[url])
             return self.urls[url]
 
-        def absolute(m):
-            url = m.group(0)
+        def standin(url: str) -> str:
             sep = "\\/" if "\\/" in url else "/"  # URLs inside JSON strings keep their escaping
             n = number(url.replace("\\/", "/"))
             return "http:" + sep + sep + "HOST" + sep + "img" + sep + f"{n}.{ext}"
-        html = _ABS_IMG.sub(absolute, html)
+        html = _ABS_IMG.sub(lambda m: standin(m.group(0)), html)
         html = _REL_IMG.sub(lambda m: f"{m.group(1)}/img/{number(m.group(2))}.{ext}{m.group(3)}", html)
 
         def extensionless(m):
@@ -119,7 +118,7 @@ class StandinPage:
             # only an image server's address (…/is/image/…, /images/…, /i/…), never a tracker's
             if "//HOST" in plain or not _IMAGE_SERVER.search(plain) or _TRACKER.search(plain):
                 return m.group(0)
-            return m.group(1) + absolute(re.match(r".+", url)) + m.group(4)
+            return m.group(1) + standin(url) + m.group(4)
         self.html = _EXTLESS_IMG.sub(extensionless, html)
 
     def picture(self, n: int) -> tuple[bytes, str]:
