@@ -10,8 +10,9 @@ the Product as ``rejected_facts``, shown in the preview and the API, carried by
 - a retailer or marketplace (eBay, Amazon, Walmart, AliExpress, Etsy, ..., or the shop's own
   name on a marketplace) is not the brand, unless the product's name starts with it
   ("Amazon Echo Dot");
-- delivery, returns, payment, cookie, newsletter, shop-promotion, customer-service and
-  terms-of-sale text is not a feature, nor a specification (in a spec row's name or value);
+- delivery, returns, payment, cookie, newsletter, shop-promotion, customer-service,
+  terms-of-sale and review-widget text is not a feature, nor a specification (in a spec row's
+  name or value);
   a spec whose value only says nothing applies ("N/A") is dropped too;
 - a rating outside the 0–5 scale, or one with no review count, is not social proof.
 """
@@ -48,6 +49,10 @@ _POLICY = [
                                  r"|servizio clienti|고객센터|客服|カスタマーサービス|お問い合わせ"),
     ("terms of sale", r"terms (and|&) conditions|terms of (use|service|sale)|\bagb\b|conditions g[ée]n[ée]rales"
                       r"|t[ée]rminos y condiciones|termini e condizioni|이용약관|약관|利用規約|服务条款"),
+    # Review widgets (Bazaarvoice and the like) render their rows as label/value pairs too:
+    # "Overall: ★★★★★ 5.0", "Fit: Fits Small … average rating value is 3 of 5", "Helpful?: Yes · 3".
+    ("review widget text", r"found this (review )?helpful|was this review helpful|average rating value|click to agree"
+                           r"|[☆★]{3,}"),
 ]
 # A spec whose value says only that the row does not apply ('N/A', Korean disclosure tables'
 # 해당사항없음). Not a bare "none": "Additives: none" is a fact about the product.

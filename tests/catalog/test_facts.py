@@ -72,6 +72,11 @@ def test_a_retailer_is_not_the_brand(brand, title, url, site, rejected):
     ("Keeps drinks cold for 24 hours", None),
     ("05. 소비자상담 관련 전화번호 좋은생각사람들 고객센터 02-337-0332", "customer service contact"),
     ("거래에 관한 약관의 내용 웹 페이지 하단 이용약관 참조", "terms of sale"),
+    # review-widget rows read as specs on corpus pages 039, 044 and 046
+    ("Fit Fits Small Fits Big Fit, average rating value is 3 of 5.", "review widget text"),
+    ("Helpful? Yes · 3 3 people found this review helpful. Click to agree.", "review widget text"),
+    ("Overall ★★★★★ ★★★★★ 4.6", "review widget text"),
+    ("Rated 5 stars for comfort", None),
     ("Dishwasher safe", None),
 ])
 def test_policy_text_is_not_a_feature(text, kind):
