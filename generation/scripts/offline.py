@@ -40,11 +40,12 @@ SHOT_PROMPTS = {
     "lifestyle": "lifestyle photo of {name} in use, natural light",
     "model": "person holding {name}, authentic smartphone-style photo",
 }
-# Slots that carry a fact: a line whose fact comes out empty is not said at all.
-_FACT_SLOTS = {"name", "brand", "price", "original_price", "saving", "discount", "rating", "reviews", "feature"}
 _FACT_OF_FIELD = {"name": "title", "brand": "brand", "by_brand": "brand", "brand_prefix": "brand",
                   "price": "price", "original_price": "original_price", "saving": "original_price",
                   "discount": "original_price", "rating": "rating", "reviews": "review_count"}
+# Slots that carry a fact: a line whose fact comes out empty is not said at all. "by_brand" and
+# "brand_prefix" are empty by design when the name already says the brand.
+_FACT_SLOTS = (set(_FACT_OF_FIELD) - {"by_brand", "brand_prefix"}) | {"feature"}
 
 
 @lru_cache(maxsize=None)

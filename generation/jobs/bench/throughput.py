@@ -233,9 +233,11 @@ def client(state: dict) -> dict:
         running = t["ingest"] + t["script"] + max(t["voice"], t["shots"]) + t["render"]
         return {**{k: round(v, 1) for k, v in t.items()}, "queued": round(latency(job) - running, 1)}
 
-    def one_job(workspace, headers, product_url: str = url):
+    def one_job(workspace, headers, product_url: str = url, *, interval: float = 0.1):
+        """Submit one job and wait for it to finish (None when it did not in time)."""
         pk = submit(headers, product_url)
-        return (wait_until(lambda: finished(workspace, [pk]), timeout=state["timeout"], interval=0.1) or [None])[0]
+        return (wait_until(lambda: finished(workspace, [pk]), timeout=state["timeout"], interval=interval)
+                or [None])[0]
 
     try:
         if state["phase"] == "single":
@@ -290,13 +292,10 @@ def client(state: dict) -> dict:
                     "cpu_s_per_video": round(sum(stage_cpu.values()), 2)}
         small, small_headers = tenant("bench-small", 2)
         large, large_headers = tenant("bench-large", state["jobs"])
-        alone_id = submit(small_headers)
-        alone = (wait_until(lambda: finished(small, [alone_id]), timeout=state["timeout"], interval=0.2) or [None])[0]
+        alone = one_job(small, small_headers, interval=0.2)
         flood = [submit(large_headers) for _ in range(state["jobs"])]
         time.sleep(0.5)  # the flood is queued first
-        flooded_id = submit(small_headers)
-        flooded = (wait_until(lambda: finished(small, [flooded_id]), timeout=state["timeout"], interval=0.2)
-                   or [None])[0]
+        flooded = one_job(small, small_headers, interval=0.2)
         rest = wait_until(lambda: finished(large, flood), timeout=state["timeout"], interval=0.5) or []
 
         return {"alone_stages": stages(alone), "flooded_stages": stages(flooded),

@@ -65,7 +65,7 @@ def standin_picture(n: int, *, size: int = 480) -> bytes:
     return buf.getvalue()
 
 
-def photo_standin(n: int, *, tiny: bool = False) -> bytes:
+def photo_standin(n: int) -> bytes:
     """A photo-like stand-in (JPEG): a shaded product on a white sweep with sensor noise
     (``generation.images.samples.product_photo``), unique per ``n``. For latency benches: a real
     photo costs the encoder more than ``standin_picture``'s flat colour grid."""
@@ -73,8 +73,6 @@ def photo_standin(n: int, *, tiny: bool = False) -> bytes:
 
     from generation.images.samples import SHAPES, product_photo
 
-    if tiny:
-        return standin_picture(n, size=32)
     buf = io.BytesIO()
     Image.fromarray(product_photo(SHAPES[n % len(SHAPES)], size=(800, 1000), seed=n)).save(buf, format="JPEG",
                                                                                            quality=90)
@@ -123,10 +121,9 @@ class StandinPage:
 
     def picture(self, n: int) -> tuple[bytes, str]:
         """Stand-in ``n``'s bytes and content type (built once)."""
-        if n not in self._pictures:
-            tiny = n in self.tiny
-            self._pictures[n] = (photo_standin(n, tiny=tiny) if self.photos
-                                 else standin_picture(n, size=32 if tiny else 480))
+        if n not in self._pictures:  # a sprite or icon stays a tiny picture in either mode
+            self._pictures[n] = (standin_picture(n, size=32) if n in self.tiny
+                                 else photo_standin(n) if self.photos else standin_picture(n))
         body = self._pictures[n]
         return body, "image/png" if body.startswith(b"\x89PNG") else "image/jpeg"
 
